@@ -1,0 +1,329 @@
+"""Reading user files into plain values with a position mark on every node.
+
+Packs and scenarios are YAML (or JSON, which this reader also accepts). Every mapping key, list item
+and scalar keeps the `Span` where it was written, so that a schema error found later, or a tax rule
+that fires during evaluation, can point back to `file:line:col`.
+
+The reader is deliberately stricter than PyYAML's default: numbers become `Decimal` or `int` straight
+from their text (never through float), only `true`/`false` are booleans (so the country code `NO` stays
+a string), dates are plain `YYYY-MM-DD`, and duplicate keys, non-standard tags, merge keys, alias bombs
+and files that are not UTF-8 are refused with a message that says where.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Iterator
+
+import attrs
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ParseError, Span
+
+JsonPath = tuple[str | int, ...]
+
+# A document may not expand (through aliases) to more nodes than this: stops "billion laughs" files.
+MAX_EXPANDED_NODES = 200_000
+
+_TAG_STR = "tag:yaml.org,2002:str"
+_TAG_INT = "tag:yaml.org,2002:int"
+_TAG_FLOAT = "tag:yaml.org,2002:float"
+_TAG_BOOL = "tag:yaml.org,2002:bool"
+_TAG_NULL = "tag:yaml.org,2002:null"
+_TAG_DATE = "tag:yaml.org,2002:timestamp"
+_TAG_MAP = "tag:yaml.org,2002:map"
+_TAG_SEQ = "tag:yaml.org,2002:seq"
+_TAG_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """YAML 1.2-like implicit typing: no yes/no/on/off booleans, no octal or sexagesimal numbers."""
+
+
+_Resolver.add_implicit_resolver(
+    _TAG_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Resolver.add_implicit_resolver(_TAG_INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789"))
+_Resolver.add_implicit_resolver(
+    _TAG_FLOAT,
+    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+_Resolver.add_implicit_resolver(_TAG_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Resolver.add_implicit_resolver(
+    _TAG_DATE,
+    re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9].*)?$"),
+    list("0123456789"),
+)
+_Resolver.add_implicit_resolver(_TAG_MERGE, re.compile(r"^(?:<<)$"), ["<"])
+
+
+class _Composer(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    _Resolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Resolver.__init__(self)
+
+
+@attrs.frozen
+class Document:
+    """A parsed file: its plain value and the span of every node, keyed by JSON path."""
+
+    file: str
+    data: Any
+    positions: dict[JsonPath, Span] = attrs.field(eq=False, repr=False)
+
+    def span(self, path: JsonPath | list[str | int] = ()) -> Span:
+        """The span of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path[:-1]
+        return self.positions.get((), Span(self.file, 1, 1))
+
+    def key_span(self, path: JsonPath) -> Span:
+        """The span of the key that introduces `path` (falls back to the value's span)."""
+        return self.positions.get(("<key>",) + tuple(path), self.span(path))
+
+
+def display_path(path: Path | str) -> str:
+    """The path as the user should see it: relative to the working folder when it lies below it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def read_text(path: Path | str, shown_as: str | None = None) -> str:
+    """Read a file as UTF-8 text; a byte that is not UTF-8 is an error with its line and column."""
+    shown = shown_as or display_path(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ParseError("file not found", Span(shown)) from None
+    except IsADirectoryError:
+        raise ParseError("is a folder, not a file", Span(shown)) from None
+    except OSError as exc:
+        raise ParseError(f"cannot read the file: {exc.strerror}", Span(shown)) from None
+    return decode_utf8(raw, shown)
+
+
+def decode_utf8(raw: bytes, shown: str) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise ParseError(
+            f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})", Span(shown, line, col), "UTF-8 text"
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def load_yaml_text(text: str, shown: str) -> Document:
+    """Parse one YAML (or JSON) document from text, keeping positions."""
+    composer = _Composer(text)
+    try:
+        node = composer.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
+        raise ParseError(f"invalid YAML: {problem}", span) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors for syntax
+        raise ParseError(f"invalid YAML: {exc}", Span(shown)) from None
+    positions: dict[JsonPath, Span] = {}
+    if node is None:
+        return Document(shown, None, {(): Span(shown, 1, 1)})
+    builder = _Builder(shown, positions)
+    data = builder.build(node, ())
+    return Document(shown, data, positions)
+
+
+def load_yaml(path: Path | str, shown_as: str | None = None) -> Document:
+    """Read and parse a YAML or JSON file, keeping positions."""
+    shown = shown_as or display_path(path)
+    return load_yaml_text(read_text(path, shown), shown)
+
+
+class _Builder:
+    """Turns a composed node graph into plain values, recording a span per path."""
+
+    def __init__(self, file: str, positions: dict[JsonPath, Span]) -> None:
+        self.file = file
+        self.positions = positions
+        self.count = 0
+        self.active: set[int] = set()
+
+    def span_of(self, node: Node) -> Span:
+        return Span(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: Node, path: JsonPath) -> Any:
+        self.count += 1
+        if self.count > MAX_EXPANDED_NODES:
+            raise ParseError(
+                f"the document expands to more than {MAX_EXPANDED_NODES} nodes (aliases that explode in size are refused)",
+                self.span_of(node),
+            )
+        if id(node) in self.active:
+            raise ParseError("a recursive alias is refused", self.span_of(node))
+        self.positions.setdefault(path, self.span_of(node))
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                if node.tag != _TAG_SEQ:
+                    raise self.bad_tag(node)
+                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                if node.tag != _TAG_MAP:
+                    raise self.bad_tag(node)
+                result: dict[str, Any] = {}
+                for key_node, value_node in node.value:
+                    if key_node.tag == _TAG_MERGE:
+                        raise ParseError(
+                            "merge keys (<<) are not supported; write the keys out", self.span_of(key_node)
+                        )
+                    key = self.scalar(key_node) if isinstance(key_node, ScalarNode) else None
+                    if isinstance(key, dt.date):
+                        key = key.isoformat()
+                    elif isinstance(key, (int, Decimal)) and not isinstance(key, bool):
+                        key = str(key)
+                    if not isinstance(key, str):
+                        raise ParseError("a mapping key must be a plain string", self.span_of(key_node))
+                    if key in result:
+                        first = self.positions.get(("<key>",) + path + (key,))
+                        where = f" (first at line {first.line})" if first else ""
+                        raise ParseError(f"duplicate key '{key}'{where}", self.span_of(key_node))
+                    self.positions[("<key>",) + path + (key,)] = self.span_of(key_node)
+                    result[key] = self.build(value_node, path + (key,))
+                return result
+        finally:
+            self.active.discard(id(node))
+        raise self.bad_tag(node)  # pragma: no cover
+
+    def bad_tag(self, node: Node) -> ParseError:
+        return ParseError(
+            f"the tag '{node.tag}' is not allowed (only plain YAML: strings, numbers, booleans, dates, lists, mappings)",
+            self.span_of(node),
+        )
+
+    def scalar(self, node: ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _TAG_STR:
+            return text
+        if tag == _TAG_INT:
+            return int(text)
+        if tag == _TAG_FLOAT:
+            try:
+                return Decimal(text)
+            except InvalidOperation:  # pragma: no cover - the resolver only admits decimal text
+                raise ParseError(f"'{text}' is not a number", self.span_of(node)) from None
+        if tag == _TAG_BOOL:
+            return text.lower() == "true"
+        if tag == _TAG_NULL:
+            return None
+        if tag == _TAG_DATE:
+            try:
+                return dt.date.fromisoformat(text) if len(text) == 10 else _refuse_datetime(text)
+            except ValueError:
+                raise ParseError(f"'{text}' is not a valid date", self.span_of(node), "YYYY-MM-DD") from None
+        raise self.bad_tag(node)
+
+
+def _refuse_datetime(text: str) -> dt.date:
+    raise ValueError(text)
+
+
+def to_json_types(value: Any) -> Any:
+    """A copy with dates as ISO strings, for JSON Schema validation (Decimal stays a number)."""
+    if isinstance(value, dict):
+        return {k: to_json_types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json_types(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@attrs.frozen
+class CsvRow:
+    """One CSV data row: its physical line number (the header is line 1) and its cells by column."""
+
+    file: str
+    line: int
+    cells: dict[str, str]
+
+    def span(self, column: str | None = None) -> Span:
+        return Span(self.file, self.line, None, column)
+
+
+def read_csv(path: Path | str, required: list[str], optional: list[str] = (), shown_as: str | None = None) -> list[CsvRow]:  # type: ignore[assignment]
+    """Read a CSV file with a header; unknown, missing or duplicate columns and ragged rows are errors."""
+    shown = shown_as or display_path(path)
+    text = read_text(path, shown)
+    return parse_csv_text(text, shown, required, list(optional))
+
+
+def parse_csv_text(text: str, shown: str, required: list[str], optional: list[str]) -> list[CsvRow]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ParseError("the CSV file is empty; it needs a header row", Span(shown, 1)) from None
+    except csv.Error as exc:
+        raise ParseError(f"invalid CSV: {exc}", Span(shown, 1)) from None
+    header = [h.strip() for h in header]
+    known = set(required) | set(optional)
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise ParseError(f"duplicate column '{name}'", Span(shown, 1, None, name))
+        seen.add(name)
+        if name not in known:
+            raise ParseError(
+                f"unknown column '{name}'", Span(shown, 1, None, name), "one of " + ", ".join(required + optional)
+            )
+    missing = [name for name in required if name not in seen]
+    if missing:
+        raise ParseError(f"missing column '{missing[0]}'", Span(shown, 1), "a header with " + ", ".join(required))
+    rows: list[CsvRow] = []
+    try:
+        for cells in _rows(reader):
+            line = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise ParseError(
+                    f"the row has {len(cells)} cells but the header has {len(header)}",
+                    Span(shown, line),
+                    f"{len(header)} comma-separated cells",
+                )
+            rows.append(CsvRow(shown, line, {h: c.strip() for h, c in zip(header, cells)}))
+    except csv.Error as exc:
+        raise ParseError(f"invalid CSV: {exc}", Span(shown, reader.line_num)) from None
+    return rows
+
+
+def _rows(reader: Any) -> Iterator[list[str]]:
+    yield from reader

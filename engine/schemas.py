@@ -1,0 +1,130 @@
+"""JSON Schema validation with errors mapped back to `file:line:col`.
+
+The schemas in `schemas/` are what an editor uses for completion; here they check a parsed `Document`
+and turn each jsonschema error into a `SchemaError` at the node it concerns, with the path and what
+was expected, in words a pack author can act on.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterable
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from .documents import Document, to_json_types
+from .errors import SchemaError
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """Load `schemas/<name>.schema.json` from the installed package."""
+    text = resources.files("taxpack.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def validate(document: Document, schema_name: str) -> list[SchemaError]:
+    """All schema errors of `document`, each at its node, sorted by position."""
+    validator = _validator(schema_name)
+    instance = to_json_types(document.data)
+    errors = [_to_error(document, e) for e in _leaf_errors(validator.iter_errors(instance))]
+    unique: dict[str, SchemaError] = {}
+    for error in errors:
+        unique.setdefault(error.render(), error)
+    return sorted(unique.values(), key=lambda e: (e.span.line or 0, e.span.col or 0, e.message) if e.span else (0, 0, e.message))
+
+
+def _leaf_errors(errors: Iterable[ValidationError]) -> Iterable[ValidationError]:
+    """For oneOf/anyOf, report the branch that got furthest instead of 'is not valid under any'."""
+    for error in errors:
+        if error.validator in ("oneOf", "anyOf") and error.context:
+            best = max(error.context, key=_depth_score)
+            # Pick errors of the most plausible branch: the branch whose errors go deepest.
+            branch = [e for e in error.context if e.relative_schema_path[0] == best.relative_schema_path[0]]
+            if all(e.validator in ("required", "additionalProperties", "maxProperties", "minProperties") and len(e.absolute_path) == len(error.absolute_path) for e in branch) and len({e.relative_schema_path[0] for e in error.context}) > 1:
+                yield error
+            else:
+                yield from _leaf_errors(branch)
+        else:
+            yield error
+
+
+def _depth_score(error: ValidationError) -> tuple[int, int]:
+    return (len(error.absolute_path), 0 if error.validator in ("required", "additionalProperties") else 1)
+
+
+def _path_text(path: Iterable[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _to_error(document: Document, error: ValidationError) -> SchemaError:
+    path = tuple(error.absolute_path)
+    where = _path_text(path)
+    span = document.span(path)
+    validator, value = error.validator, error.validator_value
+    instance = error.instance
+    if validator == "required":
+        missing = [name for name in value if isinstance(instance, dict) and name not in instance]
+        name = missing[0] if missing else "?"
+        return SchemaError(f"{where}: missing required key '{name}'", span)
+    if validator == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        extras = sorted(k for k in instance if k not in (error.schema.get("properties") or {}))
+        key = extras[0] if extras else "?"
+        key_span = document.key_span(path + (key,))
+        hint = f"one of {', '.join(allowed)}" if allowed else "no other keys"
+        return SchemaError(f"{where}: unknown key '{key}'", key_span, hint)
+    if validator == "propertyNames":
+        return SchemaError(f"{where}: invalid name: {error.message}", span)
+    if validator == "enum":
+        return SchemaError(f"{where}: {json.dumps(instance, default=str)} is not allowed", span, "one of " + ", ".join(json.dumps(v) for v in value))
+    if validator == "const":
+        return SchemaError(f"{where}: {json.dumps(instance, default=str)} is not allowed", span, json.dumps(value))
+    if validator == "type":
+        kind = value if isinstance(value, str) else " or ".join(value)
+        return SchemaError(f"{where}: {_describe(instance)} has the wrong type", span, _article(kind))
+    if validator == "pattern":
+        described = error.schema.get("description") or f"text matching {value}"
+        return SchemaError(f"{where}: {json.dumps(instance, default=str)} has the wrong form", span, described)
+    if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        words = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most", "exclusiveMaximum": "less than"}
+        return SchemaError(f"{where}: {instance} is out of range", span, f"{words[validator]} {value}")
+    if validator in ("minItems", "minProperties"):
+        return SchemaError(f"{where}: is empty or too short", span, f"at least {value} entries")
+    if validator in ("maxProperties",):
+        return SchemaError(f"{where}: has too many keys", span, f"at most {value}")
+    if validator in ("oneOf", "anyOf"):
+        return SchemaError(f"{where}: does not match any allowed form", span, error.schema.get("description") or "see the schema")
+    return SchemaError(f"{where}: {error.message}", span)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (dict,)):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "an empty value"
+    if isinstance(value, str):
+        return f"the text {json.dumps(value)}"
+    return f"the number {value}"
+
+
+def _article(kind: str) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "text", "number": "a number", "integer": "a whole number", "boolean": "true or false"}
+    return " or ".join(names.get(k.strip(), k) for k in kind.split(" or "))

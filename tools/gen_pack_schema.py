@@ -1,0 +1,230 @@
+"""One-off helper kept for maintainers: writes schemas/pack.schema.json from this readable dict.
+
+Edit the dict, run `python tools/gen_pack_schema.py`, commit both. tests/test_schemas.py checks they agree.
+"""
+import json
+from pathlib import Path
+
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "a date, YYYY-MM-DD"}
+ID = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.-]*$", "description": "a lowercase id: letters, digits, _ . -"}
+COUNTRY = {"type": "string", "pattern": r"^[A-Z]{2}$", "description": "an ISO 3166-1 alpha-2 country code, e.g. US"}
+CURRENCY = {"type": "string", "pattern": r"^[A-Z]{3}$", "description": "an ISO 4217 currency code, e.g. USD"}
+SOURCE_REF = {"type": "string", "description": "the id of an entry in `sources`"}
+PARAM_REF = {
+    "type": "object",
+    "required": ["param"],
+    "additionalProperties": False,
+    "properties": {"param": {"type": "string", "description": "the name of a parameter of this pack"}},
+    "description": "a reference to a dated parameter: {param: name}",
+}
+NUMBER = {"type": "number"}
+DURATION = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": False,
+    "properties": {k: {"type": "integer", "minimum": 0} for k in ("days", "weeks", "months", "years")},
+    "description": "a duration: {days: N}, {weeks: N}, {months: N} or {years: N}",
+}
+def ref_or(schema):
+    return {"oneOf": [PARAM_REF, schema]}
+
+SECTION_COMMON = {"source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string", "description": "why this is unsettled; carried into every finding that relies on it"}}
+
+def section(props, required=("source",), extra=False):
+    return {
+        "type": "object",
+        "required": list(required),
+        "additionalProperties": extra,
+        "properties": {**SECTION_COMMON, **props},
+    }
+
+CONDITION = {
+    "description": "a condition over trade facts: {fact: NAME, OP: VALUE} or all/any/not",
+    "type": "object",
+    "oneOf": [
+        {"required": ["all"], "additionalProperties": False, "properties": {"all": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/condition"}}}},
+        {"required": ["any"], "additionalProperties": False, "properties": {"any": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/condition"}}}},
+        {"required": ["not"], "additionalProperties": False, "properties": {"not": {"$ref": "#/$defs/condition"}}},
+        {
+            "required": ["fact"],
+            "additionalProperties": False,
+            "minProperties": 2,
+            "maxProperties": 2,
+            "properties": {
+                "fact": {"type": "string", "description": "a trade fact, see docs/pack-format.md#facts"},
+                **{op: {"description": f"operator {op}"} for op in ("eq", "ne", "lt", "le", "gt", "ge")},
+                "in": {"type": "array"},
+                "not_in": {"type": "array"},
+                "exists": {"type": "boolean"},
+            },
+        },
+    ],
+}
+
+WRAPPER = section({
+    "title": {"type": "string"},
+    "taxable": {"type": "boolean", "description": "false: trades inside are outside the taxable computation"},
+    "own_pool": {"type": "boolean", "description": "true: a separate trust with its own lots"},
+    "kind": {"enum": ["retirement", "tax_free", "savings", "education", "other"]},
+    "recognised_by_treaty": {"type": "boolean"},
+}, required=("source", "taxable"))
+
+LOSS_RULE = section({
+    "id": ID,
+    "code": {"type": "string", "description": "finding code, e.g. wash_sale, superficial_loss, four_week_rule, two_month_rule"},
+    "title": {"type": "string"},
+    "applies_to": {"type": "object", "additionalProperties": False, "properties": {
+        "listed": {"type": "boolean"}, "kinds": {"type": "array", "items": {"enum": ["share", "etf", "fund", "bond"]}}}},
+    "identity": {"enum": ["identical", "substantially_identical"]},
+    "window": {"type": "object", "additionalProperties": False, "required": ["before", "after"], "properties": {
+        "before": ref_or(DURATION), "after": ref_or(DURATION),
+        "month_rounding": {"enum": ["decreasing", "increasing"], "description": "one month after 31 January: decreasing = 28/29 Feb, increasing = 1 Mar"},
+        "exclude_sale_day": {"type": "boolean"},
+    }},
+    "who": {"type": "object", "additionalProperties": False, "properties": {
+        "own_accounts": {"enum": ["all", "taxable"]},
+        "spouse": {"type": "boolean"},
+        "wrappers": {"type": "object", "additionalProperties": {"enum": ["counts", "permanent", "ignored", "uncertain"]},
+                     "description": "wrapper name -> how a purchase there counts: counts (deferred), permanent (loss lost for good), ignored, uncertain (flag)"},
+    }},
+    "held_at_end": {"type": "boolean", "description": "the replacement must still be held at the end of the window (CA)"},
+    "effect": {"enum": ["add_to_replacement_basis", "usable_against_reacquired", "defer_until_replacement_sold"]},
+    "match_order": {"enum": ["acquisition", "proportional"]},
+    "tacking": {"type": "boolean"},
+    "severity": {"enum": ["info", "warning", "blocking"]},
+}, required=("source", "id", "code", "identity", "window", "effect"))
+
+RULE = {
+    "type": "object",
+    "required": ["id", "when", "then"],
+    "additionalProperties": False,
+    "properties": {
+        "id": ID,
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "when": {"$ref": "#/$defs/condition"},
+        "then": {
+            "type": "object",
+            "required": ["code", "severity", "message", "source"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+                "severity": {"enum": ["info", "warning", "blocking"]},
+                "message": {"type": "string", "description": "may use {fact.name} placeholders"},
+                "source": SOURCE_REF,
+                "caveat": {"type": "string"},
+            },
+        },
+    },
+}
+
+PACK_TEST = {
+    "type": "object",
+    "required": ["name", "scenario", "expect"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "source": SOURCE_REF,
+        "scenario": {"oneOf": [{"type": "object"}, {"type": "string", "description": "a scenario file, relative to this file"}]},
+        "expect": {"type": "object", "description": "trade id -> jurisdiction -> expected figures and findings; see docs/pack-format.md#tests"},
+    },
+}
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://taxpack.dev/schemas/pack.schema.json",
+    "title": "taxpack jurisdiction pack, format 1",
+    "description": "A versioned, declarative tax jurisdiction pack. See docs/pack-format.md.",
+    "type": "object",
+    "required": ["format", "id", "kind", "title", "version", "coverage", "sources"],
+    "additionalProperties": False,
+    "$defs": {"condition": CONDITION},
+    "properties": {
+        "format": {"const": 1, "description": "the pack format version"},
+        "id": ID,
+        "kind": {"enum": ["jurisdiction", "treaties"]},
+        "jurisdiction": COUNTRY,
+        "title": {"type": "string"},
+        "version": {"type": "string", "pattern": r"^\d+\.\d+\.\d+$", "description": "a semantic version, MAJOR.MINOR.PATCH"},
+        "currency": CURRENCY,
+        "coverage": {"type": "object", "required": ["from", "to"], "additionalProperties": False,
+                     "properties": {"from": DATE, "to": DATE}, "description": "the dates this pack answers for"},
+        "rounding": {"type": "object", "required": ["quantum", "mode"], "additionalProperties": False, "properties": {
+            "quantum": {"type": "number", "exclusiveMinimum": 0}, "mode": {"enum": ["half_even", "half_up", "down", "up"]}, "source": SOURCE_REF}},
+        "sources": {"type": "object", "minProperties": 1, "propertyNames": ID, "additionalProperties": {
+            "type": "object", "required": ["citation", "confidence"], "additionalProperties": False, "properties": {
+                "citation": {"type": "string"}, "url": {"type": "string", "pattern": "^https?://"},
+                "confidence": {"enum": ["verified", "secondary", "unverified", "open"]},
+                "retrieved": DATE, "note": {"type": "string"}}}},
+        "parameters": {"type": "object", "propertyNames": {"pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"}, "additionalProperties": {
+            "type": "object", "required": ["description", "unit", "values"], "additionalProperties": False, "properties": {
+                "description": {"type": "string"},
+                "unit": {"enum": ["money", "rate", "days", "weeks", "months", "years", "count", "boolean", "text", "brackets", "table"]},
+                "currency": CURRENCY,
+                "by": {"type": "string", "description": "a taxpayer attribute the value is keyed by, e.g. filing_status"},
+                "values": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}, "additionalProperties": {
+                    "type": "object", "required": ["value", "source"], "additionalProperties": False, "properties": {
+                        "value": {}, "source": SOURCE_REF, "uncertain": {"type": "string"}, "note": {"type": "string"}}}}}}},
+        "scope": section({
+            "residents": {"type": "boolean"},
+            "citizens": {"type": "boolean", "description": "taxes its citizens wherever they live"},
+            "non_resident_gains": {"type": "boolean", "description": "taxes non-residents on gains from securities held or issued here"},
+            "non_resident_gains_source": SOURCE_REF,
+        }),
+        "holding_period": section({
+            "rule": {"enum": ["calendar_more_than", "days_more_than", "none"]},
+            "long_term_after": ref_or(DURATION),
+            "date": {"enum": ["trade", "settlement"]},
+        }, required=("source", "rule")),
+        "lots": section({
+            "pool_scope": {"enum": ["account", "taxable_accounts", "taxpayer"]},
+            "methods": {"type": "array", "minItems": 1, "items": {"enum": ["fifo", "lifo", "hifo", "lofo", "specific", "average"]}},
+            "default": {"enum": ["fifo", "lifo", "hifo", "lofo", "average"]},
+            "mandatory": {"enum": ["fifo", "lifo", "average"]},
+            "average_kinds": {"type": "array", "items": {"enum": ["share", "etf", "fund", "bond"]}},
+            "fees": {"type": "object", "additionalProperties": False, "properties": {
+                "buy": {"enum": ["add_to_cost", "ignore"]}, "sell": {"enum": ["deduct_from_proceeds", "ignore"]}}},
+        }, required=("source", "pool_scope", "methods", "default")),
+        "fx": section({
+            "legs": {"enum": ["each_leg_own_date"]},
+            "date": {"enum": ["trade", "settlement"]},
+            "missing_rate": {"enum": ["error", "nearest_earlier"]},
+            "max_lookback_days": {"type": "integer", "minimum": 0},
+            "currency_gains": {"type": "object"},
+        }, required=("source", "legs", "date", "missing_rate")),
+        "capital_gains": section({}, extra=True),
+        "loss_rules": {"type": "array", "items": LOSS_RULE},
+        "no_loss_rule": section({"finding": {"type": "boolean"}}, required=("source",)),
+        "withholding": section({}, extra=True),
+        "foreign_tax_credit": section({}, extra=True),
+        "exit_tax": section({}, extra=True),
+        "arrival": section({}, extra=True),
+        "wrappers": {"type": "object", "propertyNames": ID, "additionalProperties": WRAPPER},
+        "treaties": {"type": "array", "items": {"type": "object"}},
+        "rules": {"type": "array", "items": RULE},
+        "tests": {"type": "array", "items": PACK_TEST},
+    },
+    "allOf": [
+        {"if": {"properties": {"kind": {"const": "jurisdiction"}}}, "then": {"required": ["jurisdiction", "currency", "scope", "lots", "holding_period", "fx"]}},
+    ],
+}
+
+if __name__ == "__main__":
+    out = Path(__file__).resolve().parent.parent / "schemas" / "pack.schema.json"
+    out.write_text(json.dumps(SCHEMA, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tests_schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://taxpack.dev/schemas/pack-tests.schema.json",
+        "title": "taxpack pack test file, format 1",
+        "description": "A file under a pack's tests/ folder: a list of test cases, or {tests: [...]}.",
+        "$defs": {"test": PACK_TEST},
+        "oneOf": [
+            {"type": "array", "items": {"$ref": "#/$defs/test"}},
+            {"type": "object", "required": ["tests"], "additionalProperties": False,
+             "properties": {"tests": {"type": "array", "items": {"$ref": "#/$defs/test"}}}},
+        ],
+    }
+    (out.parent / "pack-tests.schema.json").write_text(json.dumps(tests_schema, indent=2) + "\n", encoding="utf-8")
+    print(out)
