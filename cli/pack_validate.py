@@ -31,7 +31,7 @@ def command(paths: tuple[Path, ...], fmt: str) -> None:
                 else:
                     click.echo(error.render())
             if fmt == "text":
-                status = "ok" if result.ok else f"{len(result.errors)} error(s)"
+                status = "" if result.kind == "skipped" else ("ok" if result.ok else f"{len(result.errors)} error(s)")
                 extra = f" {result.label}" if result.label else ""
-                click.echo(f"{result.path}:{extra} {status}", err=not result.ok)
+                click.echo(f"{result.path}:{extra} {status}".rstrip(), err=not result.ok)
     sys.exit(0 if all(r.ok for r in results) else 1)

@@ -194,15 +194,34 @@ SCHEMA = {
             "max_lookback_days": {"type": "integer", "minimum": 0},
             "currency_gains": {"type": "object"},
         }, required=("source", "legs", "date", "missing_rate")),
-        "capital_gains": section({}, extra=True),
+        "capital_gains": section({
+            "taxed": {"type": "boolean"},
+            "inclusion_rate": ref_or(NUMBER),
+            "allowance": ref_or(NUMBER),
+            "estimate": {"type": "object"},
+            "loss_offset": {"type": "object"},
+        }, extra=True),
         "loss_rules": {"type": "array", "items": LOSS_RULE},
         "no_loss_rule": section({"finding": {"type": "boolean"}}, required=("source",)),
-        "withholding": section({}, extra=True),
+        "withholding": section({
+            "dividends_non_resident": ref_or(NUMBER), "interest_non_resident": ref_or(NUMBER),
+            "dividends_resident": ref_or(NUMBER), "relief": {"enum": ["at_source", "refund"]},
+        }, extra=True),
         "foreign_tax_credit": section({}, extra=True),
         "exit_tax": section({}, extra=True),
         "arrival": section({}, extra=True),
         "wrappers": {"type": "object", "propertyNames": ID, "additionalProperties": WRAPPER},
-        "treaties": {"type": "array", "items": {"type": "object"}},
+        "treaties": {"type": "array", "items": {
+            "type": "object", "required": ["source_country", "resident_of", "dividends", "source"], "additionalProperties": False,
+            "properties": {
+                "source_country": COUNTRY, "resident_of": COUNTRY, "from": DATE, "to": DATE,
+                "dividends": ref_or(NUMBER), "interest": ref_or(NUMBER), "relief": {"enum": ["at_source", "refund"]},
+                "article": {"type": "string"}, "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"},
+                "accounts": {"type": "object", "additionalProperties": {
+                    "type": "object", "required": ["source"], "additionalProperties": False, "properties": {
+                        "dividends": ref_or(NUMBER), "interest": ref_or(NUMBER), "creditable": {"type": "boolean"},
+                        "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"}}}},
+            }}},
         "rules": {"type": "array", "items": RULE},
         "tests": {"type": "array", "items": PACK_TEST},
     },
