@@ -114,6 +114,7 @@ class SpecificLot:
 
     transaction: str
     quantity: Decimal
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 LotChoice = str | tuple[SpecificLot, ...]
