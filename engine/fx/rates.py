@@ -22,6 +22,9 @@ from ..model import RateUsed, Scenario
 
 EUR = "EUR"
 MISSING_POLICIES: tuple[str, ...] = ("error", "nearest_earlier")
+# When a pack allows the nearest earlier rate but gives no limit. The longest gap between ECB fixings since
+# 1999 is 5 days (Easter, Christmas), so any day inside the series finds a rate within 4 days back.
+DEFAULT_LOOKBACK_DAYS = 7
 OVERRIDE_COLUMNS = ["date", "currency", "quote", "rate"]
 OVERRIDE_OPTIONAL = ["source"]
 
@@ -52,12 +55,15 @@ class FxTable:
         per_eur: Mapping[str, Mapping[dt.date, Decimal]],
         source: str,
         overrides: Mapping[tuple[str, str], Mapping[dt.date, _Quote]] | None = None,
+        embedded_last: dt.date | None = None,
     ) -> None:
         self._per_eur = per_eur
         self._per_eur_source = source
         self._overrides: Mapping[tuple[str, str], Mapping[dt.date, _Quote]] = overrides or {}
-        last = [max(days) for days in per_eur.values() if days]
-        self._embedded_last: dt.date | None = max(last) if last else None
+        if embedded_last is None:
+            last = [max(days) for days in per_eur.values() if days]
+            embedded_last = max(last) if last else None
+        self._embedded_last: dt.date | None = embedded_last
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -81,7 +87,7 @@ class FxTable:
         }
         for pair, days in parsed.items():
             merged.setdefault(pair, {}).update(days)
-        return FxTable(self._per_eur, self._per_eur_source, merged)
+        return FxTable(self._per_eur, self._per_eur_source, merged, self._embedded_last)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -109,19 +115,22 @@ class FxTable:
         day: dt.date,
         *,
         missing: str = "error",
-        max_lookback_days: int = 7,
+        max_lookback_days: int | None = 7,
         span: Span | None = None,
     ) -> RateUsed:
         """How many units of `quote` one unit of `currency` is worth on `day`.
 
         Preference on a given date: a direct override, the inverse of an override, then a cross through
         EUR (each EUR leg from an override or the embedded rates). With `missing="nearest_earlier"` the
-        latest date at most `max_lookback_days` before `day` that has a rate is used and reported.
+        latest date at most `max_lookback_days` before `day` that has a rate is used and reported
+        (None, as when a pack omits it, means the default of 7 days).
         """
         if missing not in MISSING_POLICIES:
             raise ValueError(f"missing must be one of {MISSING_POLICIES}, not {missing!r}")
         if currency == quote:
             return RateUsed(currency, quote, day, _ONE, day, "same currency")
+        if max_lookback_days is None:
+            max_lookback_days = DEFAULT_LOOKBACK_DAYS
         lookback = max_lookback_days if missing == "nearest_earlier" else 0
         if lookback < 0:
             raise ValueError(f"max_lookback_days must be >= 0, not {lookback}")
@@ -141,7 +150,7 @@ class FxTable:
         day: dt.date,
         *,
         missing: str = "error",
-        max_lookback_days: int = 7,
+        max_lookback_days: int | None = 7,
         span: Span | None = None,
     ) -> tuple[Decimal, RateUsed]:
         """`amount` of `currency` in `quote` at `day`'s rate (unrounded: the lens rounds), and the rate used."""

