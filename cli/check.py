@@ -1,0 +1,52 @@
+"""`taxpack check SCENARIO`: annotate every candidate trade under every jurisdiction that taxes it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .main import EXIT_CODES_HELP
+
+EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (check):")
+
+
+@click.command("check", epilog=EPILOG)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--transactions", type=click.Path(path_type=Path), help="Executed history as CSV (instead of the scenario's `transactions`).")
+@click.option("--trades", type=click.Path(path_type=Path), help="Candidate trades as CSV (instead of the scenario's `trades`).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default=None,
+              help="Output format (default: table on a terminal, json otherwise).")
+@click.option("--explain", is_flag=True, help="Show which conditions held with which values, and the lots and rates behind each gain.")
+@click.option("--record", type=click.Path(path_type=Path), help="Write an audit record (input hashes, packs, version, full output) to this file.")
+@click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack (folder or file) instead of the bundled one with the same id.")
+@click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator (default: see docs/rules-evaluation.md).")
+def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt: str | None, explain: bool,
+            record: Path | None, pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
+    """Annotate the candidate trades of SCENARIO with their tax consequences under every lens."""
+    # Imported here so that `taxpack --help` and the pack commands start fast.
+    from taxpack.engine.audit import write_record
+    from taxpack.engine.check import run_check
+    from taxpack.engine.packs.registry import pack_set
+    from taxpack.engine.report.json_report import dumps, to_json_dict
+    from taxpack.engine.report.text_formats import render_csv, render_markdown, render_table
+    from taxpack.engine.scenario.load import load_scenario
+
+    loaded = load_scenario(scenario, transactions, trades)
+    packs = pack_set(pack_paths)
+    result = run_check(loaded, packs, rules_backend=rules_backend)
+    data = to_json_dict(result)
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    if fmt == "json":
+        text = dumps(data)
+    elif fmt == "csv":
+        text = render_csv(data)
+    elif fmt == "markdown":
+        text = render_markdown(data, explain)
+    else:
+        text = render_table(data, explain)
+    if record is not None:
+        write_record(record, [p for p in (scenario, transactions, trades) if p is not None], loaded, packs, data)
+    click.echo(text, nl=False)
+    sys.exit(result.exit_code)

@@ -1,0 +1,95 @@
+"""Which jurisdictions tax a trade: each one is a *lens* on it.
+
+A sale is taxed by the seller's country of residence on the trade date, by every country of
+citizenship whose pack taxes citizens abroad (the US), and by the account's or the security's country
+only where that pack taxes non-residents on such gains (for listed shares, mostly not). Each lens
+computes the same trade in its own currency, with its own lots and rules.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import attrs
+
+from .model import Account, Scenario, Security, Taxpayer, Transaction
+from .packs.model import Pack
+from .packs.registry import PackSet
+
+Basis = Literal["residence", "citizenship", "source"]
+
+
+@attrs.frozen
+class Lens:
+    """One jurisdiction looking at one trade, and why it looks."""
+
+    jurisdiction: str
+    pack: Pack
+    basis: str
+
+
+@attrs.frozen
+class LensNote:
+    """A jurisdiction that was considered and does not tax the trade (or has no pack), with the reason."""
+
+    jurisdiction: str
+    reason: str
+    citation: str = ""
+    rule: str = ""
+    severity: str = "info"
+
+
+def lenses_for(trade: Transaction, scenario: Scenario, packs: PackSet) -> tuple[list[Lens], list[LensNote]]:
+    """The lenses on `trade` in a stable order (residence, citizenships, source), and the notes."""
+    account: Account = scenario.account(trade.account)
+    taxpayer: Taxpayer = scenario.taxpayer(account.owner)
+    security: Security = scenario.security(trade.security)
+    lenses: list[Lens] = []
+    notes: list[LensNote] = []
+    seen: set[str] = set()
+    residence = taxpayer.residence_on(trade.date)
+
+    pack = packs.get(residence)
+    if pack is None:
+        notes.append(LensNote(residence, f"no pack for {residence}, the taxpayer's residence on {trade.date}: this lens is not computed", severity="warning"))
+    else:
+        lenses.append(Lens(residence, pack, "residence"))
+    seen.add(residence)
+
+    for country in sorted(taxpayer.citizenship):
+        if country in seen:
+            continue
+        seen.add(country)
+        pack = packs.get(country)
+        if pack is None:
+            continue
+        scope = pack.section("scope") or {}
+        if scope.get("citizens"):
+            lenses.append(Lens(country, pack, "citizenship"))
+
+    for country in sorted({account.country, security.country}):
+        if country in seen:
+            continue
+        seen.add(country)
+        pack = packs.get(country)
+        if pack is None:
+            continue
+        scope = pack.section("scope") or {}
+        if trade.side == "sell" and scope.get("non_resident_gains"):
+            lenses.append(Lens(country, pack, "source"))
+        elif trade.side == "sell":
+            sid = scope.get("non_resident_gains_source") or scope.get("source")
+            notes.append(LensNote(country, f"{country} does not tax a non-resident's gain on this sale", pack.citation(sid), f"{pack.id}.scope"))
+    return lenses, notes
+
+
+def household_jurisdictions(scenario: Scenario, packs: PackSet) -> list[Pack]:
+    """Every pack that is a lens on at least one trade or transaction of the household, sorted by id."""
+    found: dict[str, Pack] = {}
+    for tx in list(scenario.transactions) + list(scenario.trades):
+        for lens in lenses_for(tx, scenario, packs)[0]:
+            found[lens.pack.id] = lens.pack
+        # A buy is never taxed, but a later sale may be seen through the same lenses.
+        for lens in lenses_for(attrs.evolve(tx, side="sell"), scenario, packs)[0]:
+            found[lens.pack.id] = lens.pack
+    return [found[k] for k in sorted(found)]

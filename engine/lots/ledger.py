@@ -1,0 +1,269 @@
+"""One jurisdiction's book of a household's lots: buys open lots, sells consume them and give gains.
+
+The ledger converts every leg into the pack's currency at that leg's own date (the pack's `fx` rule),
+keeps pools at the pack's scope, applies the pack's lot method (overriding a method the law does not
+allow, with a finding that says so), and gives each sale its proceeds, cost, gain, term and lots,
+with the price part of the gain reported apart from the exchange-rate part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ..dates import Duration, term as holding_term
+from ..findings import make_finding
+from ..fx.rates import FxTable
+from ..model import Account, Finding, LotMatch, RateUsed, Scenario, Transaction
+from ..packs.model import Pack
+from .methods import MethodChoice, choose_method, requested_method
+from .pool import ZERO, Lot, Pool, Take
+
+
+@attrs.define(eq=False)
+class Sale:
+    """A sale as one lens computed it, before and after the loss rules adjusted it."""
+
+    tx: Transaction
+    pool_key: tuple[str, ...]
+    choice: MethodChoice
+    takes: list[Take]
+    matches: list[LotMatch]
+    proceeds: Decimal
+    cost: Decimal
+    gain: Decimal
+    proceeds_native: Decimal
+    rate: RateUsed | None
+    term: str
+    taxable: bool
+    fx_gain: Decimal | None
+    price_gain: Decimal | None
+    findings: list[Finding] = attrs.field(factory=list)
+    disallowed: Decimal = ZERO  # loss the loss rules disallowed or deferred (positive)
+    released: Decimal = ZERO  # earlier deferred losses that this sale releases (negative adds to the loss)
+
+
+class Ledger:
+    """All pools of a household under one jurisdiction's pack."""
+
+    def __init__(self, pack: Pack, scenario: Scenario, fx: FxTable) -> None:
+        self.pack = pack
+        self.scenario = scenario
+        self.fx = fx
+        self.currency: str = pack.currency or "EUR"
+        self.lots_section: dict[str, Any] = dict(pack.section("lots") or {})
+        self.fx_section: dict[str, Any] = dict(pack.section("fx") or {})
+        self.holding: dict[str, Any] = dict(pack.section("holding_period") or {})
+        self.wrappers: dict[str, Any] = dict(pack.section("wrappers") or {})
+        self.pools: dict[tuple[str, ...], Pool] = {}
+        self.pending: dict[str, list[tuple[Decimal, Decimal, dt.date | None, dict[str, Any]]]] = {}
+        self.seq = 0
+        self.lot_owner: dict[str, tuple[str, ...]] = {}  # buy transaction id -> pool key
+
+    # -- scope -------------------------------------------------------------------------------
+
+    def wrapper_of(self, account: Account) -> dict[str, Any] | None:
+        return self.wrappers.get(account.wrapper) if account.wrapper != "taxable" else None
+
+    def is_taxable(self, account: Account) -> bool:
+        """Inside the taxable computation of this lens? Unknown wrappers count as taxable (with a finding)."""
+        wrapper = self.wrapper_of(account)
+        return True if wrapper is None else bool(wrapper.get("taxable", True))
+
+    def wrapper_unknown(self, account: Account) -> bool:
+        return account.wrapper != "taxable" and account.wrapper not in self.wrappers
+
+    def pool_key(self, account: Account, security: str) -> tuple[str, ...]:
+        wrapper = self.wrapper_of(account)
+        scope = self.lots_section.get("pool_scope", "account")
+        if wrapper is not None and (wrapper.get("own_pool", True) or not wrapper.get("taxable", True)):
+            return (account.owner, account.id, security)
+        if self.wrapper_unknown(account) or scope == "account":
+            return (account.owner, account.id, security)
+        return (account.owner, "taxable accounts", security)
+
+    def pool(self, key: tuple[str, ...]) -> Pool:
+        pool = self.pools.get(key)
+        if pool is None:
+            average = self.lots_section.get("mandatory") == "average"
+            pool = self.pools[key] = Pool(key, average)
+        return pool
+
+    # -- conversion ----------------------------------------------------------------------------
+
+    def leg_date(self, tx: Transaction) -> dt.date:
+        if self.fx_section.get("date") == "settlement" and tx.settlement_date is not None:
+            return tx.settlement_date
+        return tx.date
+
+    def convert(self, amount: Decimal, currency: str, tx: Transaction) -> tuple[Decimal, RateUsed | None]:
+        if currency == self.currency:
+            return amount, None
+        rate = self.fx.rate(
+            currency, self.currency, self.leg_date(tx),
+            missing=self.fx_section.get("missing_rate", "error"),
+            max_lookback_days=int(self.fx_section.get("max_lookback_days", 7)),
+            span=tx.span,
+        )
+        return amount * rate.rate, rate
+
+    def tx_currency(self, tx: Transaction) -> str:
+        return tx.currency or self.scenario.security(tx.security).currency
+
+    # -- events ------------------------------------------------------------------------------
+
+    def buy(self, tx: Transaction) -> Lot:
+        account = self.scenario.account(tx.account)
+        key = self.pool_key(account, tx.security)
+        currency = self.tx_currency(tx)
+        fees = tx.fees if (self.lots_section.get("fees") or {}).get("buy", "add_to_cost") == "add_to_cost" else ZERO
+        native = tx.quantity * tx.price + fees
+        cost, rate = self.convert(native, currency, tx)
+        self.seq += 1
+        lot = Lot(
+            id=tx.id, origin=tx.id, seq=(self.seq, 0), owner=account.owner, account=account.id, security=tx.security,
+            acquired=tx.date, quantity=tx.quantity, cost=cost, cost_native=native, native_currency=currency,
+            rate=rate, holding_from=tx.date,
+        )
+        pool = self.pool(key)
+        pool.add(lot)
+        self.lot_owner[tx.id] = key
+        for quantity, amount, holding_from, note in self.pending.pop(tx.id, []):
+            pool.adjust(tx.id, quantity, amount, holding_from, note)
+        return lot
+
+    def sell(self, tx: Transaction) -> Sale:
+        account = self.scenario.account(tx.account)
+        security = self.scenario.security(tx.security)
+        key = self.pool_key(account, tx.security)
+        pool = self.pool(key)
+        requested = requested_method(tx.lots)
+        choice = choose_method(self.lots_section, requested, security.kind)
+        findings: list[Finding] = []
+        if choice.overridden:
+            findings.append(make_finding(
+                self.pack, code="lot_method_overridden", severity="info",
+                message=f"{choice.requested} was asked for, but {self.pack.jurisdiction} computes this sale by {choice.used}: {choice.reason}",
+                rule=f"{self.pack.id}.lots", source=self.lots_section.get("source"),
+                facts={"trade.method_requested": choice.requested, "trade.method_used": choice.used},
+                uncertain=self.lots_section.get("uncertain"),
+            ))
+        if self.wrapper_unknown(account):
+            findings.append(make_finding(
+                self.pack, code="wrapper_unknown", severity="warning",
+                message=f"account {account.id} is a '{account.wrapper}', which pack {self.pack.id} does not define: treated as a taxable account",
+                rule=f"{self.pack.id}.wrappers", source=self.lots_section.get("source"),
+                facts={"account.wrapper": account.wrapper}, uncertain="how this jurisdiction treats the wrapper is not encoded",
+            ))
+        if choice.used == "average" and not pool.average:
+            pool.switch_to_average()
+        specific = None
+        if choice.used == "specific" and isinstance(tx.lots, tuple):
+            specific = [(lot.transaction, lot.quantity) for lot in tx.lots]
+        method = "fifo" if choice.used == "specific" and specific is None else choice.used
+        takes = pool.take(method, tx.quantity, specific, tx.span)
+
+        currency = self.tx_currency(tx)
+        sell_fees = tx.fees if (self.lots_section.get("fees") or {}).get("sell", "deduct_from_proceeds") == "deduct_from_proceeds" else ZERO
+        proceeds_native = tx.quantity * tx.price - sell_fees
+        proceeds, rate = self.convert(proceeds_native, currency, tx)
+        sale_rate = rate.rate if rate is not None else Decimal(1)
+
+        matches: list[LotMatch] = []
+        total_cost = ZERO
+        allocated = ZERO
+        terms: set[str] = set()
+        price_gain_total: Decimal | None = ZERO
+        sold_on = tx.settlement_date if self.holding.get("date") == "settlement" and tx.settlement_date else tx.date
+        for i, take in enumerate(takes):
+            part = proceeds - allocated if i == len(takes) - 1 else proceeds * take.quantity / tx.quantity
+            allocated += part
+            total_cost += take.cost
+            t = self.term(take.holding_from, sold_on)
+            terms.add(t)
+            price_gain = None
+            if take.cost_native is not None and take.lot.native_currency == currency:
+                native_part = proceeds_native * take.quantity / tx.quantity
+                price_gain = (native_part - take.cost_native) * sale_rate
+            if price_gain_total is not None:
+                price_gain_total = price_gain_total + price_gain if price_gain is not None else None
+            gain = part - take.cost
+            rates = tuple(r for r in (take.lot.rate, rate) if r is not None)
+            matches.append(LotMatch(
+                lot=take.lot.origin if take.lot.id == take.lot.origin else take.lot.id,
+                account=take.lot.account, acquired=take.acquired, quantity=take.quantity, cost=take.cost,
+                proceeds=part, gain=gain, term=t,
+                fx_gain=(gain - price_gain) if price_gain is not None else None, price_gain=price_gain,
+                rates=rates, adjusted_acquired=take.holding_from if take.holding_from != take.acquired else None,
+            ))
+        gain_total = proceeds - total_cost
+        term = "none" if terms == {"none"} else ("mixed" if len(terms) > 1 else (terms.pop() if terms else "none"))
+        return Sale(
+            tx=tx, pool_key=key, choice=choice, takes=takes, matches=matches, proceeds=proceeds, cost=total_cost,
+            gain=gain_total, proceeds_native=proceeds_native, rate=rate, term=term, taxable=self.is_taxable(account),
+            fx_gain=(gain_total - price_gain_total) if price_gain_total is not None else None,
+            price_gain=price_gain_total, findings=findings,
+        )
+
+    def term(self, acquired: dt.date, sold: dt.date) -> str:
+        rule = self.holding.get("rule", "none")
+        if rule == "none":
+            return "none"
+        after = self.pack.resolve(self.holding.get("long_term_after"), self.pack_day(sold))
+        duration = Duration.from_mapping(after if isinstance(after, dict) else {self._unit("long_term_after"): after})
+        return holding_term(acquired, sold, rule, duration)
+
+    def _unit(self, field: str) -> str:
+        ref = self.holding.get(field)
+        if isinstance(ref, dict) and "param" in ref:
+            return self.pack.parameters[ref["param"]].unit
+        return "days"
+
+    def pack_day(self, day: dt.date) -> dt.date:
+        """The date at which to read parameters: history before the pack's coverage reads its first values."""
+        return min(max(day, self.pack.coverage_from), self.pack.coverage_to)
+
+    # -- adjustments (loss rules) ---------------------------------------------------------------
+
+    def adjust(self, origin: str, quantity: Decimal, amount: Decimal, holding_from: dt.date | None, note: dict[str, Any]) -> None:
+        """Add a deferred loss to the basis of `quantity` units bought by `origin` (now, or when the buy arrives)."""
+        key = self.lot_owner.get(origin)
+        if key is None:
+            self.pending.setdefault(origin, []).append((quantity, amount, holding_from, note))
+            return
+        self.pools[key].adjust(origin, quantity, amount, holding_from, note)
+
+    # -- positions ------------------------------------------------------------------------------
+
+    def positions(self) -> list[dict[str, Any]]:
+        """The lots and pools left, with adjusted cost and acquisition dates, in a stable order."""
+        rows = []
+        for key in sorted(self.pools):
+            pool = self.pools[key]
+            lots = list(pool.open_lots())
+            if not lots:
+                continue
+            account = self.scenario.account(lots[0].account)
+            rows.append({
+                "owner": key[0],
+                "pool": key[1],
+                "security": key[2],
+                "method": "average" if pool.average else "lots",
+                "taxable": self.is_taxable(account),
+                "quantity": pool.quantity,
+                "cost": pool.cost,
+                "lots": [
+                    {
+                        "lot": lot.id, "account": lot.account, "acquired": lot.acquired.isoformat(),
+                        "holding_from": lot.holding_from.isoformat(), "quantity": lot.quantity,
+                        "cost": pool.lot_cost(lot),
+                        "adjustments": [dict(sorted(a.items())) for a in lot.adjustments],
+                    }
+                    for lot in lots
+                ],
+            })
+        return rows
+

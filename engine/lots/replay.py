@@ -1,0 +1,52 @@
+"""Replay a household's history and candidate trades through one jurisdiction's ledger.
+
+Events run in date order (history before candidates on the same day; candidates in the order given),
+so every sale sees exactly the lots that existed then, and every loss rule can look both back and
+forward in the same event list.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import attrs
+
+from ..fx.rates import FxTable
+from ..losses.family import LossRuleSet
+from ..model import Scenario, Transaction
+from ..packs.model import Pack
+from .ledger import Ledger, Sale
+from .pool import Lot
+
+
+def event_order(scenario: Scenario) -> list[Transaction]:
+    """History and candidate trades in the order they happen."""
+    indexed = [(tx.date, 0, i, tx) for i, tx in enumerate(scenario.transactions)]
+    indexed += [(tx.date, 1, i, tx) for i, tx in enumerate(scenario.trades)]
+    return [item[-1] for item in sorted(indexed, key=lambda item: item[:3])]
+
+
+@attrs.frozen
+class LensBook:
+    """The result of replaying one pack over the household: each sale and buy, and the final ledger."""
+
+    pack: Pack
+    ledger: Ledger
+    sales: dict[str, Sale]
+    buys: dict[str, Lot]
+
+
+def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transaction] | None = None) -> LensBook:
+    events = list(events) if events is not None else event_order(scenario)
+    ledger = Ledger(pack, scenario, fx)
+    losses = LossRuleSet(pack, scenario, ledger, events)
+    sales: dict[str, Sale] = {}
+    buys: dict[str, Lot] = {}
+    for index, tx in enumerate(events):
+        if tx.side == "buy":
+            buys[tx.id] = ledger.buy(tx)
+        else:
+            sale = ledger.sell(tx)
+            losses.on_sale(sale, index)
+            sales[tx.id] = sale
+    return LensBook(pack, ledger, sales, buys)
