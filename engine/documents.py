@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import attrs
 import yaml
@@ -101,6 +102,12 @@ class Document:
         return self.positions.get(("<key>",) + tuple(path), self.span(path))
 
 
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """'; did you mean 'x'?' when `name` looks like a typo of one candidate, else ''."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.7)
+    return f"; did you mean '{close[0]}'?" if close and close[0] != name else ""
+
+
 def display_path(path: Path | str) -> str:
     """The path as the user should see it: relative to the working folder when it lies below it."""
     p = Path(path)
@@ -132,7 +139,8 @@ def decode_utf8(raw: bytes, shown: str) -> str:
         line = before.count(b"\n") + 1
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         raise ParseError(
-            f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})", Span(shown, line, col), "UTF-8 text"
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8; the file was saved in another encoding", Span(shown, line, col),
+            "UTF-8 text: save the file as UTF-8"
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -146,9 +154,9 @@ def load_yaml_text(text: str, shown: str) -> Document:
         node = composer.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
-        raise ParseError(f"invalid YAML: {problem}", span) from None
+        language = "JSON" if shown.lower().endswith(".json") else "YAML"
+        raise ParseError(f"invalid {language}: {_explain_yaml_error(exc)}", span) from None
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML raises marked errors for syntax
         raise ParseError(f"invalid YAML: {exc}", Span(shown)) from None
     positions: dict[JsonPath, Span] = {}
@@ -157,6 +165,58 @@ def load_yaml_text(text: str, shown: str) -> Document:
     builder = _Builder(shown, positions)
     data = builder.build(node, ())
     return Document(shown, data, positions)
+
+
+# PyYAML names tokens and constructs in parser terms; a pack author reads these words instead.
+_YAML_WORDS = {
+    "'<stream end>'": "the end of the file",
+    "<stream end>": "the end of the file",
+    "<block end>": "the end of the indented block",
+    "'<block mapping start>'": "a key indented differently from the keys above it",
+    "'<block sequence start>'": "a list indented differently from the lines above it",
+    "'<block entry>'": "a list item '-'",
+    "'<scalar>'": "a value",
+    "unexpected end of stream": "the end of the file",
+}
+_YAML_CONSTRUCTS = {
+    "flow mapping": "the {...} mapping",
+    "flow sequence": "the [...] list",
+    "block mapping": "the mapping",
+    "block collection": "the list or mapping",
+    "quoted scalar": "the quoted text",
+    "simple key": "the key",
+    "plain scalar": "the value",
+    "tag": "the tag",
+    "anchor": "the anchor",
+    "alias": "the alias",
+}
+
+
+def _explain_yaml_error(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem in plain words, with where the unfinished construct started and a hint."""
+    problem = exc.problem or exc.context or "the text is not YAML"
+    context = exc.context or ""
+    if context == "expected a single document in the stream":
+        return "the file holds more than one YAML document (a second one starts with '---'); a pack or a scenario is one document"
+    if "found duplicate anchor" in context:
+        return f"{context.split(';')[0]} (an anchor name may be used once)"
+    for word, plain in _YAML_WORDS.items():
+        problem = problem.replace(word, plain)
+    if "'\\t'" in problem:
+        return "a tab character where YAML expects spaces (indent with spaces, never tabs)"
+    if problem == "mapping values are not allowed here":
+        return ("a ':' followed by a space is not allowed here "
+                "(check the indentation, or put a value that contains ': ' in quotes)")
+    problem = problem.replace("found '?'", "found a key")
+    if context.startswith("while ") and exc.context_mark is not None and exc.context_mark is not exc.problem_mark:
+        construct = context.split(" a ", 1)[-1] if " a " in context else context
+        name = _YAML_CONSTRUCTS.get(construct, construct)
+        mark = exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}"
+        if problem == "found the end of the file":
+            return f"the file ends before {name} that starts at {where} is closed"
+        problem += f" (in {name} that starts at {where})"
+    return problem
 
 
 def load_yaml(path: Path | str, shown_as: str | None = None) -> Document:
@@ -181,11 +241,13 @@ class _Builder:
         self.count += 1
         if self.count > MAX_EXPANDED_NODES:
             raise ParseError(
-                f"the document expands to more than {MAX_EXPANDED_NODES} nodes (aliases that explode in size are refused)",
+                f"the document expands to more than {MAX_EXPANDED_NODES:,} values once its aliases are followed",
                 self.span_of(node),
+                "a document whose aliases stay small; a 'billion laughs' file is refused",
             )
         if id(node) in self.active:
-            raise ParseError("a recursive alias is refused", self.span_of(node))
+            raise ParseError("a recursive alias: the anchored node contains an alias to itself", self.span_of(node),
+                             "a tree: an alias may repeat a node, not nest it inside itself")
         self.positions.setdefault(path, self.span_of(node))
         if isinstance(node, ScalarNode):
             return self.scalar(node)
@@ -224,35 +286,51 @@ class _Builder:
 
     def bad_tag(self, node: Node) -> ParseError:
         return ParseError(
-            f"the tag '{node.tag}' is not allowed (only plain YAML: strings, numbers, booleans, dates, lists, mappings)",
+            f"the tag '{_short_tag(node.tag)}' is not allowed",
             self.span_of(node),
+            "plain YAML: text, numbers, true/false, dates, lists and mappings, without tags",
         )
 
     def scalar(self, node: ScalarNode) -> Any:
         tag, text = node.tag, node.value
         if tag == _TAG_STR:
             return text
+        # Explicit tags (`!!int 0x1f`, `!!float nan`, `!!bool yes`) reach here with any text: check it.
         if tag == _TAG_INT:
+            if not re.fullmatch(r"[-+]?[0-9]+", text):
+                raise ParseError(f"'{text}' is not a whole number", self.span_of(node), "digits such as 42")
             return int(text)
         if tag == _TAG_FLOAT:
             try:
-                return Decimal(text)
-            except InvalidOperation:  # pragma: no cover - the resolver only admits decimal text
-                raise ParseError(f"'{text}' is not a number", self.span_of(node)) from None
+                number = Decimal(text)
+                if not number.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                raise ParseError(f"'{text}' is not a number", self.span_of(node), "a decimal number such as 0.15") from None
+            return number
         if tag == _TAG_BOOL:
+            if text.lower() not in ("true", "false"):
+                raise ParseError(f"'{text}' is not a boolean", self.span_of(node), "true or false")
             return text.lower() == "true"
         if tag == _TAG_NULL:
+            if text not in ("", "~", "null", "Null", "NULL"):
+                raise ParseError(f"'{text}' is not null", self.span_of(node), "null or ~")
             return None
         if tag == _TAG_DATE:
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+                # A time of day or a one-digit month: law is dated by the day, written one way only.
+                raise ParseError(f"'{text}' is not a date", self.span_of(node), "a date written YYYY-MM-DD, without a time")
             try:
-                return dt.date.fromisoformat(text) if len(text) == 10 else _refuse_datetime(text)
+                return dt.date.fromisoformat(text)
             except ValueError:
-                raise ParseError(f"'{text}' is not a valid date", self.span_of(node), "YYYY-MM-DD") from None
+                raise ParseError(f"{text} is not a day of the calendar", self.span_of(node), "a real date, YYYY-MM-DD") from None
         raise self.bad_tag(node)
 
 
-def _refuse_datetime(text: str) -> dt.date:
-    raise ValueError(text)
+def _short_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:python/object` is written `!!python/object` in a file: show it that way."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
 
 
 def to_json_types(value: Any) -> Any:
@@ -302,11 +380,12 @@ def parse_csv_text(text: str, shown: str, required: list[str], optional: list[st
         seen.add(name)
         if name not in known:
             raise ParseError(
-                f"unknown column '{name}'", Span(shown, 1, None, name), "one of " + ", ".join(required + optional)
+                f"unknown column '{name}'{did_you_mean(name, known)}", Span(shown, 1, None, name), "one of " + ", ".join(required + optional)
             )
     missing = [name for name in required if name not in seen]
     if missing:
-        raise ParseError(f"missing column '{missing[0]}'", Span(shown, 1), "a header with " + ", ".join(required))
+        names = ", ".join(f"'{name}'" for name in missing)
+        raise ParseError(f"missing column{'s' if len(missing) > 1 else ''} {names}", Span(shown, 1), "a header with " + ", ".join(required))
     rows: list[CsvRow] = []
     try:
         for cells in _rows(reader):

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from .documents import Document, to_json_types
+from .documents import Document, did_you_mean, to_json_types
 from .errors import SchemaError
 
 
@@ -37,7 +37,7 @@ def validate(document: Document, schema_name: str) -> list[SchemaError]:
     """All schema errors of `document`, each at its node, sorted by position."""
     validator = _validator(schema_name)
     instance = to_json_types(document.data)
-    errors = [_to_error(document, e) for e in _leaf_errors(validator.iter_errors(instance))]
+    errors = [error for e in _leaf_errors(validator.iter_errors(instance)) for error in _to_errors(document, e, schema_name)]
     unique: dict[str, SchemaError] = {}
     for error in errors:
         unique.setdefault(error.render(), error)
@@ -70,7 +70,19 @@ def _path_text(path: Iterable[Any]) -> str:
     return text or "(top level)"
 
 
-def _to_error(document: Document, error: ValidationError) -> SchemaError:
+def _condition_text(schema_name: str, error: ValidationError) -> str:
+    """For a key required by an `if`/`then` of the schema: the condition, e.g. " when kind is 'jurisdiction'"."""
+    path = list(error.absolute_schema_path)
+    if "then" not in path:
+        return ""
+    node: Any = load_schema(schema_name)
+    for part in path[: path.index("then")]:
+        node = node[part]
+    tests = [f"{key} is {json.dumps(sub['const'])}" for key, sub in (node.get("if", {}).get("properties") or {}).items() if "const" in sub]
+    return f" when {' and '.join(tests)}" if tests else ""
+
+
+def _to_errors(document: Document, error: ValidationError, schema_name: str) -> list[SchemaError]:
     path = tuple(error.absolute_path)
     where = _path_text(path)
     span = document.span(path)
@@ -78,15 +90,28 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
     instance = error.instance
     if validator == "required":
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]
-        name = missing[0] if missing else "?"
-        return SchemaError(f"{where}: missing required key '{name}'", span)
+        names = ", ".join(f"'{name}'" for name in missing) or "?"
+        plural = "s" if len(missing) > 1 else ""
+        return [SchemaError(f"{where}: missing required key{plural} {names}{_condition_text(schema_name, error)}", span)]
     if validator == "additionalProperties":
-        allowed = sorted((error.schema.get("properties") or {}).keys())
-        extras = sorted(k for k in instance if k not in (error.schema.get("properties") or {}))
-        key = extras[0] if extras else "?"
-        key_span = document.key_span(path + (key,))
+        properties = error.schema.get("properties") or {}
+        allowed = sorted(properties.keys())
+        extras = sorted(k for k in instance if k not in properties)
         hint = f"one of {', '.join(allowed)}" if allowed else "no other keys"
-        return SchemaError(f"{where}: unknown key '{key}'", key_span, hint)
+        # One error per unknown key, each at its own key, so that an editor underlines every typo.
+        return [
+            SchemaError(f"{where}: unknown key '{key}'{did_you_mean(key, allowed)}", document.key_span(path + (key,)), hint)
+            for key in extras
+        ]
+    return [_to_error(document, error)]
+
+
+def _to_error(document: Document, error: ValidationError) -> SchemaError:
+    path = tuple(error.absolute_path)
+    where = _path_text(path)
+    span = document.span(path)
+    validator, value = error.validator, error.validator_value
+    instance = error.instance
     if validator == "propertyNames":
         return SchemaError(f"{where}: invalid name: {error.message}", span)
     if validator == "enum":
@@ -95,7 +120,11 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
         return SchemaError(f"{where}: {json.dumps(instance, default=str)} is not allowed", span, json.dumps(value))
     if validator == "type":
         kind = value if isinstance(value, str) else " or ".join(value)
-        return SchemaError(f"{where}: {_describe(instance)} has the wrong type", span, _article(kind))
+        expected = _article(kind)
+        if kind == "string" and (isinstance(instance, (int, float)) or hasattr(instance, "as_tuple")):
+            # `version: 1.0` or `id: 2024` are read as numbers; quotes make them text.
+            expected += f", in quotes: \"{instance}\""
+        return SchemaError(f"{where}: {_describe(instance)} has the wrong type", span, expected)
     if validator == "pattern":
         described = error.schema.get("description") or f"text matching {value}"
         return SchemaError(f"{where}: {json.dumps(instance, default=str)} has the wrong form", span, described)
@@ -103,7 +132,10 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
         words = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most", "exclusiveMaximum": "less than"}
         return SchemaError(f"{where}: {instance} is out of range", span, f"{words[validator]} {value}")
     if validator in ("minItems", "minProperties"):
-        return SchemaError(f"{where}: is empty or too short", span, f"at least {value} entries")
+        state = "is empty" if not instance else "has too few entries"
+        return SchemaError(f"{where}: {state}", span, f"at least {value} {'entry' if value == 1 else 'entries'}")
+    if validator == "minLength":
+        return SchemaError(f"{where}: is empty", span, f"at least {value} character{'' if value == 1 else 's'}")
     if validator in ("maxProperties",):
         return SchemaError(f"{where}: has too many keys", span, f"at most {value}")
     if validator in ("oneOf", "anyOf"):

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..documents import Document, JsonPath, display_path, load_yaml, load_yaml_text
-from ..errors import ErrorList, SemanticError, TaxpackError
+from ..errors import ErrorList, SchemaError, SemanticError, TaxpackError
 from ..rules.facts import FACT_TYPES
+from ..schemas import did_you_mean
 from ..schemas import validate as schema_validate
 from .hashing import content_hash
 from .model import DatedValue, Pack, Parameter, Source
@@ -53,7 +54,8 @@ def load_pack_text(text: str, shown: str, tests: list[tuple[str, str]] = ()) -> 
 def build_pack(document: Document, test_docs: list[Document], path: str) -> Pack:
     errors: list[TaxpackError] = []
     if not isinstance(document.data, dict):
-        raise ErrorList([SemanticError("a pack must be a mapping of keys (format, id, ...)", document.span())])
+        raise ErrorList([SchemaError(f"the file {_top_level(document.data)}, not a pack", document.span(),
+                                     "a mapping of keys: format, kind, id, title, version, coverage, sources, ...")])
     errors.extend(schema_validate(document, "pack"))
     tests: list[Any] = list(document.data.get("tests") or [])
     for tdoc in test_docs:
@@ -61,7 +63,8 @@ def build_pack(document: Document, test_docs: list[Document], path: str) -> Pack
         if isinstance(data, dict) and "tests" in data:
             data = data["tests"]
         if not isinstance(data, list):
-            errors.append(SemanticError("a test file must hold a list of test cases (or a key 'tests' with one)", tdoc.span()))
+            errors.append(SchemaError(f"the test file {_top_level(tdoc.data)}, not test cases", tdoc.span(),
+                                      "a list of test cases, or a mapping with the key 'tests' holding one"))
             continue
         errors.extend(schema_validate(tdoc, "pack-tests"))
         tests.extend(data)
@@ -101,6 +104,16 @@ def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+def _top_level(data: Any) -> str:
+    if data is None:
+        return "is empty"
+    if isinstance(data, list):
+        return "holds a list at the top level"
+    if isinstance(data, dict):
+        return "holds a mapping without the key 'tests'"
+    return f"holds a single value ({data!r})"
+
+
 def _parameter(document: Document, name: str, raw: Mapping[str, Any]) -> Parameter:
     values = tuple(
         DatedValue(_date(start), v.get("value"), v["source"], v.get("uncertain"), document.span(("parameters", name, "values", start)))
@@ -122,16 +135,18 @@ def semantic_errors(document: Document, test_docs: list[Document] = ()) -> list[
     coverage = data["coverage"]
     cov_from, cov_to = _date(coverage["from"]), _date(coverage["to"])
     if cov_from > cov_to:
-        errors.append(SemanticError(f"coverage: 'from' {cov_from} is after 'to' {cov_to}", document.span(("coverage", "to"))))
+        errors.append(SemanticError(f"coverage: 'to' {cov_to} is before 'from' {cov_from}", document.span(("coverage", "to")),
+                                    f"a date on or after {cov_from}"))
 
     # Every `source:` anywhere must name an entry of `sources`.
     for path, sid in _walk_key(data, "source"):
         if isinstance(sid, str) and sid not in sources:
-            errors.append(SemanticError(f"unknown source '{sid}'", document.span(path), _known("sources", sources)))
+            errors.append(SemanticError(f"unknown source '{sid}'{did_you_mean(sid, sources)}", document.span(path), _known("sources", sources)))
     for tdoc in test_docs:
         for path, sid in _walk_key(tdoc.data, "source"):
             if isinstance(sid, str) and sid not in sources:
-                errors.append(SemanticError(f"unknown source '{sid}'", tdoc.span(path), _known("sources", sources)))
+                errors.append(SemanticError(f"unknown source '{sid}'{did_you_mean(sid, sources)}", tdoc.span(path),
+                                            _known("sources of the pack", sources)))
 
     # Parameters: dates in order, values of the declared unit, in force over the whole coverage.
     for name, param in parameters.items():
@@ -150,24 +165,14 @@ def semantic_errors(document: Document, test_docs: list[Document] = ()) -> list[
             if problem:
                 errors.append(SemanticError(f"parameter '{name}' value of {start}: {problem[0]}",
                                             document.span(("parameters", name, "values", start, "value")), problem[1]))
-        if dates and dates == sorted(dates):
-            first = dates[0]
-            if first > cov_from:
-                errors.append(SemanticError(
-                    f"parameter '{name}' has no value in force on {cov_from} (its first value starts {first}; the pack covers {cov_from} to {cov_to})",
-                    document.span(("parameters", name, "values")), f"a value dated on or before {cov_from}"))
-            for start, entry in param["values"].items():
-                if entry.get("value") is None and cov_from <= _date(start) <= cov_to:
-                    later = [d for d, e in param["values"].items() if _date(d) > _date(start) and e.get("value") is not None]
-                    if not later:
-                        errors.append(SemanticError(
-                            f"parameter '{name}' ends on {start}, inside the pack's coverage ({cov_from} to {cov_to}); no value covers the dates after it",
-                            document.span(("parameters", name, "values", start)), f"a value in force until {cov_to}, or a shorter coverage"))
+        if dates and dates == sorted(dates) and cov_from <= cov_to:
+            errors.extend(_coverage_gaps(document, name, keys, [param["values"][k].get("value") for k in keys], cov_from, cov_to))
 
     # Every {param: name} must exist; durations must point at duration parameters.
     for path, ref in _walk_param_refs(data):
         if ref not in parameters:
-            errors.append(SemanticError(f"unknown parameter '{ref}'", document.span(path), _known("parameters", parameters)))
+            errors.append(SemanticError(f"unknown parameter '{ref}'{did_you_mean(ref, parameters)}", document.span(path),
+                                        _known("parameters", parameters)))
         elif _expects_duration(path) and parameters[ref]["unit"] not in DURATION_UNITS:
             errors.append(SemanticError(
                 f"parameter '{ref}' has unit '{parameters[ref]['unit']}' but is used as a duration",
@@ -178,7 +183,8 @@ def semantic_errors(document: Document, test_docs: list[Document] = ()) -> list[
         methods = lots.get("methods") or []
         for key in ("default", "mandatory"):
             if lots.get(key) and lots[key] not in methods:
-                errors.append(SemanticError(f"lots.{key}: '{lots[key]}' is not among the allowed methods {methods}", document.span(("lots", key)), "one of lots.methods"))
+                errors.append(SemanticError(f"lots.{key}: '{lots[key]}' is not one of the methods lots.methods allows",
+                                            document.span(("lots", key)), f"one of {', '.join(methods)}, or add '{lots[key]}' to lots.methods"))
 
     # Rule and loss-rule ids are unique; rule conditions name known facts.
     seen: dict[str, JsonPath] = {}
@@ -194,7 +200,8 @@ def semantic_errors(document: Document, test_docs: list[Document] = ()) -> list[
         for path, cond in _walk_conditions(rule.get("when"), ("rules", i, "when")):
             fact = cond.get("fact")
             if fact is not None and fact not in FACT_TYPES:
-                errors.append(SemanticError(f"rule '{rule.get('id')}': unknown fact '{fact}'", document.span(path + ("fact",)), "a fact listed in docs/pack-format.md#facts"))
+                errors.append(SemanticError(f"rule '{rule.get('id')}': unknown fact '{fact}'{did_you_mean(fact, FACT_TYPES)}",
+                                            document.span(path + ("fact",)), "a fact listed in docs/pack-format.md#facts"))
             for op in ("lt", "le", "gt", "ge"):
                 if op in cond and fact in FACT_TYPES and FACT_TYPES[fact] in ("text", "boolean", "list"):
                     errors.append(SemanticError(f"rule '{rule.get('id')}': '{op}' compares an order, but fact '{fact}' is {FACT_TYPES[fact]}", document.span(path + (op,)), "eq, ne, in, not_in or exists"))
@@ -217,7 +224,7 @@ def _unit_problem(unit: str, value: Any, by: str | None) -> tuple[str, str] | No
         if not is_number:
             return (f"{_show(value)} is not a rate", "a number between 0 and 1, e.g. 0.15")
         if not (0 <= value <= 1):
-            return (f"rate {value} is outside 0 to 1 (write 15% as 0.15)", "a number between 0 and 1")
+            return (f"rate {value} is outside 0 to 1", "a fraction between 0 and 1: 15% is written 0.15")
     if unit in ("count",) + DURATION_UNITS and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return (f"{_show(value)} is not a whole number of {unit}", "a whole number, 0 or more")
     if unit == "boolean" and not isinstance(value, bool):
@@ -228,14 +235,16 @@ def _unit_problem(unit: str, value: Any, by: str | None) -> tuple[str, str] | No
         if not isinstance(value, list) or not value:
             return ("brackets must be a list of {from: amount, rate: r}", "a list of {from: 0, rate: 0.0}, ...")
         last = None
-        for b in value:
+        for n, b in enumerate(value, 1):
             if not isinstance(b, dict) or set(b) != {"from", "rate"}:
-                return ("each bracket must be {from: amount, rate: r}", "{from: 0, rate: 0.15}")
+                return (f"bracket {n} is not {{from: amount, rate: r}}", "{from: 0, rate: 0.15}")
+            if not (isinstance(b["from"], (int, Decimal)) and not isinstance(b["from"], bool)):
+                return (f"bracket {n}: 'from' {_show(b['from'])} is not an amount", "a number such as 48350")
             if last is not None and b["from"] <= last:
-                return ("bracket thresholds must increase", "increasing 'from' amounts")
+                return (f"bracket {n} starts at {b['from']}, not above bracket {n - 1} at {last}", "brackets in increasing order of 'from'")
             last = b["from"]
-            if not (isinstance(b["rate"], (int, Decimal)) and 0 <= b["rate"] <= 1):
-                return (f"bracket rate {b['rate']} is outside 0 to 1", "a number between 0 and 1")
+            if not (isinstance(b["rate"], (int, Decimal)) and not isinstance(b["rate"], bool) and 0 <= b["rate"] <= 1):
+                return (f"bracket {n}: rate {_show(b['rate'])} is outside 0 to 1", "a fraction between 0 and 1: 15% is written 0.15")
     return None
 
 
@@ -247,10 +256,39 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _coverage_gaps(document: Document, name: str, keys: list[str], values: list[Any],
+                   cov_from: dt.date, cov_to: dt.date) -> list[TaxpackError]:
+    """Every stretch of the coverage where the parameter has no value: before its first value, or after a null."""
+    errors: list[TaxpackError] = []
+    starts = [_date(k) for k in keys]
+    in_force = [i for i, start in enumerate(starts) if start <= cov_from]
+    if not in_force or values[in_force[-1]] is None:
+        later = [i for i, start in enumerate(starts) if start > cov_from and values[i] is not None]
+        until = f"{starts[later[0]] - dt.timedelta(days=1)}" if later else f"{cov_to}"
+        if not in_force:
+            span = document.key_span(("parameters", name, "values", keys[0]))
+            what = f"its first value starts on {starts[0]}"
+        else:
+            span = document.key_span(("parameters", name, "values", keys[in_force[-1]]))
+            what = f"its value of {starts[in_force[-1]]} is null"
+        errors.append(SemanticError(
+            f"parameter '{name}' has no value from {cov_from} (where the pack's coverage starts) to {min(_date(until), cov_to)}: {what}",
+            span, f"a value dated on or before {cov_from}"))
+    for i, start in enumerate(starts):
+        if values[i] is None and cov_from < start <= cov_to:
+            gap_end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else cov_to
+            gap_end = min(gap_end, cov_to)
+            errors.append(SemanticError(
+                f"parameter '{name}' ends (value null) on {start}, inside the pack's coverage: no value covers {start} to {gap_end}",
+                document.key_span(("parameters", name, "values", keys[i])),
+                f"a value in force until {cov_to}, or a coverage that ends before {start}"))
+    return errors
+
+
 def _known(what: str, names: Any) -> str:
     names = sorted(names)
     if not names:
-        return f"an entry of '{what}' (there are none)"
+        return f"the name of an entry of '{what}'; this pack has none"
     shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
     return f"one of {shown}"
 

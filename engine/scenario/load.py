@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..documents import CsvRow, Document, display_path, load_yaml, read_csv
-from ..errors import ErrorList, ParseError, SemanticError, Span, TaxpackError
+from ..errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from ..model import (
     Account,
     IdentityGroup,
@@ -24,6 +24,7 @@ from ..model import (
     Taxpayer,
     Transaction,
 )
+from ..schemas import did_you_mean
 from ..schemas import validate as schema_validate
 
 TX_REQUIRED = ["id", "account", "security", "date", "side", "quantity", "price"]
@@ -49,7 +50,9 @@ def build_scenario(
     trades_csv: Path | str | None = None,
 ) -> Scenario:
     if not isinstance(document.data, dict):
-        raise ErrorList([SemanticError("a scenario must be a mapping with keys taxpack, as_of, taxpayers, ...", document.span())])
+        what = "is empty" if document.data is None else ("holds a list at the top level" if isinstance(document.data, list) else "holds a single value")
+        raise ErrorList([SchemaError(f"the file {what}, not a scenario", document.span(),
+                                     "a mapping of keys: taxpack, as_of, taxpayers, accounts, securities, ...")])
     errors: list[TaxpackError] = list(schema_validate(document, "scenario"))
     if errors:
         raise ErrorList(errors)
@@ -73,7 +76,9 @@ def build_scenario(
     if data.get("fx", {}).get("rates"):
         candidate = (base / data["fx"]["rates"]).resolve()
         if not candidate.is_file():
-            b.errors.append(SemanticError(f"fx rates file '{data['fx']['rates']}' not found (paths are relative to the scenario file)", document.span(("fx", "rates"))))
+            b.errors.append(SemanticError(
+                f"fx rates file '{data['fx']['rates']}' not found: there is no {display_path(candidate)}", document.span(("fx", "rates")),
+                "a CSV file date,currency,quote,rate; the path is relative to the scenario file"))
         fx_path = str(candidate)
     scenario = Scenario(
         as_of=_date(data["as_of"]),
@@ -147,11 +152,14 @@ class _Builder:
         lots = t.get("lots")
         choice: Any = None
         if isinstance(lots, list):
-            choice = tuple(SpecificLot(item["transaction"], _dec(item["quantity"])) for item in lots)
+            choice = tuple(SpecificLot(item["transaction"], _dec(item["quantity"]), self.doc.span(path + ("lots", j)))
+                           for j, item in enumerate(lots))
         elif lots is not None:
             choice = lots
         if lots is not None and t["side"] != "sell":
-            self.errors.append(SemanticError(f"'lots' is only for sells, but {t['id']} is a buy", self.doc.span(path + ("lots",))))
+            what = "trade" if candidate else "transaction"
+            self.errors.append(SemanticError(f"{what} '{t['id']}': 'lots' chooses the lots a sale takes, but this is a buy",
+                                             self.doc.key_span(path + ("lots",)), "no 'lots' on a buy"))
         return Transaction(
             id=t["id"], account=t["account"], security=t["security"], date=_date(t["date"]), side=t["side"],
             quantity=_dec(t["quantity"]), price=_dec(t["price"]), fees=_dec(t.get("fees", 0)), currency=t.get("currency"),
@@ -159,22 +167,34 @@ class _Builder:
             lots=choice, candidate=candidate, in_kind=bool(t.get("in_kind", False)), span=self.doc.span(path),
         )
 
-    def csv_transactions(self, path: Path | str, candidate: bool) -> Iterable[Transaction]:
+    def csv_transactions(self, path: Path | str, candidate: bool) -> list[Transaction]:
+        """Every row of the CSV; a row error does not hide the next: all are raised together."""
         rows = read_csv(path, TX_REQUIRED, TX_OPTIONAL)
+        result: list[Transaction] = []
+        errors: list[TaxpackError] = []
         for row in rows:
-            yield _csv_transaction(row, candidate)
+            try:
+                result.append(_csv_transaction(row, candidate))
+            except TaxpackError as exc:
+                errors.append(exc)
+        if errors:
+            raise ErrorList(errors)
+        return result
 
 
 def _cell_decimal(row: CsvRow, column: str, positive: bool = False, default: str | None = None) -> Decimal:
     text = row.cells.get(column, "")
     if text == "" and default is not None:
         text = default
+    if text == "":
+        raise ParseError("the cell is empty", row.span(column), "a decimal number such as 12.50")
     try:
         value = Decimal(text)
         if not value.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        raise ParseError(f"'{text}' is not a decimal number", row.span(column), "a decimal number such as 12.50") from None
+        hint = ", without thousands separators" if "," in text else ""
+        raise ParseError(f"'{text}' is not a decimal number", row.span(column), f"a decimal number such as 12.50{hint}") from None
     if value < 0 or (positive and value == 0):
         raise ParseError(f"'{text}' must be {'more than 0' if positive else '0 or more'}", row.span(column), "a positive number" if positive else "0 or more")
     return value
@@ -200,11 +220,13 @@ def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
     side = c["side"].lower()
     if side not in ("buy", "sell"):
         raise ParseError(f"'{c['side']}' is not a side", row.span("side"), "buy or sell")
+    if c.get("fees", "").startswith("-"):
+        raise ParseError(f"'{c['fees']}' must be 0 or more", row.span("fees"), "0 or more")
     lots_text = c.get("lots", "")
     lots: Any = None
     if lots_text:
         if side != "sell":
-            raise ParseError(f"'lots' is only for sells, but {c['id']} is a buy", row.span("lots"))
+            raise ParseError(f"'lots' chooses the lots a sale takes, but {c['id']} is a buy", row.span("lots"), "an empty cell on a buy")
         if lots_text.lower() in METHODS:
             lots = lots_text.lower()
         else:
@@ -216,8 +238,9 @@ def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
                     if not tid.strip() or quantity <= 0:
                         raise InvalidOperation
                 except InvalidOperation:
-                    raise ParseError(f"'{lots_text}' is not a lot choice", row.span("lots"), "a method (fifo, lifo, hifo, lofo, average) or BUY_ID:QTY;BUY_ID:QTY") from None
-                parts.append(SpecificLot(tid.strip(), quantity))
+                    raise ParseError(f"'{lots_text}' is not a lot choice", row.span("lots"),
+                                     "a method, fifo, lifo, hifo, lofo or average; or BUY_ID:QTY;BUY_ID:QTY for specific lots") from None
+                parts.append(SpecificLot(tid.strip(), quantity, row.span("lots")))
             lots = tuple(parts)
     currency = c.get("currency") or None
     if currency is not None and (len(currency) != 3 or not currency.isalpha() or not currency.isupper()):
@@ -243,7 +266,12 @@ def reference_errors(scenario: Scenario) -> list[TaxpackError]:
         for item in items:
             if item.id in seen:
                 first = seen[item.id]
-                where = f" (first at line {first.line})" if first and first.line else ""
+                if first is None or first.line is None:
+                    where = ""
+                elif item.span is not None and item.span.file != first.file:
+                    where = f" (first at {first.file}:{first.line})"
+                else:
+                    where = f" (first at line {first.line})"
                 errors.append(SemanticError(f"duplicate {what} id '{item.id}'{where}", item.span))
             else:
                 seen[item.id] = item.span
@@ -259,28 +287,47 @@ def reference_errors(scenario: Scenario) -> list[TaxpackError]:
     for t in scenario.taxpayers:
         if t.spouse is not None and t.spouse == t.id:
             errors.append(SemanticError(f"taxpayer '{t.id}' cannot be their own spouse", t.span))
+        elif t.spouse is not None and t.spouse not in taxpayers:
+            # Loss rules look through the spouse's accounts: a spouse who is not listed would be silently ignored.
+            errors.append(SemanticError(f"taxpayer '{t.id}': spouse '{t.spouse}' is not a taxpayer of this scenario{did_you_mean(t.spouse, taxpayers)}",
+                                        t.span, f"{_one_of(taxpayers)}; list the spouse under taxpayers, even without accounts"))
     for a in scenario.accounts:
         if a.owner not in taxpayers:
-            errors.append(SemanticError(f"account '{a.id}': unknown owner '{a.owner}'", a.span, _one_of(taxpayers)))
+            errors.append(SemanticError(f"account '{a.id}': unknown owner '{a.owner}'{did_you_mean(a.owner, taxpayers)}", a.span, _one_of(taxpayers)))
     buys = {t.id: t for t in list(scenario.transactions) + list(scenario.trades) if t.side == "buy"}
+    all_ids = {t.id for t in list(scenario.transactions) + list(scenario.trades)}
     for t in list(scenario.transactions) + list(scenario.trades):
         if t.account not in accounts:
-            errors.append(SemanticError(f"{_what(t)} '{t.id}': unknown account '{t.account}'", t.span, _one_of(accounts)))
+            errors.append(SemanticError(f"{_what(t)} '{t.id}': unknown account '{t.account}'{did_you_mean(t.account, accounts)}",
+                                        _cell(t.span, "account"), _one_of(accounts)))
         if t.security not in securities:
-            errors.append(SemanticError(f"{_what(t)} '{t.id}': unknown security '{t.security}'", t.span, _one_of(securities)))
+            errors.append(SemanticError(f"{_what(t)} '{t.id}': unknown security '{t.security}'{did_you_mean(t.security, securities)}",
+                                        _cell(t.span, "security"), _one_of(securities)))
         if isinstance(t.lots, tuple):
             total = sum((lot.quantity for lot in t.lots), Decimal(0))
+            same = sorted(b.id for b in buys.values() if b.account == t.account and b.security == t.security and b.date <= t.date)
+            candidates = f"the id of a buy of {t.security} in {t.account}" + (f": {', '.join(same)}" if same else ", and there is none before this sale")
             for lot in t.lots:
                 buy = buys.get(lot.transaction)
+                span = lot.span or t.span
                 if buy is None:
-                    errors.append(SemanticError(f"{_what(t)} '{t.id}': lot '{lot.transaction}' is not a buy in this scenario", t.span, "the id of a buy transaction"))
+                    kind = "a sale, not a buy" if lot.transaction in all_ids else "not a transaction of this scenario"
+                    errors.append(SemanticError(f"{_what(t)} '{t.id}': lot '{lot.transaction}' is {kind}", span, candidates))
                 elif buy.account != t.account or buy.security != t.security:
-                    errors.append(SemanticError(f"{_what(t)} '{t.id}': lot '{lot.transaction}' is a buy of {buy.security} in {buy.account}, not of {t.security} in {t.account}", t.span))
+                    errors.append(SemanticError(f"{_what(t)} '{t.id}': lot '{lot.transaction}' is a buy of {buy.security} in {buy.account}, not of {t.security} in {t.account}", span, candidates))
                 elif buy.date > t.date:
-                    errors.append(SemanticError(f"{_what(t)} '{t.id}': lot '{lot.transaction}' was bought on {buy.date}, after this sale on {t.date}", t.span))
+                    errors.append(SemanticError(f"{_what(t)} '{t.id}': lot '{lot.transaction}' was bought on {buy.date}, after this sale on {t.date}", span, candidates))
             if total != t.quantity:
-                errors.append(SemanticError(f"{_what(t)} '{t.id}': the lots add up to {total} but the sale is of {t.quantity}", t.span, "lot quantities that add up to the quantity sold"))
+                first = t.lots[0].span if t.lots and t.lots[0].span else t.span
+                errors.append(SemanticError(f"{_what(t)} '{t.id}': the lots add up to {total} but the sale is of {t.quantity}", first, "lot quantities that add up to the quantity sold"))
     return errors
+
+
+def _cell(span: Span | None, column: str) -> Span | None:
+    """For a row read from CSV (a span with a line but no col), the cell of `column` in that row."""
+    if span is not None and span.line is not None and span.col is None and span.column is None:
+        return Span(span.file, span.line, None, column)
+    return span
 
 
 def _what(t: Transaction) -> str:
