@@ -35,6 +35,9 @@ def validate_path(path: Path) -> ValidationResult:
     """A pack folder or file, or a scenario file (recognised by its `taxpack:` key)."""
     shown = display_path(path)
     kind = "pack"
+    if path.is_dir() and (path.name == "__pycache__" or path.name.startswith(".")):
+        # `jurisdictions/*` also matches Python's byte-code cache once the package has been imported.
+        return ValidationResult(shown, "skipped", (), "skipped: not a pack folder")
     if path.is_file() and path.suffix.lower() not in (".yaml", ".yml", ".json"):
         # A shell glob such as `jurisdictions/*` also matches __init__.py or a README: say so, do not fail.
         return ValidationResult(shown, "skipped", (), "skipped: not a YAML or JSON file")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..documents import Document, JsonPath, display_path, load_yaml, load_yaml_text
-from ..errors import ErrorList, SchemaError, SemanticError, TaxpackError
+from ..errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from ..rules.facts import FACT_TYPES
 from ..schemas import did_you_mean
 from ..schemas import validate as schema_validate
@@ -38,6 +38,9 @@ def load_pack(path: Path | str, shown_as: str | None = None) -> Pack:
     """Load, validate and build the pack at `path`; raise `ErrorList` if anything is wrong."""
     path = Path(path)
     main, test_files = pack_files(path)
+    if path.is_dir() and not main.is_file():
+        raise ErrorList([ParseError(f"there is no {PACK_FILE} in this folder", Span(shown_as or display_path(path)),
+                                    f"a pack folder holding {PACK_FILE}, a pack file, or a scenario file")])
     shown = shown_as or display_path(main)
     document = load_yaml(main, shown)
     test_docs = [load_yaml(f, display_path(f) if shown_as is None else str(Path(shown).parent / "tests" / f.name)) for f in test_files]
