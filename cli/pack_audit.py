@@ -1,0 +1,35 @@
+"""`taxpack pack audit [ID...]`: the weak spots a reviewer should look at first.
+
+Lists every value or section whose source is less than verified, every value marked uncertain, and
+every source without a URL, per pack.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from taxpack.engine.packs.audit import audit_pack
+from taxpack.engine.packs.registry import bundled_packs, find_bundled
+from taxpack.engine.errors import SemanticError
+
+
+@click.command("audit")
+@click.argument("packs", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def command(packs: tuple[str, ...], fmt: str) -> None:
+    """Report values with weak or missing citations, or marked uncertain."""
+    chosen = []
+    for ref in packs:
+        pack = find_bundled(ref)
+        if pack is None:
+            raise SemanticError(f"no bundled pack '{ref}' (see `taxpack pack list`)")
+        chosen.append(pack)
+    rows = [row for pack in (chosen or list(bundled_packs())) for row in audit_pack(pack)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['where']}: {row['pack']} {row['item']}: {row['issue']}")
+    click.echo(f"{len(rows)} item(s) to review")
