@@ -170,6 +170,7 @@ class Scenario:
     fx_rates: str | None = None  # absolute path of an override CSV, if any
     source: str | None = None  # the file it came from, as shown to the user
     id: str | None = None
+    _cache: dict[str, dict[str, Any]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def taxpayer(self, tid: str) -> Taxpayer:
         return self._index("taxpayers")[tid]
@@ -184,10 +185,7 @@ class Scenario:
         return self._index("identity_groups").get(gid)
 
     def _index(self, name: str) -> dict[str, Any]:
-        cache = self.__dict__.get("_cache")
-        if cache is None:
-            cache = {}
-            object.__setattr__(self, "_cache", cache)  # frozen class: a private memo is fine
+        cache = self._cache  # a memo of id -> object; the scenario itself never changes
         if name not in cache:
             cache[name] = {item.id: item for item in getattr(self, name)}
         return cache[name]
