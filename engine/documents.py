@@ -137,7 +137,8 @@ def decode_utf8(raw: bytes, shown: str) -> str:
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        # Everything before the bad byte is valid UTF-8: count characters, not bytes, for the column.
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8")) + 1
         raise ParseError(
             f"byte 0x{raw[exc.start]:02x} is not UTF-8; the file was saved in another encoding", Span(shown, line, col),
             "UTF-8 text: save the file as UTF-8"
@@ -368,7 +369,7 @@ def parse_csv_text(text: str, shown: str, required: list[str], optional: list[st
     try:
         header = next(reader)
     except StopIteration:
-        raise ParseError("the CSV file is empty; it needs a header row", Span(shown, 1)) from None
+        raise ParseError("the CSV file is empty", Span(shown, 1), "a header row, then one row per entry") from None
     except csv.Error as exc:
         raise ParseError(f"invalid CSV: {exc}", Span(shown, 1)) from None
     header = [h.strip() for h in header]
@@ -376,7 +377,7 @@ def parse_csv_text(text: str, shown: str, required: list[str], optional: list[st
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            raise ParseError(f"duplicate column '{name}'", Span(shown, 1, None, name))
+            raise ParseError(f"duplicate column '{name}'", Span(shown, 1, None, name), "each column once")
         seen.add(name)
         if name not in known:
             raise ParseError(
@@ -387,9 +388,11 @@ def parse_csv_text(text: str, shown: str, required: list[str], optional: list[st
         names = ", ".join(f"'{name}'" for name in missing)
         raise ParseError(f"missing column{'s' if len(missing) > 1 else ''} {names}", Span(shown, 1), "a header with " + ", ".join(required))
     rows: list[CsvRow] = []
+    end = reader.line_num  # the physical line the previous record ended on
     try:
         for cells in _rows(reader):
-            line = reader.line_num
+            # A quoted cell may span lines: a row is where its record starts, not where it ends.
+            line, end = end + 1, reader.line_num
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):

@@ -92,7 +92,7 @@ def build_scenario(
         source=document.file,
         id=data.get("id"),
     )
-    b.errors.extend(reference_errors(scenario))
+    b.errors.extend(reference_errors(scenario, document))
     if b.errors:
         raise ErrorList(b.errors)
     return scenario
@@ -257,9 +257,22 @@ def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
     )
 
 
-def reference_errors(scenario: Scenario) -> list[TaxpackError]:
-    """Ids that must exist, ids that must be unique, lots that must name a buy of the same holding."""
+def reference_errors(scenario: Scenario, document: Document | None = None) -> list[TaxpackError]:
+    """Ids that must exist, ids that must be unique, lots that must name a buy of the same holding.
+
+    With the scenario's `document`, an error points at the field itself (`account: brokerage`), not
+    only at the entry that holds it; rows read from CSV point at the cell.
+    """
     errors: list[TaxpackError] = []
+    # An entry's span -> its path in the document (e.g. ("trades", 0)), to find the span of one field.
+    entries = {span: path for path, span in (document.positions.items() if document else ())
+               if len(path) == 2 and isinstance(path[1], int) and path[0] != "<key>"}
+
+    def field(item: Any, name: str) -> Span | None:
+        path = entries.get(item.span)
+        if path is not None and document is not None:
+            return document.span(path + (name,))
+        return _cell(item.span, name)
 
     def dupes(items: Iterable[Any], what: str) -> None:
         seen: dict[str, Span | None] = {}
@@ -272,7 +285,7 @@ def reference_errors(scenario: Scenario) -> list[TaxpackError]:
                     where = f" (first at {first.file}:{first.line})"
                 else:
                     where = f" (first at line {first.line})"
-                errors.append(SemanticError(f"duplicate {what} id '{item.id}'{where}", item.span))
+                errors.append(SemanticError(f"duplicate {what} id '{item.id}'{where}", field(item, "id")))
             else:
                 seen[item.id] = item.span
 
@@ -286,23 +299,23 @@ def reference_errors(scenario: Scenario) -> list[TaxpackError]:
     securities = {s.id for s in scenario.securities}
     for t in scenario.taxpayers:
         if t.spouse is not None and t.spouse == t.id:
-            errors.append(SemanticError(f"taxpayer '{t.id}' cannot be their own spouse", t.span))
+            errors.append(SemanticError(f"taxpayer '{t.id}' cannot be their own spouse", field(t, "spouse")))
         elif t.spouse is not None and t.spouse not in taxpayers:
             # Loss rules look through the spouse's accounts: a spouse who is not listed would be silently ignored.
             errors.append(SemanticError(f"taxpayer '{t.id}': spouse '{t.spouse}' is not a taxpayer of this scenario{did_you_mean(t.spouse, taxpayers)}",
-                                        t.span, f"{_one_of(taxpayers)}; list the spouse under taxpayers, even without accounts"))
+                                        field(t, "spouse"), f"{_one_of(taxpayers)}; list the spouse under taxpayers, even without accounts"))
     for a in scenario.accounts:
         if a.owner not in taxpayers:
-            errors.append(SemanticError(f"account '{a.id}': unknown owner '{a.owner}'{did_you_mean(a.owner, taxpayers)}", a.span, _one_of(taxpayers)))
+            errors.append(SemanticError(f"account '{a.id}': unknown owner '{a.owner}'{did_you_mean(a.owner, taxpayers)}", field(a, "owner"), _one_of(taxpayers)))
     buys = {t.id: t for t in list(scenario.transactions) + list(scenario.trades) if t.side == "buy"}
     all_ids = {t.id for t in list(scenario.transactions) + list(scenario.trades)}
     for t in list(scenario.transactions) + list(scenario.trades):
         if t.account not in accounts:
             errors.append(SemanticError(f"{_what(t)} '{t.id}': unknown account '{t.account}'{did_you_mean(t.account, accounts)}",
-                                        _cell(t.span, "account"), _one_of(accounts)))
+                                        field(t, "account"), _one_of(accounts)))
         if t.security not in securities:
             errors.append(SemanticError(f"{_what(t)} '{t.id}': unknown security '{t.security}'{did_you_mean(t.security, securities)}",
-                                        _cell(t.span, "security"), _one_of(securities)))
+                                        field(t, "security"), _one_of(securities)))
         if isinstance(t.lots, tuple):
             total = sum((lot.quantity for lot in t.lots), Decimal(0))
             same = sorted(b.id for b in buys.values() if b.account == t.account and b.security == t.security and b.date <= t.date)
