@@ -42,7 +42,7 @@ def command(paths: tuple[Path, ...], fmt: str, since: str | None) -> None:
         guard = guard_since(since, paths)
         guard_ok = guard.ok
         for line in guard.lines(fmt):
-            click.echo(line, err=(fmt == "json" or not guard.ok))
+            click.echo(line, err=(fmt == "json" or (fmt == "text" and not guard.ok)))
     sys.exit(0 if all(r.ok for r in results) and guard_ok else 1)
 
 

@@ -24,6 +24,7 @@ SECTION_ORDER = (
     "scope", "holding_period", "lots", "fx", "capital_gains", "loss_rules", "no_loss_rule", "withholding",
     "foreign_tax_credit", "exit_tax", "arrival", "wrappers", "treaties",
 )
+DURATION_UNITS = ("days", "weeks", "months", "years")
 HANDLED_KEYS = set(METADATA_KEYS) | {"version", "sources", "parameters", "rules", "tests"}
 
 
@@ -167,6 +168,12 @@ class PackDiff:
     sections: tuple[SectionChange, ...]
     rules: tuple[RuleChange, ...]
     tests: tuple[TestChange, ...]
+    # Source id -> "citation [confidence]" (the new pack's, else the old's), so that every format
+    # can say which law a changed value rests on and how sure the pack is of it.
+    source_notes: tuple[tuple[str, str], ...] = ()
+
+    def source_note(self, sid: str | None) -> str:
+        return dict(self.source_notes).get(sid or "", "")
 
     @property
     def equivalent(self) -> bool:
@@ -238,6 +245,10 @@ def diff_packs(old: Pack, new: Pack) -> PackDiff:
         sections=tuple(sections),
         rules=_diff_rules(od.get("rules") or [], nd.get("rules") or []),
         tests=_diff_tests(od.get("tests") or [], nd.get("tests") or []),
+        source_notes=tuple(sorted(
+            {**{sid: f"{src.citation} [{src.confidence}]" for sid, src in old.sources.items()},
+             **{sid: f"{src.citation} [{src.confidence}]" for sid, src in new.sources.items()}}.items()
+        )),
     )
 
 
@@ -253,6 +264,11 @@ def _esc(key: Any) -> str:
 
 def _is_param_ref(value: Any) -> bool:
     return isinstance(value, Mapping) and set(value) == {"param"}
+
+
+def _is_atomic(value: Any) -> bool:
+    """Values compared whole: a parameter reference, or a duration such as {days: 30}."""
+    return _is_param_ref(value) or (isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in DURATION_UNITS)
 
 
 def _list_key(items: Sequence[Any]) -> Callable[[Any], str] | None:
@@ -288,7 +304,7 @@ def _diff_value(old: Any, new: Any, path: str, present: tuple[bool, bool] = (Tru
         return [FieldChange(path, "removed", old, None)]
     if same(old, new):
         return []
-    if isinstance(old, Mapping) and isinstance(new, Mapping) and not _is_param_ref(old) and not _is_param_ref(new):
+    if isinstance(old, Mapping) and isinstance(new, Mapping) and not _is_atomic(old) and not _is_atomic(new):
         out: list[FieldChange] = []
         for key in sorted(set(old) | set(new), key=str):
             out += _diff_value(old.get(key), new.get(key), f"{path}/{_esc(key)}", (key in old, key in new))

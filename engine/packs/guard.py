@@ -35,6 +35,8 @@ class GuardProblem:
     old_sha256: str | None
     new_sha256: str
     missing: tuple[str, ...]
+    file: str = ""  # where to annotate (the pack file, at its `version:` line)
+    line: int = 1
 
 
 @attrs.frozen
@@ -56,7 +58,7 @@ class GuardResult:
             head = (f"{p.path}: pack `{p.id}` changed since {self.rev} "
                     f"(old: {old}; new: {p.new_version} sha256 {p.new_sha256[:12]})")
             if fmt == "github":
-                out.append(f"::error file={p.path}::{head}: " + "; ".join(p.missing))
+                out.append(f"::error file={p.file or p.path},line={p.line},title=taxpack pack guard::{head}: " + "; ".join(p.missing))
             else:
                 out.append(head)
                 out += [f"    missing: {m}" for m in p.missing]
@@ -144,12 +146,15 @@ def guard_since(rev: str, paths: Iterable[Path]) -> GuardResult:
                 except ValueError:
                     pass
         added = added_changelog_lines(root, commit)
-        example = f"- Pack `{new.id}` {new.version}: what changed and why"
+        shown_version = new.version if old_version is None or new.version != old_version else "NEW_VERSION"
+        example = f"- Pack `{new.id}` {shown_version}: what changed and why"
         if added is None:
             missing.append(f"a CHANGELOG.md entry: CHANGELOG.md has not changed since {rev} (add a line such as \"{example}\")")
         elif not any(_mentions(line, new.id, new.version) for line in added):
-            missing.append(f"a CHANGELOG.md line naming pack `{new.id}` and version {new.version} among the lines added since {rev} "
+            missing.append(f"a CHANGELOG.md line naming pack `{new.id}` and version {shown_version} among the lines added since {rev} "
                            f"(e.g. \"{example}\")")
         if missing:
-            problems.append(GuardProblem(shown, new.id, old_version, new.version, old_sha, new.sha256, tuple(missing)))
+            span = new.span(("version",))
+            problems.append(GuardProblem(shown, new.id, old_version, new.version, old_sha, new.sha256, tuple(missing),
+                                         span.file, span.line or 1))
     return GuardResult(rev, tuple(checked), tuple(changed), tuple(problems))

@@ -299,7 +299,7 @@ def render_text(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) 
         body.append(f"  {c.source}: \"{c.old}\"")
         body.append(f"  {' ' * len(c.source)}→ \"{c.new}\"")
         if c.used_by:
-            body.append(f"      every finding citing it changes wording: {', '.join(c.used_by)}")
+            body.append(f"      cited by: {', '.join(c.used_by)}")
     block("citations changed", body)
 
     body = []
@@ -307,7 +307,11 @@ def render_text(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) 
         unit = p.unit + (f" {p.currency}" if p.currency else "")
         body.append(f"  {_MARK[p.change]} {p.name} ({unit})" + ("  ADDED" if p.change == "added" else "  REMOVED" if p.change == "removed" else ""))
         body += [f"      {field_line(f).lstrip('/')}" for f in p.fields]
-        body += [f"      {value_line(p, v)}" for v in p.values]
+        for v in p.values:
+            body.append(f"      {value_line(p, v)}")
+            cited = v.new_source if v.change not in ("removed",) else None
+            if cited and diff.source_note(cited) and (v.change != "changed" or v.old_source != v.new_source):
+                body.append(f"          {cited}: {diff.source_note(cited)}")
         if p.used_by:
             body.append(f"      used by: {', '.join(p.used_by)}")
     block("parameters (dated values)", body)
@@ -325,9 +329,12 @@ def render_text(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) 
             then = (r.new or {}).get("then") or {}
             body.append(f"  + {r.id}{title}")
             body.append(f"      when {_render_when(r.new)}")
-            body.append(f"      then {then.get('severity')} {then.get('code')} (source {then.get('source')})")
+            body.append(f"      then {then.get('severity')} {then.get('code')} (source {then.get('source')}: {diff.source_note(then.get('source'))})")
         elif r.change == "removed":
+            then = (r.old or {}).get("then") or {}
             body.append(f"  - {r.id}{title}")
+            body.append(f"      was: when {_render_when(r.old)}")
+            body.append(f"           then {then.get('severity')} {then.get('code')} (source {then.get('source')})")
         elif r.change == "reordered":
             body += [f"  ~ {field_line(f)}" for f in r.fields]
         else:
@@ -338,6 +345,9 @@ def render_text(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) 
                 body.append(f"                             → {r.structure[1]}")
             body += [f"      condition {condition_line(c)}" for c in r.conditions]
             body += [f"      {field_line(f).lstrip('/')}" for f in r.then]
+            for f in r.then:
+                if f.path == "/then/source" and f.new and diff.source_note(f.new):
+                    body.append(f"          {f.new}: {diff.source_note(f.new)}")
     block("rules", body)
 
     body = []
@@ -425,8 +435,6 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
 
     rows = []
     for p in diff.parameters:
-        if p.change != "changed":
-            rows.append([_code(p.name), p.change, "", "", "", ""])
         for f in p.fields:
             rows.append([_code(p.name), f"{f.path.lstrip('/')} {f.change}", "", show(f.old), show(f.new), ""])
         for v in p.values:
@@ -435,11 +443,18 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
             new = show(v.new) + u if v.new is not None else ("(ended)" if v.change == "ended" else "(none)")
             when = f"from {v.start}" + (f" until {v.until}" if v.until else "")
             note = v.change
-            if v.change == "added" and v.old_since:
-                note = f"added (old value in force since {v.old_since})"
+            if p.change != "changed":
+                note = f"parameter {p.change}"
+            elif v.change == "added" and v.old_since:
+                note = f"new dated value (old value in force since {v.old_since})"
             elif v.change == "removed" and v.old_since:
                 note = f"dated value removed (the value from {v.old_since} now applies)"
-            source = v.new_source if v.new_source == v.old_source or not v.old_source else f"{v.old_source} → {v.new_source}"
+            if v.old_source and v.new_source and v.old_source != v.new_source:
+                source = f"{v.old_source} → {v.new_source}"
+            else:
+                source = v.new_source or v.old_source
+            if v.change != "removed" and v.new_source and diff.source_note(v.new_source):
+                source = f"{source} ({diff.source_note(v.new_source)})"
             rows.append([_code(p.name), note, when, old, new, source or ""])
     section("Parameters", _table(["parameter", "change", "dates", "old", "new", "source"], rows) if rows else [])
 
@@ -458,7 +473,8 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
             then = (r.new or {}).get("then") or {}
             body += [f"- **added** `{r.id}`{title}: when `{_render_when(r.new)}` then {then.get('severity')} `{then.get('code')}` (source `{then.get('source')}`)"]
         elif r.change == "removed":
-            body += [f"- **removed** `{r.id}`{title}"]
+            then = (r.old or {}).get("then") or {}
+            body += [f"- **removed** `{r.id}`{title}: was when `{_render_when(r.old)}` then {then.get('severity')} `{then.get('code')}` (source `{then.get('source')}`)"]
         elif r.change == "reordered":
             body += [f"- **reordered**: {show(f.old)} → {show(f.new)}" for f in r.fields]
     changed = [r for r in diff.rules if r.change == "changed"]
