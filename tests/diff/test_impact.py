@@ -1,0 +1,162 @@
+"""The impact replay: which trades a pack change touches, lens by lens, and the rules responsible.
+
+The comparison of two `taxpack check` results is tested on results written by hand in the JSON shape
+`check` publishes (issue 6). The end-to-end replay runs the real `taxpack check`; it is skipped, with
+the reason, where `taxpack.engine.check` cannot be imported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taxpack.engine.packs.diff import diff_packs
+from taxpack.engine.packs.impact import (
+    FieldDelta,
+    LensImpact,
+    check_unavailable_reason,
+    compare_results,
+    replay,
+)
+from taxpack.engine.packs.load import load_pack
+from tests.expected import REPO_ROOT, run_cli
+
+HERE = Path(__file__).resolve().parent
+IMPACT = HERE / "impact"
+
+_REASON = check_unavailable_reason()
+needs_check = pytest.mark.skipif(_REASON is not None, reason=f"the impact replay needs taxpack check: {_REASON}")
+
+
+def packs() -> tuple[Any, Any]:
+    return load_pack(IMPACT / "old.yaml"), load_pack(IMPACT / "new.yaml")
+
+
+def consequence(gain: str, findings: list[dict[str, str]] = (), **extra: Any) -> dict[str, Any]:  # type: ignore[assignment]
+    return {"jurisdiction": "XA", "currency": "EUR", "proceeds": "6000.00", "cost": "4000.00", "gain": gain,
+            "disallowed_loss": "0.00", "term": "none", "lots": [{"transaction": "b1", "quantity": "400"}],
+            "findings": list(findings), **extra}
+
+
+LARGE = {"code": "large_sale", "severity": "info", "message": "6000.00 is above the reporting threshold",
+         "rule": "xa.large_sale", "citation": "Test Act 2024 s.1 - capital gains"}
+
+
+def result(*trades: tuple[str, list[dict[str, Any]]], version: str = "1.0.0") -> dict[str, Any]:
+    return {"packs": [{"id": "xa", "version": version, "sha256": version * 8}],
+            "trades": [{"id": tid, "consequences": cons} for tid, cons in trades], "positions": []}
+
+
+# ------------------------------------------------------------------------------------------------
+# Comparing two results (no engine needed)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_same_consequences_under_two_versions_are_no_impact() -> None:
+    old, new = packs()
+    diff = diff_packs(old, new)
+    # Only the pack identity differs (it always does between versions), and "2000.0" is "2000.00".
+    a = result(("t1", [consequence("2000.00", pack="xa@1.0.0", pack_sha256="a" * 64)]))
+    b = result(("t1", [consequence("2000.0", pack="xa@1.0.1", pack_sha256="b" * 64)]), version="1.0.1")
+    assert compare_results(a, b, diff, new) == ()
+
+
+def test_a_finding_that_appears_names_its_rule_and_the_changed_parameter() -> None:
+    old, new = packs()
+    diff = diff_packs(old, new)
+    a = result(("t1", [consequence("2000.00")]), ("t2", [consequence("2000.00")]))
+    b = result(("t1", [consequence("2000.00")]), ("t2", [consequence("2000.00", [LARGE])]))
+    (lens,) = compare_results(a, b, diff, new)
+    assert (lens.trade, lens.jurisdiction, lens.change, lens.fields) == ("t2", "XA", "changed", ())
+    (finding,) = lens.findings
+    assert (finding.change, finding.code, finding.rule, finding.severity) == ("added", "large_sale", "xa.large_sale", "info")
+    assert lens.responsible == ("xa.large_sale", "/parameters/large_sale.threshold")
+
+
+def test_figures_before_and_after_and_a_lens_that_disappears() -> None:
+    old, new = packs()
+    diff = diff_packs(old, new)
+    us = dict(consequence("100.00"), jurisdiction="US", currency="USD")
+    a = result(("t1", [consequence("2000.00", estimated_tax="600.00"), us]))
+    b = result(("t1", [consequence("1800.00", estimated_tax="594.00", term="long")]))
+    impacts = compare_results(a, b, diff, new)
+    assert [(i.jurisdiction, i.change) for i in impacts] == [("US", "disappeared"), ("XA", "changed")]
+    xa = impacts[1]
+    assert xa.fields == (FieldDelta("gain", "2000.00", "1800.00"), FieldDelta("term", "none", "long"),
+                         FieldDelta("estimated_tax", "600.00", "594.00"))
+    # The diffed pack is XA's: its changed paths are named for the XA lens only.
+    assert impacts[0].responsible == ()
+    assert xa.responsible == ("/parameters/large_sale.threshold",)
+
+
+def test_a_finding_whose_citation_changes_is_reported_changed() -> None:
+    old, new = packs()
+    diff = diff_packs(old, new)
+    moved = dict(LARGE, citation="Test Act 2024 s.1(2)")
+    (lens,) = compare_results(result(("t2", [consequence("1.00", [LARGE])])), result(("t2", [consequence("1.00", [moved])])), diff, new)
+    (finding,) = lens.findings
+    assert finding.change == "changed"
+    assert finding.fields == (FieldDelta("citation", "Test Act 2024 s.1 - capital gains", "Test Act 2024 s.1(2)"),)
+
+
+def test_without_check_the_replay_says_why() -> None:
+    if _REASON is None:
+        pytest.skip("taxpack check is available here")
+    from taxpack.engine.errors import TaxpackError
+
+    old, new = packs()
+    with pytest.raises(TaxpackError, match="--impact needs `taxpack check`"):
+        replay([IMPACT / "scenario.yaml"], old, new, diff_packs(old, new))
+
+
+# ------------------------------------------------------------------------------------------------
+# End to end, through the real `taxpack check`
+# ------------------------------------------------------------------------------------------------
+
+
+@needs_check
+def test_moving_a_threshold_changes_exactly_the_trades_that_cross_it() -> None:
+    # Proceeds: t1 300 x 10 = 3,000; t2 400 x 15 = 6,000; t3 200 x 60 = 12,000 EUR. The reporting
+    # threshold moves from 10,000 to 5,000 EUR: only t2 crosses it (t3 was and stays above, t1 below).
+    old, new = packs()
+    diff = diff_packs(old, new)
+    (scenario,) = replay([IMPACT / "scenario.yaml"], old, new, diff)
+    assert scenario.trades == 3
+    assert scenario.trades_changed == ("t2",)
+    (lens,) = scenario.lenses
+    assert (lens.trade, lens.jurisdiction, lens.change, lens.fields) == ("t2", "XA", "changed", ())
+    assert [(f.change, f.code, f.rule) for f in lens.findings] == [("added", "large_sale", "xa.large_sale")]
+    assert "xa.large_sale" in lens.responsible and "/parameters/large_sale.threshold" in lens.responsible
+
+
+@needs_check
+def test_an_equivalent_pack_changes_no_trade() -> None:
+    old = load_pack(IMPACT / "old.yaml")
+    same = load_pack(HERE / "pairs" / "reformat" / "new.yaml")
+    (scenario,) = replay([IMPACT / "scenario.yaml"], old, same, diff_packs(old, same))
+    assert scenario.lenses == ()
+
+
+@needs_check
+def test_cli_impact_in_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO_ROOT)
+    args = ["pack", "diff", "tests/diff/impact/old.yaml", "tests/diff/impact/new.yaml", "--impact", "tests/diff/impact/scenario.yaml"]
+    text = run_cli(*args)
+    assert text.exit_code == 1, text.output
+    assert "tests/diff/impact/scenario.yaml: 1 of 3 trade(s) change" in text.output
+    assert "trade t2, lens XA" in text.output and "+ finding large_sale" in text.output
+    data = json.loads(run_cli(*args, "--format", "json").output)
+    (impact,) = data["impact"]
+    assert impact["trades_changed"] == ["t2"]
+    markdown = run_cli(*args, "--format", "markdown").output
+    assert "### Impact on scenarios" in markdown and "| `t2` | XA | finding `large_sale` added |" in markdown
+    python = run_cli(*args, "--format", "json", "--rules-backend", "python").output
+    assert json.loads(python)["impact"] == data["impact"]
+
+
+def test_lens_impact_is_plain_data() -> None:
+    # The JSON renderer reads these fields by name: keep them.
+    assert [f.name for f in LensImpact.__attrs_attrs__] == ["trade", "jurisdiction", "change", "fields", "findings", "responsible"]
