@@ -94,7 +94,16 @@ class Estimator:
             if note:
                 caveats.append(note)
         inclusion = Decimal(self._value(section.get("inclusion_rate"))) if section.get("inclusion_rate") is not None else Decimal(1)
-        allowance = Decimal(self._value(section.get("allowance"))) if section.get("allowance") is not None else ZERO
+        allowance = ZERO
+        allowance_ref = section.get("allowance")
+        if allowance_ref is not None:
+            # An allowance may depend on filing status (DE: EUR 1,000 single, EUR 2,000 joint).
+            if _keyed(self.pack, allowance_ref):
+                if self.taxpayer.filing_status is None:
+                    return Estimate(None, (f"filing_status for {self.jurisdiction} (for the allowance)",), tuple(caveats))
+                allowance = Decimal(self._value(allowance_ref, self.taxpayer.filing_status))
+            else:
+                allowance = Decimal(self._value(allowance_ref))
         short_spec = estimate.get("short_term")
         if short_spec and gains.short != 0:
             # Terms are netted against each other first (short against long), then each taxed its own way.
