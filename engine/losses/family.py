@@ -1,21 +1,474 @@
-"""The wash-sale family: losses limited when the same or an equivalent security comes back.
+"""The wash-sale family: a loss is limited when the same (or an equivalent) security comes back in a window.
 
-PLACEHOLDER INTERFACE (being implemented): `LossRuleSet(pack, scenario, ledger, events)` reads the
-pack's `loss_rules`; `on_sale(sale, index)` applies them to a sale at position `index` of `events`.
+One mechanism, configured by each pack's `loss_rules`: US §1091 (disallowed, added to the replacement's
+basis), CA s.54 superficial loss (denied in proportion, added to the substitute's ACB), IE s.581(3)
+(usable only against a gain on the reacquired shares), ES art. 33.5.f (deferred until the replacement is
+sold). `LossRuleSet(pack, scenario, ledger, events)` is built by the replay; `on_sale(sale, index)` runs
+for every sale at position `index` of `events`, so it sees the executed history, the candidate trades and
+the purchases that follow the sale. See docs/loss-rules.md for the algorithm.
 """
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
+from decimal import Decimal
 from typing import Any, Sequence
 
-from ..model import Scenario, Transaction
+import attrs
+
+from ..findings import make_finding
+from ..model import Finding, Scenario, Transaction
 from ..packs.model import Pack
+from .holders import HolderView, holder_view
+from .identity import IdentityMatch, equivalents, weakest
+from .spec import LossRule, Window
+
+ZERO = Decimal(0)
+_ROUNDING = {"half_even": "ROUND_HALF_EVEN", "half_up": "ROUND_HALF_UP", "down": "ROUND_DOWN", "up": "ROUND_UP"}
+_EFFECT_WORDS = {
+    "add_to_replacement_basis": "added to the basis of",
+    "usable_against_reacquired": "usable only against a gain on",
+    "defer_until_replacement_sold": "deferred until the sale of",
+}
+_OUTCOME_OF_EFFECT = {
+    "add_to_replacement_basis": "deferred",
+    "usable_against_reacquired": "restricted",
+    "defer_until_replacement_sold": "deferred_until_sold",
+}
+
+
+@attrs.define
+class LossUnits:
+    """The loss-bearing part of one slice of a sale, and how much of it is still unmatched."""
+
+    take_index: int
+    take: Any  # engine.lots.pool.Take
+    quantity: Decimal
+    loss: Decimal  # remaining loss on `quantity` units (exact; per unit = loss / quantity)
+
+
+@attrs.frozen
+class Candidate:
+    """A purchase in the window that may replace the units sold."""
+
+    tx: Transaction
+    index: int
+    view: HolderView
+    identity: IdentityMatch
+    capacity: Decimal
+    past: bool
+    pool_key: tuple[str, ...]
+
+
+@attrs.frozen
+class WashPair:
+    """Units of a loss sale matched with units of a replacement, and what happened to that part of the loss."""
+
+    rule: str
+    sale: str
+    sold_lot: str
+    sold_quantity: Decimal
+    replacement: str
+    account: str
+    security: str
+    date: dt.date
+    quantity: Decimal
+    amount: Decimal
+    outcome: str  # deferred | lost | restricted | deferred_until_sold
+    holding_from: dt.date | None = None
+    identity: IdentityMatch | None = None
+    caveat: str | None = None
+
+
+@attrs.define
+class LossOutcome:
+    """What the loss rules did to one sale."""
+
+    sale: str
+    disallowed: Decimal = ZERO
+    released: Decimal = ZERO
+    pairs: list[WashPair] = attrs.field(factory=list)
+
+
+def money(pack: Pack, amount: Decimal) -> str:
+    """An amount as the pack rounds it for display (computation stays exact)."""
+    import decimal
+
+    rounding = pack.section("rounding") or {}
+    quantum = Decimal(str(rounding.get("quantum", "0.01")))
+    mode = getattr(decimal, _ROUNDING.get(str(rounding.get("mode", "half_even")), "ROUND_HALF_EVEN"))
+    return format(amount.quantize(quantum, rounding=mode), ",f")
+
+
+def qty(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _used(lot: Any) -> bool:
+    """Has a loss rule already matched these units as a replacement? (a replacement absorbs one loss)."""
+    return any(a.get("loss_rule") for a in lot.adjustments)
 
 
 class LossRuleSet:
+    """The pack's loss rules, applied sale by sale during a replay."""
+
     def __init__(self, pack: Pack, scenario: Scenario, ledger: Any, events: Sequence[Transaction]) -> None:
         self.pack = pack
-        self.rules = list(pack.section("loss_rules") or [])
+        self.scenario = scenario
+        self.ledger = ledger
+        self.events = list(events)
+        self.rules = [LossRule.from_section(pack, i, raw) for i, raw in enumerate(pack.section("loss_rules") or [])]
+        self.buys: dict[str, list[tuple[dt.date, int]]] = {}
+        self.moves: dict[str, list[tuple[dt.date, int]]] = {}
+        for j, tx in enumerate(self.events):
+            self.moves.setdefault(tx.security, []).append((tx.date, j))
+            if tx.side == "buy":
+                self.buys.setdefault(tx.security, []).append((tx.date, j))
+        for table in (self.buys, self.moves):
+            for rows in table.values():
+                rows.sort()
+        self.reserved: dict[str, Decimal] = {}  # future buy -> units already matched to an earlier loss
+        self.deferrals: dict[str, list[Any]] = {}  # id -> [amount left, units left, rule, sale]
+        self.outcomes: dict[str, LossOutcome] = {}
+        self._seq = 0
+
+    # -- entry point ---------------------------------------------------------------------------
 
     def on_sale(self, sale: Any, index: int) -> None:
-        return None
+        """Apply every loss rule to the sale at `events[index]`: release what its lots carry, limit its loss."""
+        outcome = LossOutcome(sale.tx.id)
+        self._release(sale, outcome)
+        if self.rules and sale.taxable:
+            units = self._loss_units(sale)
+            if units:
+                security = self.scenario.security(sale.tx.security)
+                for rule in self.rules:
+                    if not any(u.quantity > 0 for u in units):
+                        break
+                    if rule.applies(security):
+                        self._apply(rule, sale, index, units, outcome)
+        sale.disallowed += outcome.disallowed
+        if outcome.released:
+            # the ledger's convention: `released` is added to the gain, so a released loss is negative
+            sale.released -= outcome.released
+        self.outcomes[sale.tx.id] = outcome
+
+    # -- the loss ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _loss_units(sale: Any) -> list[LossUnits]:
+        """Slices sold at a loss, in the order the shares were acquired (Reg. §1.1091-1(c)); gains are never touched."""
+        units = [LossUnits(i, take, take.quantity, -match.gain)
+                 for i, (take, match) in enumerate(zip(sale.takes, sale.matches)) if match.gain < 0 and take.quantity > 0]
+        units.sort(key=lambda u: (u.take.acquired, u.take.lot.seq, u.take_index))
+        return units
+
+    def sold_on(self, tx: Transaction) -> dt.date:
+        if self.ledger.holding.get("date") == "settlement" and tx.settlement_date is not None:
+            return tx.settlement_date
+        return tx.date
+
+    # -- replacements --------------------------------------------------------------------------
+
+    def _candidates(self, rule: LossRule, window: Window, sale_day: dt.date, index: int, seller: str,
+                    matching: dict[str, IdentityMatch], sold_origins: set[str]) -> list[Candidate]:
+        out: list[Candidate] = []
+        for security, identity in matching.items():
+            rows = self.buys.get(security, [])
+            lo = bisect.bisect_left(rows, (window.start, -1))
+            hi = bisect.bisect_right(rows, (window.end, len(self.events)))
+            for day, j in rows[lo:hi]:
+                tx = self.events[j]
+                if day == sale_day and ((j < index and window.before.is_zero) or (j > index and window.after.is_zero)):
+                    continue  # a side of zero length: only acquisitions on the other side of the sale count
+                account = self.scenario.account(tx.account)
+                view = holder_view(rule, self.pack, self.scenario, seller, account)
+                if view.status == "ignored":
+                    continue
+                if rule.match_order != "proportional" and tx.id in sold_origins:
+                    continue  # the sold shares and those bought with them in one purchase are not replacements
+                past = j < index
+                out.append(Candidate(tx, j, view, identity, self._capacity(tx, past), past,
+                                     self.ledger.pool_key(account, tx.security)))
+        out.sort(key=lambda c: (c.tx.date, c.index))
+        return out
+
+    def _capacity(self, tx: Transaction, past: bool) -> Decimal:
+        """Units of a purchase still able to absorb a loss: held now (or still to come) and not yet matched."""
+        if not past:
+            return tx.quantity - self.reserved.get(tx.id, ZERO)
+        key = self.ledger.lot_owner.get(tx.id)
+        if key is None:
+            return ZERO
+        pool = self.ledger.pools[key]
+        return sum((lot.quantity for lot in pool.by_origin.get(tx.id, []) if lot.quantity > 0 and not _used(lot)), ZERO)
+
+    def _held_at_end(self, rule: LossRule, window: Window, seller: str,
+                     matching: dict[str, IdentityMatch]) -> tuple[Decimal, dict[tuple[str, ...], Decimal]]:
+        """Units the seller and the persons the rule counts hold at the end of the window, per pool."""
+        per_pool: dict[tuple[str, ...], Decimal] = {}
+        for security in matching:
+            rows = self.moves.get(security, [])
+            hi = bisect.bisect_right(rows, (window.end, len(self.events)))
+            for _, j in rows[:hi]:
+                tx = self.events[j]
+                account = self.scenario.account(tx.account)
+                if holder_view(rule, self.pack, self.scenario, seller, account).status == "ignored":
+                    continue
+                key = self.ledger.pool_key(account, tx.security)
+                per_pool[key] = per_pool.get(key, ZERO) + (tx.quantity if tx.side == "buy" else -tx.quantity)
+        per_pool = {k: v for k, v in sorted(per_pool.items()) if v > 0}
+        return sum(per_pool.values(), ZERO), per_pool
+
+    # -- applying one rule ---------------------------------------------------------------------
+
+    def _apply(self, rule: LossRule, sale: Any, index: int, units: list[LossUnits], outcome: LossOutcome) -> None:
+        tx = sale.tx
+        sale_day = self.sold_on(tx)
+        window = rule.window(self.pack, sale_day, self.ledger.pack_day(sale_day))
+        seller = self.scenario.account(tx.account).owner
+        matching = equivalents(self.scenario, tx.security, rule.identity)
+        sold_origins = {take.lot.origin for take in sale.takes}
+        candidates = self._candidates(rule, window, sale_day, index, seller, matching, sold_origins)
+        if not candidates:
+            return
+        loss_before = sum((u.loss for u in units), ZERO)
+        quantity_before = sum((u.quantity for u in units), ZERO)
+        held: Decimal | None = None
+        held_by_pool: dict[tuple[str, ...], Decimal] = {}
+        if rule.held_at_end:
+            held, held_by_pool = self._held_at_end(rule, window, seller, matching)
+        pairs: list[WashPair] = []
+        formula: str | None = None
+        if rule.match_order == "proportional":
+            formula = self._proportional(rule, sale, sale_day, units, candidates, held, held_by_pool, pairs)
+        else:
+            self._by_acquisition(rule, sale, sale_day, units, candidates, held, pairs)
+        if not pairs:
+            return
+        amount = sum((p.amount for p in pairs), ZERO)
+        outcome.disallowed += amount
+        outcome.pairs.extend(pairs)
+        sale.findings.append(self._finding(rule, sale, window, pairs, loss_before, quantity_before, held, formula))
+
+    def _by_acquisition(self, rule: LossRule, sale: Any, sale_day: dt.date, units: list[LossUnits],
+                        candidates: list[Candidate], held: Decimal | None, pairs: list[WashPair]) -> None:
+        """US §1091(b)-(c): sold shares and replacements paired in order of acquisition, share for share."""
+        limit = sum((u.quantity for u in units), ZERO)
+        if held is not None:
+            limit = min(limit, held)
+        capacity = [c.capacity for c in candidates]
+        ci = 0
+        for u in units:
+            while u.quantity > 0 and limit > 0:
+                while ci < len(candidates) and capacity[ci] <= 0:
+                    ci += 1
+                if ci == len(candidates):
+                    return
+                q = min(u.quantity, capacity[ci], limit)
+                amount = u.loss if q == u.quantity else u.loss * q / u.quantity
+                u.quantity -= q
+                u.loss -= amount
+                capacity[ci] -= q
+                limit -= q
+                pairs.append(self._effect(rule, sale, sale_day, candidates[ci], q, q, amount, u.take))
+
+    def _proportional(self, rule: LossRule, sale: Any, sale_day: dt.date, units: list[LossUnits], candidates: list[Candidate],
+                      held: Decimal | None, held_by_pool: dict[tuple[str, ...], Decimal], pairs: list[WashPair]) -> str | None:
+        """CA s.54 / IT-456R para 12: denied = min(S, P, H) / S x loss, the addition prorated among holders at the end."""
+        sold = sum((u.quantity for u in units), ZERO)
+        loss = sum((u.loss for u in units), ZERO)
+        acquired = sum((c.tx.quantity for c in candidates), ZERO)
+        k = min(sold, acquired) if held is None else min(sold, acquired, held)
+        formula = (f"min(S={qty(sold)}, P={qty(acquired)}" + (f", H={qty(held)}" if held is not None else "")
+                   + f") / S = {qty(k)}/{qty(sold)}")
+        if k <= 0:
+            return formula
+        denied = loss if k == sold else loss * k / sold
+        # reduce the loss units proportionally (exactly: the last takes the remainder)
+        left = denied
+        for n, u in enumerate(units):
+            part = left if n == len(units) - 1 else u.loss * k / sold
+            u.quantity -= u.quantity * k / sold
+            u.loss -= part
+            left -= part
+        # who holds the substituted property at the end: weight by what each pool bought and still holds
+        by_pool: dict[tuple[str, ...], list[Candidate]] = {}
+        for c in candidates:
+            by_pool.setdefault(c.pool_key, []).append(c)
+        weights: dict[tuple[str, ...], Decimal] = {}
+        for key, cs in sorted(by_pool.items()):
+            bought = sum((c.tx.quantity for c in cs), ZERO)
+            weights[key] = bought if held is None else min(bought, held_by_pool.get(key, ZERO))
+        if sum(weights.values(), ZERO) <= 0:
+            weights = dict(held_by_pool)
+        weights = {k2: w for k2, w in sorted(weights.items()) if w > 0}
+        total_weight = sum(weights.values(), ZERO)
+        left = denied
+        keys = list(weights)
+        for n, key in enumerate(keys):
+            share = left if n == len(keys) - 1 else denied * weights[key] / total_weight
+            left -= share
+            targets = self._targets(key, by_pool.get(key, []))
+            if not targets:
+                continue
+            units_total = sum((q for _, q in targets), ZERO)
+            rest = share
+            for m, (cand, q) in enumerate(targets):
+                part = rest if m == len(targets) - 1 else share * q / units_total
+                rest -= part
+                take = units[0].take if units else None
+                pairs.append(self._effect(rule, sale, sale_day, cand, q, k * part / denied, part, take))
+        return formula
+
+    def _targets(self, key: tuple[str, ...], cands: list[Candidate]) -> list[tuple[Candidate, Decimal]]:
+        """Where a pool's share of a denied loss goes: its acquisitions in the window, by units held (or to come)."""
+        out: list[tuple[Candidate, Decimal]] = []
+        for c in cands:
+            if c.past:
+                pool = self.ledger.pools.get(self.ledger.lot_owner.get(c.tx.id))
+                held = sum((lot.quantity for lot in pool.by_origin.get(c.tx.id, [])), ZERO) if pool else ZERO
+            else:
+                held = c.tx.quantity
+            if held > 0:
+                out.append((c, held))
+        if out:
+            return out
+        pool = self.ledger.pools.get(key)
+        if pool is not None and cands:
+            for lot in pool.open_lots():  # the window's purchases are gone: the pool's remaining lots carry it
+                out.append((attrs.evolve(cands[0], tx=attrs.evolve(cands[0].tx, id=lot.origin), past=True), lot.quantity))
+                break
+        return out
+
+    def _effect(self, rule: LossRule, sale: Any, sale_day: dt.date, cand: Candidate, quantity: Decimal,
+                sold_quantity: Decimal, amount: Decimal, take: Any) -> WashPair:
+        """Carry `amount` of the loss onto `quantity` units of the replacement, or lose it for good."""
+        status = cand.view.effective
+        note: dict[str, Any] = {"loss_rule": rule.id, "sale": sale.tx.id}
+        holding_from = None
+        if status == "permanent":
+            outcome = "lost"
+            self.ledger.adjust(cand.tx.id, quantity, ZERO, None, {**note, "outcome": outcome, "lost": amount})
+        elif rule.effect == "add_to_replacement_basis":
+            outcome = "deferred"
+            if rule.tacking and take is not None:
+                # §1223(3): the replacement's holding period includes the days the sold shares were held
+                holding_from = cand.tx.date - (sale_day - take.holding_from)
+            self.ledger.adjust(cand.tx.id, quantity, amount, holding_from, {**note, "outcome": outcome})
+        else:
+            outcome = _OUTCOME_OF_EFFECT[rule.effect]
+            self._seq += 1
+            deferral = f"{rule.id}#{self._seq}"
+            self.deferrals[deferral] = [amount, quantity, rule, sale.tx.id]
+            self.ledger.adjust(cand.tx.id, quantity, ZERO, None,
+                               {**note, "outcome": outcome, "effect": rule.effect, "deferral": deferral, "deferred_loss": amount})
+        if not cand.past:
+            self.reserved[cand.tx.id] = self.reserved.get(cand.tx.id, ZERO) + quantity
+        caveat = cand.view.reason if cand.view.status == "uncertain" else None
+        return WashPair(rule.id, sale.tx.id, take.lot.id if take is not None else "", sold_quantity, cand.tx.id, cand.tx.account,
+                        cand.tx.security, cand.tx.date, quantity, amount, outcome, holding_from, cand.identity, caveat)
+
+    # -- releasing deferred losses -----------------------------------------------------------------
+
+    def _release(self, sale: Any, outcome: LossOutcome) -> None:
+        """A sale of units that carry a deferred loss (ES) or a restricted loss (IE) lets it out."""
+        released: dict[str, list[Any]] = {}
+        for take, match in zip(sale.takes, sale.matches):
+            room = match.gain if match.gain > 0 else ZERO
+            for note in take.adjustments:
+                deferral = note.get("deferral")
+                entry = self.deferrals.get(deferral) if deferral else None
+                if entry is None or entry[1] <= 0:
+                    continue
+                amount_left, units_left, rule, origin_sale = entry
+                q = min(take.quantity, units_left)
+                part = amount_left if q == units_left else amount_left * q / units_left
+                entry[0], entry[1] = amount_left - part, units_left - q
+                usable, stranded = part, ZERO
+                if rule.effect == "usable_against_reacquired":
+                    usable = min(part, room)
+                    room -= usable
+                    stranded = part - usable
+                row = released.setdefault(rule.id, [rule, ZERO, ZERO, set()])
+                row[1] += usable
+                row[2] += stranded
+                row[3].add(origin_sale)
+        for rule_id in sorted(released):
+            rule, usable, stranded, origins = released[rule_id]
+            outcome.released += usable
+            sale.findings.append(self._release_finding(rule, sale, usable, stranded, sorted(origins)))
+
+    # -- findings ------------------------------------------------------------------------------
+
+    def _finding(self, rule: LossRule, sale: Any, window: Window, pairs: list[WashPair], loss: Decimal,
+                 quantity: Decimal, held: Decimal | None, formula: str | None) -> Finding:
+        pack = self.pack
+        cur = self.ledger.currency
+        total = sum((p.amount for p in pairs), ZERO)
+        lost = sum((p.amount for p in pairs if p.outcome == "lost"), ZERO)
+        kept = total - lost
+        identity = weakest([p.identity for p in pairs if p.identity is not None])
+        replacements = []
+        for p in pairs:
+            replacements.append({
+                "transaction": p.replacement, "account": p.account, "security": p.security, "date": p.date,
+                "quantity": p.quantity, "amount": p.amount, "outcome": p.outcome,
+                **({"holding_from": p.holding_from} if p.holding_from else {}),
+                **({"identity_group": p.identity.group, "identity_level": p.identity.level,
+                    "identity_confidence": p.identity.confidence} if p.identity and p.identity.group else {}),
+            })
+        listed = "; ".join(f"{p.replacement} ({p.account}, {p.date.isoformat()}, {qty(p.quantity)} {p.security}"
+                           f"{', lost for good' if p.outcome == 'lost' else ''})" for p in pairs)
+        message = (f"{rule.title}: loss of {money(pack, loss)} {cur} on {qty(quantity)} {sale.tx.security}; "
+                   f"{money(pack, total)} {cur} disallowed")
+        if formula:
+            message += f" ({formula})"
+        parts = []
+        if kept:
+            parts.append(f"{money(pack, kept)} {_EFFECT_WORDS[rule.effect]} the replacement")
+        if lost:
+            parts.append(f"{money(pack, lost)} lost for good (replacement in a tax-exempt account)")
+        if parts:
+            message += ": " + ", ".join(parts)
+        message += f"; window {window.start.isoformat()} to {window.end.isoformat()}; replacements: {listed}"
+        caveats = [rule.uncertain] if rule.uncertain else []
+        if identity is not None and identity.group is not None and identity.confidence != "high":
+            caveats.append(f"{sale.tx.security} and {identity.security} are matched through identity group "
+                           f"'{identity.group}' ({identity.level}, confidence {identity.confidence})")
+        caveats.extend(sorted({p.caveat for p in pairs if p.caveat}))
+        facts: dict[str, Any] = {
+            "loss_rule.id": rule.id,
+            "loss_rule.effect": rule.effect,
+            "loss_rule.window_start": window.start,
+            "loss_rule.window_end": window.end,
+            "sale.loss": loss,
+            "sale.loss_quantity": quantity,
+            "loss.disallowed": total,
+            "loss.deferred": kept,
+            "loss.lost": lost,
+            "replacements": replacements,
+            "identity.confidence": identity.confidence if identity else "high",
+            "identity.level": identity.level if identity else "identical",
+        }
+        if held is not None:
+            facts["loss_rule.held_at_end"] = held
+        if formula:
+            facts["loss_rule.formula"] = formula
+        return make_finding(pack, code=rule.code, severity=rule.severity, message=message, rule=rule.id, source=rule.source,
+                            facts=facts, amount=total, uncertain="; ".join(caveats) or None)
+
+    def _release_finding(self, rule: LossRule, sale: Any, usable: Decimal, stranded: Decimal, origins: list[str]) -> Finding:
+        cur = self.ledger.currency
+        pack = self.pack
+        message = (f"{rule.title}: {money(pack, usable)} {cur} of loss deferred from sale {', '.join(origins)} "
+                   f"is released into this sale")
+        if stranded:
+            message += (f"; {money(pack, stranded)} {cur} could only be set against a gain on these shares and this "
+                        "disposal has none, so it stays unusable")
+        return make_finding(pack, code=rule.code, severity="info", message=message, rule=rule.id, source=rule.source,
+                            facts={"loss_rule.id": rule.id, "loss.released": usable, "loss.stranded": stranded,
+                                   "loss_rule.from_sales": origins},
+                            amount=usable, uncertain=rule.uncertain)
