@@ -230,7 +230,11 @@ def diff_packs(old: Pack, new: Pack) -> PackDiff:
     for key in list(SECTION_ORDER) + others:
         if key not in od and key not in nd:
             continue
-        fields = _diff_value(od.get(key), nd.get(key), "/" + key, present=(key in od, key in nd))
+        if isinstance(od.get(key, nd.get(key)), Mapping) and (key in od) != (key in nd):
+            # A whole section added or removed is listed key by key, so the reviewer can read it.
+            fields = _diff_value(od.get(key, {}), nd.get(key, {}), "/" + key)
+        else:
+            fields = _diff_value(od.get(key), nd.get(key), "/" + key, present=(key in od, key in nd))
         if fields:
             change = "added" if key not in od else "removed" if key not in nd else "changed"
             sections.append(SectionChange(key, change, tuple(fields)))

@@ -50,7 +50,7 @@ def _show(value: Any) -> str:
             return f"{{param: {value['param']}}}"
         if len(value) == 1 and next(iter(value)) in DURATION_UNITS:
             unit, n = next(iter(value.items()))
-            return f"{_show(n)} {unit}"
+            return f"{_show(n)} {unit}" if n is not None else f"{{{unit}: null}}"
         return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         if value and all(isinstance(b, Mapping) and set(b) == {"from", "rate"} for b in value):
