@@ -112,6 +112,21 @@ def test_parameter_added_and_removed() -> None:
     ]
 
 
+def test_parameter_description_and_by_changed() -> None:
+    diff = pair("parameter_fields")
+    assert kinds(diff) == {"parameters": 2}
+    rate, soli = diff.parameters
+    assert (rate.name, rate.fields, rate.values) == (
+        "capital_gains.rate",
+        (FieldChange("/description", "changed", "Flat rate on net capital gains", "Flat rate on net capital gains and on fund distributions"),),
+        (),
+    )
+    assert soli.name == "solidarity.rate"
+    assert soli.fields == (FieldChange("/by", "added", None, "filing_status"),)
+    assert [(v.start, v.change, v.old, v.new) for v in soli.values] == [
+        ("2024-01-01", "changed", Decimal("0.055"), {"single": Decimal("0.055"), "married_joint": Decimal("0.055")})]
+
+
 def test_window_changed() -> None:
     diff = pair("window_changed")
     assert kinds(diff) == {"sections": 1}
