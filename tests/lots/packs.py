@@ -9,6 +9,7 @@ drop the loss rules so that a test sees the lot engine alone.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from taxpack.engine.packs.model import Pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JURISDICTIONS = REPO_ROOT / "jurisdictions"
-DATA = Path(__file__).resolve().parent / "data"
 
 
+@functools.cache
 def widened(pack_dir: str, start: dt.date, *, loss_rules: bool = False, shown: str | None = None) -> Pack:
     """The bundled pack `pack_dir` with coverage from `start` and each parameter's first value in force from `start`."""
     text = (JURISDICTIONS / pack_dir / "pack.yaml").read_text(encoding="utf-8")
@@ -46,21 +47,16 @@ def us_like(start: dt.date = dt.date(2010, 1, 1), *, loss_rules: bool = False) -
     return widened("us", start, loss_rules=loss_rules, shown="us-widened.yaml")
 
 
-def ca_like() -> Pack:
-    """The Canadian pack if it is bundled and loads, else the small CA-like test pack in tests/lots/data/."""
-    bundled = JURISDICTIONS / "ca" / "pack.yaml"
-    if bundled.is_file():
-        try:
-            return load_pack(bundled.parent)
-        except Exception:  # noqa: BLE001 - a pack being written in parallel may not validate yet
-            pass
-    return ca_test_pack()
+@functools.cache
+def ca_pack() -> Pack:
+    """The bundled Canadian pack (one pool across non-registered accounts at average cost, CAD, each leg at its own date)."""
+    return load_pack(JURISDICTIONS / "ca")
 
 
-def ca_test_pack() -> Pack:
-    """Always the CA-like test pack (its figures are fixed, whatever the bundled pack becomes)."""
-    return load_pack(DATA / "ca-like" / "pack.yaml")
-
+@functools.cache
+def de_pack() -> Pack:
+    """The bundled German pack (FIFO per depot, mandatory; EUR; each leg at its own date; no holding period)."""
+    return load_pack(JURISDICTIONS / "de")
 
 
 def household(transactions: list[Transaction], *, securities: tuple[Security, ...], accounts: tuple[Account, ...] | None = None,
