@@ -70,8 +70,18 @@ class Estimator:
         self.section: Mapping[str, Any] = pack.section("capital_gains") or {}
         self.jurisdiction = pack.jurisdiction or pack.id
 
-    def _value(self, ref: Any, key: str | None = None) -> Any:
-        return self.pack.resolve(ref, self.day, key)
+    def _value(self, ref: Any, missing: list[str] | None = None) -> Any:
+        """A literal or a parameter's value on the day; a parameter keyed `by` a taxpayer attribute
+        (filing_status) is read at the taxpayer's key, and a missing key is recorded, not guessed."""
+        if _keyed(self.pack, ref):
+            by = self.pack.parameters[ref["param"]].by or ""
+            key = getattr(self.taxpayer, by, None)
+            if key is None:
+                if missing is not None:
+                    missing.append(f"{by} for {self.jurisdiction}")
+                return None
+            return self.pack.resolve(ref, self.day, key)
+        return self.pack.resolve(ref, self.day)
 
     def _uncertain(self, ref: Any) -> str | None:
         dated = self.pack.resolve_dated(ref, self.day)
@@ -93,24 +103,16 @@ class Estimator:
             note = self._uncertain(ref) if ref is not None else None
             if note:
                 caveats.append(note)
-        inclusion = Decimal(self._value(section.get("inclusion_rate"))) if section.get("inclusion_rate") is not None else Decimal(1)
-        allowance = ZERO
-        allowance_ref = section.get("allowance")
-        if allowance_ref is not None:
-            # An allowance may depend on filing status (DE: EUR 1,000 single, EUR 2,000 joint).
-            if _keyed(self.pack, allowance_ref):
-                if self.taxpayer.filing_status is None:
-                    return Estimate(None, (f"filing_status for {self.jurisdiction} (for the allowance)",), tuple(caveats))
-                allowance = Decimal(self._value(allowance_ref, self.taxpayer.filing_status))
-            else:
-                allowance = Decimal(self._value(allowance_ref))
+        missing: list[str] = []
+        inclusion = _dec(self._value(section.get("inclusion_rate"), missing), Decimal(1))
+        # An allowance may depend on filing status (DE: EUR 1,000 single, EUR 2,000 joint).
+        allowance = _dec(self._value(section.get("allowance"), missing), ZERO)
         short_spec = estimate.get("short_term")
         if short_spec and gains.short != 0:
             # Terms are netted against each other first (short against long), then each taxed its own way.
             st, lt = _net_terms(gains.short, gains.long + gains.other)
         else:
             st, lt = ZERO, gains.total
-        missing: list[str] = []
         tax = ZERO
         base_lt = max(ZERO, lt * inclusion - allowance)
         allowance_left = max(ZERO, allowance - lt * inclusion) if lt > 0 else allowance
@@ -127,7 +129,7 @@ class Estimator:
             if part is not None:
                 tax += part
         for surcharge in estimate.get("surcharges") or []:
-            tax += tax * Decimal(self._value(surcharge["rate"]))
+            tax += tax * _dec(self._value(surcharge["rate"], missing), ZERO)
         if missing:
             return Estimate(None, tuple(sorted(set(missing))), tuple(caveats))
         return Estimate(tax, (), tuple(caveats))
@@ -137,7 +139,8 @@ class Estimator:
         if base == 0:
             return ZERO
         if method == "flat":
-            return base * Decimal(self._value(spec["rate"]))
+            rate = self._value(spec["rate"], missing)
+            return None if rate is None else base * Decimal(rate)
         if method == "marginal_rate":
             rate = self.taxpayer.marginal_rate.get(self.jurisdiction)
             if rate is None:
@@ -153,7 +156,9 @@ class Estimator:
                 missing.append(f"other_income for {self.jurisdiction}")
             if status is None or other is None:
                 return None
-            brackets = self._value(spec["brackets"], status if _keyed(self.pack, spec["brackets"]) else None)
+            brackets = self._value(spec["brackets"], missing)
+            if brackets is None:
+                return None
             return bracket_tax(brackets, other + base) - bracket_tax(brackets, other)
         missing.append(f"a known estimate method (got {method!r}) in pack {self.pack.id}")
         return None
@@ -166,9 +171,12 @@ class Estimator:
         if status is None or other is None:
             missing.append(f"{'filing_status' if status is None else 'other_income'} for {self.jurisdiction} (for {spec.get('id', 'a surtax')})")
             return None
-        threshold = Decimal(self._value(spec["threshold"], status if _keyed(self.pack, spec["threshold"]) else None))
-        excess = max(ZERO, other + gain - threshold)
-        return min(gain, excess) * Decimal(self._value(spec["rate"]))
+        threshold = self._value(spec["threshold"], missing)
+        rate = self._value(spec["rate"], missing)
+        if threshold is None or rate is None:
+            return None
+        excess = max(ZERO, other + gain - Decimal(threshold))
+        return min(gain, excess) * Decimal(rate)
 
 
 def _keyed(pack: Pack, ref: Any) -> bool:
@@ -176,6 +184,10 @@ def _keyed(pack: Pack, ref: Any) -> bool:
         parameter = pack.parameters.get(ref["param"])
         return bool(parameter and parameter.by)
     return False
+
+
+def _dec(value: Any, default: Decimal) -> Decimal:
+    return default if value is None else Decimal(value)
 
 
 def _net_terms(short: Decimal, long: Decimal) -> tuple[Decimal, Decimal]:

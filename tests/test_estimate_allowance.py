@@ -40,4 +40,4 @@ def test_gain_below_the_allowance_costs_nothing() -> None:
 def test_missing_filing_status_is_named_not_guessed() -> None:
     estimate = _tax(None, "5000", dt.date(2026, 6, 1))
     assert estimate.tax is None
-    assert estimate.missing == ("filing_status for DE (for the allowance)",)
+    assert estimate.missing == ("filing_status for DE",)
