@@ -197,7 +197,7 @@ class PackDiff:
         paths += [f"/sources/{_esc(s.id)}" for s in self.sources]
         paths += [f"/parameters/{_esc(p.name)}" for p in self.parameters]
         paths += [f.path for s in self.sections for f in s.fields]
-        paths += [f"/rules/{_esc(r.id)}" for r in self.rules]
+        paths += [f"/rules/{_esc(r.id)}" for r in self.rules if r.change != "reordered"]
         return tuple(paths)
 
     def counts(self) -> dict[str, int]:
@@ -415,7 +415,7 @@ def _diff_parameters(old: Pack, new: Pack) -> tuple[ParameterChange, ...]:
             fields: list[FieldChange] = []
             for key in ("description", "unit", "by", "currency"):
                 fields += _diff_value(a.get(key), b.get(key), "/" + key, (key in a, key in b))
-            values = _diff_dated(old.parameters[name], new.parameters[name], a["values"], b["values"])
+            values = _diff_dated(a["values"], b["values"])
             if fields or values:
                 out.append(ParameterChange(name, "changed", b["unit"], b.get("currency"), tuple(fields), values, uses_new.get(name, ())))
     return tuple(out)
@@ -447,7 +447,8 @@ def _in_force(values: Mapping[str, Any], day: str) -> tuple[str | None, Mapping[
     return current
 
 
-def _diff_dated(old_param: Any, new_param: Any, ov: Mapping[str, Any], nv: Mapping[str, Any]) -> tuple[ValueChange, ...]:
+def _diff_dated(ov: Mapping[str, Any], nv: Mapping[str, Any]) -> tuple[ValueChange, ...]:
+    """Dated values compared by start date; a new start is read against what was in force that day."""
     out = []
     new_starts = sorted(nv)
     for start in sorted(set(ov) | set(nv)):

@@ -18,7 +18,6 @@ import attrs
 from ..documents import display_path, load_yaml_text
 from ..errors import TaxpackError
 from .gitrev import read_pack_texts, repo_root, show, verify_rev
-from .hashing import content_hash
 from .load import load_pack, load_pack_text
 
 CHANGELOG = "CHANGELOG.md"
