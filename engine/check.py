@@ -247,9 +247,11 @@ def _withholding_findings(trade: Transaction, lens: Lens, scenario: Scenario, pa
     lost = dividends * case.lost_rate
     sign = "starts losing" if trade.side == "buy" else "stops losing"
     amount = lost if trade.side == "buy" else -lost
+    why = ("only part of it can be credited at home (the rest is above the credit cap)" if case.creditable
+           else "it cannot be credited (the account is outside the taxable computation)")
     message = (f"{security.id} in {account.id} ({account.wrapper}) {sign} about {_money(lost)} {security.currency} a year: "
                f"{case.source_country} withholds {_pct(case.rate)} on dividends to a {case.resident_of} resident here "
-               f"and it cannot be credited")
+               f"and {why}")
     return [make_finding(case.pack, code="withholding_leakage", severity="warning" if trade.side == "buy" else "info",
                          message=message, rule=f"{case.pack.id}.{case.source_country.lower()}-{case.resident_of.lower()}.{case.basis}",
                          source=case.source, uncertain=case.uncertain, amount=amount,

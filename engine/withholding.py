@@ -44,6 +44,24 @@ def _in_force(row: Mapping[str, Any], day: dt.date) -> bool:
     return (start is None or start <= day) and (end is None or day <= end)
 
 
+def _credit_cap(home: Pack | None, day: dt.date) -> Decimal | None:
+    """The share of gross foreign income the home country credits (CA s.126: 15% on property income)."""
+    if home is None:
+        return None
+    section = home.section("foreign_tax_credit") or {}
+    if section.get("method") not in (None, "credit") or section.get("cap_rate") is None:
+        return None
+    return Decimal(home.resolve(section["cap_rate"], source_pack_day(home, day)))
+
+
+def _lost(rate: Decimal, creditable: bool, cap: Decimal | None) -> Decimal:
+    if not creditable:
+        return rate
+    if cap is not None and rate > cap:
+        return rate - cap  # above the credit cap: at best deductible, not credited
+    return ZERO
+
+
 def dividend_withholding(packs: PackSet, security: Security, account: Account, taxpayer: Taxpayer, day: dt.date) -> WithholdingCase | None:
     """The dividend withholding a holding suffers, or None when nothing is known to be withheld."""
     source_country = security.country
@@ -53,6 +71,7 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
     home = packs.get(resident)
     home_wrapper = (home.section("wrappers") or {}).get(account.wrapper) if home and account.wrapper != "taxable" else None
     in_wrapper = home_wrapper is not None and home_wrapper.get("taxable") is False
+    cap = _credit_cap(home, day)
     for treaty in packs.treaties:
         for row in treaty.section("treaties") or []:
             if row["source_country"] != source_country or row["resident_of"] != resident or not _in_force(row, day):
@@ -61,11 +80,11 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
             if case is not None and "dividends" in case:
                 rate = Decimal(treaty.resolve(case["dividends"], day))
                 creditable = bool(case.get("creditable", not in_wrapper))
-                return WithholdingCase(source_country, resident, account.wrapper, rate, ZERO if creditable else rate, creditable,
+                return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
                                        treaty, case.get("source"), case.get("uncertain") or row.get("uncertain"), "treaty-account")
             rate = Decimal(treaty.resolve(row["dividends"], day))
             creditable = not in_wrapper
-            return WithholdingCase(source_country, resident, account.wrapper, rate, ZERO if creditable else rate, creditable,
+            return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
                                    treaty, row.get("source"), row.get("uncertain"), "treaty")
     source_pack = packs.get(source_country)
     if source_pack is None:
@@ -75,7 +94,7 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
         return None
     rate = Decimal(source_pack.resolve(section["dividends_non_resident"], source_pack_day(source_pack, day)))
     creditable = not in_wrapper
-    return WithholdingCase(source_country, resident, account.wrapper, rate, ZERO if creditable else rate, creditable,
+    return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
                            source_pack, section.get("source"), section.get("uncertain"), "statutory")
 
 
