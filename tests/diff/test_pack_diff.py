@@ -7,6 +7,7 @@ it expects is there, with the right dates and values, and nothing else is report
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -67,6 +68,15 @@ def test_version_bump_only() -> None:
     assert not diff.equivalent
     assert diff.version == ("1.0.0", "1.0.1")
     assert kinds(diff) == {"version": 1}
+
+
+def test_metadata_title_and_coverage() -> None:
+    diff = pair("metadata_changed")
+    assert kinds(diff) == {"metadata": 2}
+    assert diff.metadata == (
+        FieldChange("/title", "changed", "Test jurisdiction XA", "Test jurisdiction XA - capital gains of individuals"),
+        FieldChange("/coverage/to", "changed", dt.date(2025, 12, 31), dt.date(2026, 12, 31)),
+    )
 
 
 def test_rate_change_starting_in_the_middle_of_a_year() -> None:
