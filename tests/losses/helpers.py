@@ -29,11 +29,13 @@ def pack(name: str) -> Pack:
     return load_pack(REPO_ROOT / "jurisdictions" / name)
 
 
-def pack_variant(name: str, old: str, new: str) -> Pack:
-    """A test pack with one piece of text replaced (e.g. another month rounding)."""
+def pack_variant(name: str, *edits: tuple[str, str]) -> Pack:
+    """A test pack with pieces of text replaced everywhere they occur (e.g. another month rounding)."""
     text = (DATA / f"{name}.yaml").read_text(encoding="utf-8")
-    assert old in text, old
-    return load_pack_text(text.replace(old, new), f"{name}-variant.yaml")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    return load_pack_text(text, f"{name}-variant.yaml")
 
 
 def day(text: str) -> dt.date:

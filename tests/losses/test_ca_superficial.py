@@ -1,0 +1,110 @@
+"""Canada s.54 superficial loss, on the test pack tests/losses/data/ca_superficial.yaml.
+
+- Partial denial: CRA IT-456R para 12 ("a taxpayer having initially 50 identical properties on hand
+  sells 20 items at a loss and reacquires 15 in the relevant period, thus reducing the properties on
+  hand to 45, the superficial loss will be limited to the 15 properties considered to be reacquired"),
+  i.e. least of (S=20, P=15, H=45) / S x loss. The prices are ours; the proportion is CRA's.
+- Counting: s.54 "the period that begins 30 days before and ends 30 days after the disposition". The
+  disposition day is not one of the 30 (Interpretation Act s.27(5); CRA 2021-0896031C6: sold on
+  1 September, the 30th day after is 1 October, inside the period). So the period is D-30..D+30.
+- Condition (b): the substituted property must still be owned at the end of the period.
+- Registered plans (RRSP, TFSA) are affiliated: the loss is denied, and the ACB addition in the plan
+  has no value (lost).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from taxpack.engine.model import IdentityGroup
+
+from .helpers import D, buy, finding, household, pack, pool_cost, recognised, run, sell
+
+CA = pack("ca_superficial")
+TAXABLE = "taxable accounts"
+
+
+def ca(txs, **kw):
+    kw.setdefault("accounts", (("brk", "me", "taxable"),))
+    return household(txs, currency="CAD", residence="CA", **kw)
+
+
+def test_it_456r_partial_denial_least_of_sold_acquired_held():
+    txs = [buy("old", "2024-06-03", 50, 10), sell("s", "2025-03-03", 20, 8), buy("back", "2025-03-20", 15, 8)]
+    book, _ = run(CA, ca(txs))
+    sale = book.sales["s"]
+    assert sale.gain == D(-40)  # 20 x (8 - 10)
+    assert sale.disallowed == D(30)  # min(20, 15, 45) / 20 x 40
+    assert recognised(sale) == D(-10)
+    # ACB: 30 x 10 + 15 x 8 + 30 denied (s.53(1)(f)) = 450 for 45 shares
+    assert pool_cost(book, "me", TAXABLE) == D(450)
+    f = finding(sale, "superficial_loss")
+    assert f.facts["loss_rule.formula"] == "min(S=20, P=15, H=45) / S = 15/20"
+    assert "Income Tax Act" in f.citation
+
+
+@pytest.mark.parametrize("when, denied", [
+    ("2025-10-01", True),   # the 30th day after 1 September (CRA 2021-0896031C6)
+    ("2025-10-02", False),  # the 31st
+    ("2025-08-02", True),   # the 30th day before
+    ("2025-08-01", False),  # the 31st before
+    ("2025-09-01", True),   # the day of the sale itself
+])
+def test_period_counts_30_days_either_side_excluding_the_sale_day(when, denied):
+    txs = [buy("old", "2025-01-02", 100, 10), buy("new", when, 100, 8), sell("s", "2025-09-01", 100, 8)]
+    book, _ = run(CA, ca(txs))
+    sale = book.sales["s"]
+    assert sale.gain < 0
+    assert sale.disallowed == (-sale.gain if denied else 0)
+
+
+def test_not_superficial_when_nothing_is_held_at_the_end_of_the_period():
+    txs = [buy("b", "2025-01-02", 100, 10), sell("s1", "2025-03-03", 100, 8), buy("back", "2025-03-10", 100, 8),
+           sell("s2", "2025-03-20", 100, 7)]
+    book, _ = run(CA, ca(txs))
+    assert book.sales["s1"].disallowed == 0  # held at 2 April: none
+    assert book.sales["s2"].disallowed == 0
+    # held one more day past the end of the period: superficial
+    txs[3] = sell("s2", "2025-04-03", 100, 7)
+    book, _ = run(CA, ca(txs))
+    assert book.sales["s1"].disallowed == D(200)
+
+
+def test_spouse_is_affiliated_and_gets_the_acb_addition():
+    accounts = (("brk", "me", "taxable"), ("sp-brk", "sp", "taxable"))
+    txs = [buy("b", "2025-01-02", 100, 10), sell("s", "2025-03-03", 100, 8), buy("sp", "2025-03-10", 100, 8, account="sp-brk")]
+    book, _ = run(CA, ca(txs, accounts=accounts))
+    assert book.sales["s"].disallowed == D(200)
+    assert pool_cost(book, "sp", TAXABLE) == D(1000)
+
+
+def test_tfsa_purchase_denies_the_loss_for_good():
+    accounts = (("brk", "me", "taxable"), ("tfsa", "me", "tfsa"))
+    txs = [buy("b", "2025-01-02", 100, 10), sell("s", "2025-03-03", 100, 8), buy("t", "2025-03-10", 100, 8, account="tfsa")]
+    book, _ = run(CA, ca(txs, accounts=accounts))
+    assert book.sales["s"].disallowed == D(200)
+    assert pool_cost(book, "me", "tfsa") == D(800)
+    assert finding(book.sales["s"], "superficial_loss").facts["loss.lost"] == D(200)
+
+
+def test_addition_prorated_among_holders_at_the_end_registered_share_lost():
+    accounts = (("brk", "me", "taxable"), ("rrsp", "me", "rrsp"))
+    txs = [buy("b", "2025-01-02", 100, 10), sell("s", "2025-03-03", 100, 8),
+           buy("t1", "2025-03-10", 50, 8), buy("r1", "2025-03-11", 50, 8, account="rrsp")]
+    book, _ = run(CA, ca(txs, accounts=accounts))
+    sale = book.sales["s"]
+    assert sale.disallowed == D(200)
+    assert pool_cost(book, "me", TAXABLE) == D(400) + D(100)
+    assert pool_cost(book, "me", "rrsp") == D(400)
+    f = finding(sale, "superficial_loss")
+    assert (f.facts["loss.deferred"], f.facts["loss.lost"]) == (D(100), D(100))
+
+
+def test_identical_property_only():
+    near = (IdentityGroup(id="tsx", level="substantially_identical", confidence="medium"),)
+    same = (IdentityGroup(id="tsx", level="identical", confidence="high"),)
+    txs = [buy("b", "2025-01-02", 100, 10, security="XIC"), sell("s", "2025-03-03", 100, 8, security="XIC"),
+           buy("z", "2025-03-10", 100, 8, security="ZCN")]
+    secs = (("XIC", "tsx"), ("ZCN", "tsx"))
+    assert run(CA, ca(txs, securities=secs, groups=near))[0].sales["s"].disallowed == 0
+    assert run(CA, ca(txs, securities=secs, groups=same))[0].sales["s"].disallowed == D(200)
