@@ -148,13 +148,10 @@ class Estimator:
                 return None
             return base * rate
         if method == "brackets":
-            status = self.taxpayer.filing_status
+            # Brackets stack the gain on top of the taxpayer's other income of the year.
             other = self.taxpayer.other_income.get(self.jurisdiction)
-            if status is None:
-                missing.append(f"filing_status for {self.jurisdiction}")
             if other is None:
                 missing.append(f"other_income for {self.jurisdiction}")
-            if status is None or other is None:
                 return None
             brackets = self._value(spec["brackets"], missing)
             if brackets is None:

@@ -54,6 +54,21 @@ def _credit_cap(home: Pack | None, day: dt.date) -> Decimal | None:
     return Decimal(home.resolve(section["cap_rate"], source_pack_day(home, day)))
 
 
+def _withheld(treaty_cap: Decimal, statutory: Decimal | None) -> Decimal:
+    """A treaty caps the source country's tax; it never raises it above the statutory rate (FR 12.8% < 15%)."""
+    return treaty_cap if statutory is None else min(treaty_cap, statutory)
+
+
+def _statutory(packs: PackSet, source_country: str, day: dt.date) -> tuple[Decimal | None, Pack | None, Mapping[str, Any]]:
+    pack = packs.get(source_country)
+    if pack is None:
+        return None, None, {}
+    section = pack.section("withholding") or {}
+    if "dividends_non_resident" not in section:
+        return None, pack, section
+    return Decimal(pack.resolve(section["dividends_non_resident"], source_pack_day(pack, day))), pack, section
+
+
 def _lost(rate: Decimal, creditable: bool, cap: Decimal | None) -> Decimal:
     if not creditable:
         return rate
@@ -72,27 +87,24 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
     home_wrapper = (home.section("wrappers") or {}).get(account.wrapper) if home and account.wrapper != "taxable" else None
     in_wrapper = home_wrapper is not None and home_wrapper.get("taxable") is False
     cap = _credit_cap(home, day)
+    statutory, source_pack, section = _statutory(packs, source_country, day)
     for treaty in packs.treaties:
         for row in treaty.section("treaties") or []:
             if row["source_country"] != source_country or row["resident_of"] != resident or not _in_force(row, day):
                 continue
             case = (row.get("accounts") or {}).get(account.wrapper)
             if case is not None and "dividends" in case:
-                rate = Decimal(treaty.resolve(case["dividends"], day))
+                rate = _withheld(Decimal(treaty.resolve(case["dividends"], day)), statutory)
                 creditable = bool(case.get("creditable", not in_wrapper))
                 return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
                                        treaty, case.get("source"), case.get("uncertain") or row.get("uncertain"), "treaty-account")
-            rate = Decimal(treaty.resolve(row["dividends"], day))
+            rate = _withheld(Decimal(treaty.resolve(row["dividends"], day)), statutory)
             creditable = not in_wrapper
             return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
                                    treaty, row.get("source"), row.get("uncertain"), "treaty")
-    source_pack = packs.get(source_country)
-    if source_pack is None:
+    if statutory is None or source_pack is None:
         return None
-    section = source_pack.section("withholding") or {}
-    if "dividends_non_resident" not in section:
-        return None
-    rate = Decimal(source_pack.resolve(section["dividends_non_resident"], source_pack_day(source_pack, day)))
+    rate = statutory
     creditable = not in_wrapper
     return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
                            source_pack, section.get("source"), section.get("uncertain"), "statutory")
