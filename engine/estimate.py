@@ -152,9 +152,8 @@ class Estimator:
             other = self.taxpayer.other_income.get(self.jurisdiction)
             if other is None:
                 missing.append(f"other_income for {self.jurisdiction}")
-                return None
             brackets = self._value(spec["brackets"], missing)
-            if brackets is None:
+            if brackets is None or other is None:
                 return None
             return bracket_tax(brackets, other + base) - bracket_tax(brackets, other)
         missing.append(f"a known estimate method (got {method!r}) in pack {self.pack.id}")
