@@ -361,6 +361,12 @@ def _show(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, Mapping) and "param" in value:
         return f"{{param: {value['param']}}}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)
 
 
