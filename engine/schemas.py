@@ -8,6 +8,7 @@ was expected, in words a pack author can act on.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterable
@@ -44,23 +45,69 @@ def validate(document: Document, schema_name: str) -> list[SchemaError]:
     return sorted(unique.values(), key=lambda e: (e.span.line or 0, e.span.col or 0, e.message) if e.span else (0, 0, e.message))
 
 
+# Errors that say precisely what is wrong even inside one branch of a oneOf/anyOf.
+_CLEAR = ("enum", "const", "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "additionalProperties", "required", "minItems")
+_JSON_TYPES: dict[str, Any] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float, Decimal)) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
 def _leaf_errors(errors: Iterable[ValidationError]) -> Iterable[ValidationError]:
-    """For oneOf/anyOf, report the branch that got furthest instead of 'is not valid under any'."""
+    """For oneOf/anyOf, the errors of the one branch the value was plainly meant for, if there is one.
+
+    A branch is meant when it accepts the value's type and the value has the keys the branch requires
+    (`{days: 30.5}` is meant as a duration, not as `{param: NAME}`). Its errors are reported when
+    they are precise; otherwise the oneOf itself is reported, with what each branch expects.
+    """
     for error in errors:
-        if error.validator in ("oneOf", "anyOf") and error.context:
-            best = max(error.context, key=_depth_score)
-            # Pick errors of the most plausible branch: the branch whose errors go deepest.
-            branch = [e for e in error.context if e.relative_schema_path[0] == best.relative_schema_path[0]]
-            if all(e.validator in ("required", "additionalProperties", "maxProperties", "minProperties") and len(e.absolute_path) == len(error.absolute_path) for e in branch) and len({e.relative_schema_path[0] for e in error.context}) > 1:
-                yield error
-            else:
-                yield from _leaf_errors(branch)
+        if error.validator not in ("oneOf", "anyOf") or not error.context:
+            yield error
+            continue
+        meant = [i for i, branch in enumerate(error.validator_value) if _branch_fits(branch, error.instance)]
+        if len(meant) != 1:
+            yield error
+            continue
+        branch = [e for e in error.context if e.relative_schema_path[0] == meant[0]]
+        deeper = any(len(e.absolute_path) > len(error.absolute_path) for e in branch)
+        clear = all(e.validator in _CLEAR for e in branch)
+        if branch and (deeper or clear or not error.schema.get("description")):
+            yield from _leaf_errors(branch)
         else:
             yield error
 
 
-def _depth_score(error: ValidationError) -> tuple[int, int]:
-    return (len(error.absolute_path), 0 if error.validator in ("required", "additionalProperties") else 1)
+def _branch_fits(branch: Any, instance: Any) -> bool:
+    if not isinstance(branch, dict):
+        return True
+    kind = branch.get("type")
+    if kind is not None:
+        kinds = [kind] if isinstance(kind, str) else list(kind)
+        if not any(_JSON_TYPES.get(k, lambda v: True)(instance) for k in kinds):
+            return False
+    if isinstance(instance, dict) and any(key not in instance for key in branch.get("required", ())):
+        return False
+    return True
+
+
+def _forms(schema: dict[str, Any]) -> str:
+    """What a oneOf/anyOf accepts, in words: its description, or each branch's."""
+    if schema.get("description"):
+        return str(schema["description"])
+    words = []
+    for branch in schema.get("oneOf") or schema.get("anyOf") or []:
+        if branch.get("description"):
+            words.append(str(branch["description"]))
+        elif "enum" in branch:
+            words.append("one of " + ", ".join(json.dumps(v) for v in branch["enum"]))
+        elif isinstance(branch.get("type"), str):
+            words.append(_article(branch["type"]))
+    return "; or ".join(words) or "see the schema"
 
 
 def _path_text(path: Iterable[Any]) -> str:
@@ -139,7 +186,12 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
     if validator in ("maxProperties",):
         return SchemaError(f"{where}: has too many keys", span, f"at most {value}")
     if validator in ("oneOf", "anyOf"):
-        return SchemaError(f"{where}: does not match any allowed form", span, error.schema.get("description") or "see the schema")
+        if isinstance(instance, dict) and instance:
+            keys = ", ".join(f"'{k}'" for k in instance)
+            described = f"a mapping with the key{'s' if len(instance) > 1 else ''} {keys}"
+        else:
+            described = _describe(instance)
+        return SchemaError(f"{where}: {described} does not match any allowed form", span, _forms(error.schema))
     return SchemaError(f"{where}: {error.message}", span)
 
 
