@@ -99,9 +99,13 @@ class Estimator:
         if method is None or method == "none":
             return Estimate(None, (f"an estimate method in pack {self.pack.id}",))
         caveats: list[str] = []
-        for ref in (section.get("inclusion_rate"), section.get("allowance")):
+        refs = [section.get("inclusion_rate"), section.get("allowance"), estimate.get("rate")]
+        # The rates of surcharges and surtaxes can be unsettled law too (FR: 2025 social levies).
+        for extra in list(estimate.get("surcharges") or []) + list(estimate.get("surtaxes") or []):
+            refs.append(extra.get("rate"))
+        for ref in refs:
             note = self._uncertain(ref) if ref is not None else None
-            if note:
+            if note and note not in caveats:
                 caveats.append(note)
         missing: list[str] = []
         inclusion = _dec(self._value(section.get("inclusion_rate"), missing), Decimal(1))
