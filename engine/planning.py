@@ -1,0 +1,297 @@
+"""Least-tax plans: raise cash, or bring a household back to its targets, at the least tax over every lens.
+
+`plan_raise` and `plan_rebalance` build the problem (lots, methods, rates, loss rules, leakage), run the
+heuristic, solve the mixed-integer program warm-started from it, explain any loss rule the plan trips
+(by solving again without it), and run the plan and the naive plan through `taxpack check`, so every
+plan carries the engine's own findings and tax estimate beside the planner's figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping
+
+import attrs
+
+from . import __version__
+from .check import CheckResult, run_check
+from .errors import SemanticError
+from .fx.rates import FxTable
+from .model import Scenario, SpecificLot, Transaction
+from .packs.registry import PackSet
+from .plan_cost import PlanCost, PlanTrades, cash_left, drift, evaluate
+from .plan_heuristic import heuristic, naive
+from .plan_model import PlanModel, Solution
+from .plan_problem import Problem, build_problem
+from .plan_targets import Targets
+from .report.json_report import _plain
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+DEFAULT_TIME_LIMIT = 10.0
+DEFAULT_GAP = Decimal(10)
+EXPLAIN_AT_MOST = 5  # loss rules tripped by a plan that get a re-solve to say what avoiding them would cost
+
+
+@attrs.frozen
+class WashDecision:
+    """A loss rule the plan trips on purpose, and why: what the best plan that avoids it would cost more."""
+
+    jurisdiction: str
+    rule: str
+    code: str
+    seller: str
+    security: str
+    loss: Decimal  # lens currency
+    currency: str
+    buys: tuple[tuple[str, str], ...]
+    past: tuple[str, ...]
+    window_end: dt.date
+    avoiding_costs_more: Decimal | None  # plan currency; None: no plan that avoids it was found
+    citation: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        why = ("no plan within the band and the cash constraints avoids it" if self.avoiding_costs_more is None
+               else f"the best plan that avoids it costs {_money(self.avoiding_costs_more)} more")
+        return {
+            "jurisdiction": self.jurisdiction, "rule": self.rule, "code": self.code, "seller": self.seller,
+            "security": self.security, "loss": _money(self.loss), "currency": self.currency,
+            "replacement_buys": [f"{s}@{a}" for a, s in self.buys], "history_buys": list(self.past),
+            "window_end": self.window_end.isoformat(), "avoiding_costs_more": _money(self.avoiding_costs_more),
+            "citation": self.citation, "why": why,
+        }
+
+
+@attrs.frozen
+class Alternative:
+    """Another plan of the same problem (heuristic or naive), priced the same way."""
+
+    name: str
+    trades: PlanTrades
+    cost: PlanCost
+    check: CheckResult | None
+
+
+@attrs.frozen
+class PlanResult:
+    kind: str  # raise | rebalance
+    problem: Problem
+    trades: tuple[Transaction, ...]
+    plan: PlanTrades
+    cost: PlanCost
+    solution: Solution
+    check: CheckResult
+    heuristic: Alternative
+    naive: Alternative
+    washes: tuple[WashDecision, ...]
+    notes: tuple[str, ...]
+    time_limit: float
+    gap_limit: Decimal
+
+    @property
+    def saving(self) -> Decimal:
+        return self.naive.cost.total - self.cost.total
+
+    @property
+    def exit_code(self) -> int:
+        return self.check.exit_code
+
+    def engine_tax(self, check: CheckResult | None = None) -> Decimal | None:
+        """`taxpack check`'s estimated tax of the trades, summed over lenses in the plan currency."""
+        return _engine_tax(self.problem, check or self.check)
+
+    def to_json_dict(self, *, timing: bool = False) -> dict[str, Any]:
+        p = self.problem
+        s = self.solution
+        value = p.holdings_value()
+        data: dict[str, Any] = {
+            "taxpack": __version__,
+            "kind": self.kind,
+            "scenario": p.scenario.source,
+            "as_of": p.as_of.isoformat(),
+            "packs": p.packs.stamp(),
+            "currency": p.base,
+            "household_value": _money(value),
+            "trades": [_trade_dict(t) for t in self.trades],
+            "tax": _cost_dict(self.cost),
+            "engine_tax": _money(self.engine_tax()),
+            "solver": {
+                "status": s.status, "objective": _money(s.objective), "bound": _money(s.bound), "gap": _money(s.gap),
+                "gap_limit": _money(self.gap_limit), "time_limit": self.time_limit, "warm_start": s.warm_start,
+                "variables": s.variables, "integers": s.integers, "constraints": s.constraints,
+            },
+            "naive": {"trades": _plan_rows(self.naive.trades), "tax": _cost_dict(self.naive.cost),
+                      "engine_tax": _money(_engine_tax(p, self.naive.check) if self.naive.check else None)},
+            "heuristic": {"tax": _cost_dict(self.heuristic.cost)},
+            "saving": _money(self.saving),
+            "saving_bp": _money(self.saving / value * 10000 if value else ZERO),
+            "washes": [w.to_json_dict() for w in self.washes],
+            "cash_left": {a: _money(v) for a, v in sorted(cash_left(p, self.plan).items())},
+            "drift": {g: _plain(v.quantize(Decimal("0.0001"))) for g, v in drift(p, self.plan).items()},
+            "band": _plain(p.targets.band) if p.targets and self.kind == "rebalance" else None,
+            "check": self.check.to_json_dict(),
+            "notes": list(self.notes),
+            "exit_code": self.exit_code,
+        }
+        if timing:
+            data["solver"]["seconds"] = round(s.seconds, 3)
+        return data
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.quantize(CENT), "f")
+
+
+def _cost_dict(cost: PlanCost) -> dict[str, Any]:
+    return {
+        "total": _money(cost.tax),
+        "by_lens": [{"lens": lens, "taxpayer": tp, "tax": _money(v)} for (lens, tp), v in sorted(cost.tax_by_lens.items())],
+        "leakage_change": _money(cost.leakage_change),
+        "loss_rules_tripped": len(cost.washes),
+    }
+
+
+def _plan_rows(trades: PlanTrades) -> list[dict[str, Any]]:
+    rows = [{"side": "sell", "account": a, "security": s, "quantity": _plain(q)} for (a, s), q in sorted(trades.sells.items())]
+    rows += [{"side": "buy", "account": a, "security": s, "quantity": _plain(q)} for (a, s), q in sorted(trades.buys.items())]
+    return rows
+
+
+def _trade_dict(t: Transaction) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": t.id, "side": t.side, "account": t.account, "security": t.security,
+                           "quantity": _plain(t.quantity), "price": _plain(t.price), "date": t.date.isoformat()}
+    if isinstance(t.lots, tuple):
+        out["lots"] = [{"transaction": l.transaction, "quantity": _plain(l.quantity)} for l in t.lots]
+    elif t.lots:
+        out["lots"] = t.lots
+    return out
+
+
+def _engine_tax(problem: Problem, check: CheckResult) -> Decimal | None:
+    total = ZERO
+    for row in check.summary:
+        tax = row.get("estimated_tax")
+        if tax is None:
+            return None
+        currency = row.get("currency") or problem.base
+        rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="previous", max_lookback_days=10).rate
+        total += tax * rate
+    return total
+
+
+def to_transactions(problem: Problem, trades: PlanTrades, *, prefix: str = "plan", method: str | None = None) -> tuple[Transaction, ...]:
+    """The plan as candidate trades on `as_of`: sales first (so purchases never feed a sale), then purchases."""
+    out = []
+    n = 0
+    specific_accounts = {(a, p.security) for p in problem.pools if p.method == "specific" and p.taxable for a in p.accounts}
+    for (a, s), q in sorted(trades.sells.items()):
+        n += 1
+        named = trades.lots.get((a, s))
+        lots: Any = None
+        if named and (a, s) in specific_accounts:
+            lots = tuple(SpecificLot(origin, units) for origin, units in named)
+        elif method:
+            lots = method
+        out.append(Transaction(id=f"{prefix}-{n}", account=a, security=s, date=problem.as_of, side="sell", quantity=q,
+                               price=problem.native_prices[s], lots=lots, candidate=True))
+    for (a, s), q in sorted(trades.buys.items()):
+        n += 1
+        out.append(Transaction(id=f"{prefix}-{n}", account=a, security=s, date=problem.as_of, side="buy", quantity=q,
+                               price=problem.native_prices[s], candidate=True))
+    return tuple(out)
+
+
+def check_trades(problem: Problem, trades: tuple[Transaction, ...], *, rules_backend: str | None = None) -> CheckResult:
+    scenario = attrs.evolve(problem.scenario, trades=trades)
+    return run_check(scenario, problem.packs, rules_backend=rules_backend, fx=problem.fx)
+
+
+def _solve(problem: Problem, *, rebalance: bool, time_limit: float, gap: Decimal, warm: PlanTrades,
+           forbid: tuple[int, ...] = ()) -> Solution:
+    avoid = bool(problem.targets and problem.targets.wash_sales == "avoid")
+    model = PlanModel(problem, rebalance=rebalance, forbid_washes=forbid, avoid_washes=avoid)
+    return model.solve(time_limit=time_limit, gap=gap, warm=warm)
+
+
+def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool) -> PlanResult:
+    rebalance = kind == "rebalance"
+    h_trades = heuristic(problem, rebalance=rebalance)
+    h_cost = evaluate(problem, h_trades)
+    n_trades = naive(problem, rebalance=rebalance)
+    n_cost = evaluate(problem, n_trades)
+    solution = _solve(problem, rebalance=rebalance, time_limit=time_limit, gap=gap, warm=h_trades)
+    notes = list(problem.notes)
+    if solution.objective is None:
+        raise SemanticError(
+            f"no plan meets the constraints ({solution.status}): " + (
+                "the drift band, cash per account, do-not-sell list and gain budget cannot all hold" if rebalance
+                else "the holdings that may be sold in the account cannot raise that much"), None,
+            "a wider band, more cash, fewer holdings on the do-not-sell list, or a smaller amount")
+    plan = solution.trades
+    cost = evaluate(problem, plan)
+    if cost.total > h_cost.total and _feasible(problem, h_trades, rebalance):
+        # The solver stopped (time limit) on a worse plan than its own warm start: keep the better one.
+        notes.append("the solver's incumbent was not better than the heuristic's plan; the heuristic's plan is kept")
+        plan, cost = h_trades, h_cost
+    washes = []
+    for hit in cost.washes[:EXPLAIN_AT_MOST]:
+        index = problem.wash.index(hit.link)
+        other = _solve(problem, rebalance=rebalance, time_limit=time_limit, gap=gap, warm=h_trades, forbid=(index,))
+        more = None
+        if other.objective is not None:
+            more = max(ZERO, evaluate(problem, other.trades).total - cost.total)
+        link = hit.link
+        washes.append(WashDecision(link.jurisdiction, link.rule, link.code, link.seller, link.security, hit.loss,
+                                   problem.curves[(link.lens, link.seller)].currency if (link.lens, link.seller) in problem.curves else "",
+                                   hit.buys, hit.past, link.window_end, more, link.citation))
+    trades = to_transactions(problem, plan)
+    check = check_trades(problem, trades, rules_backend=rules_backend)
+    n_check = check_trades(problem, to_transactions(problem, n_trades, prefix="naive", method="fifo"), rules_backend=rules_backend) if check_naive else None
+    return PlanResult(kind, problem, trades, plan, cost, solution, check, Alternative("heuristic", h_trades, h_cost, None),
+                      Alternative("naive", n_trades, n_cost, n_check), tuple(washes), tuple(notes), time_limit, gap)
+
+
+def _feasible(problem: Problem, trades: PlanTrades, rebalance: bool) -> bool:
+    if any(v < 0 for v in cash_left(problem, trades).values()):
+        return False
+    if rebalance and problem.targets is not None:
+        return all(abs(v) <= problem.targets.band for v in drift(problem, trades).values())
+    return True
+
+
+def plan_raise(scenario: Scenario, packs: PackSet, amount: Decimal, account: str, *, targets: Targets | None = None,
+               time_limit: float = DEFAULT_TIME_LIMIT, gap: Decimal = DEFAULT_GAP, rules_backend: str | None = None,
+               fx: FxTable | None = None, check_naive: bool = True) -> PlanResult:
+    """The cheapest sales in `account` that raise `amount` (in the account's currency)."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("amount must be a Decimal")
+    if account not in {a.id for a in scenario.accounts}:
+        raise SemanticError(f"account '{account}' is not in the scenario", None, "an account id of the scenario")
+    if amount <= 0:
+        raise SemanticError(f"the amount to raise is {amount}", None, "a positive amount")
+    problem = build_problem(scenario, packs, targets, fx=fx, raise_amount=amount, raise_account=account)
+    return _plan(problem, "raise", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive)
+
+
+def plan_rebalance(scenario: Scenario, packs: PackSet, targets: Targets, *, time_limit: float = DEFAULT_TIME_LIMIT,
+                   gap: Decimal = DEFAULT_GAP, rules_backend: str | None = None, fx: FxTable | None = None,
+                   check_naive: bool = True) -> PlanResult:
+    """Trades across all accounts that bring every target within the band at the least total tax."""
+    problem = build_problem(scenario, packs, targets, fx=fx)
+    return _plan(problem, "rebalance", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive)
+
+
+def band_curve(scenario: Scenario, packs: PackSet, targets: Targets, bands: list[Decimal], *, time_limit: float = DEFAULT_TIME_LIMIT,
+               gap: Decimal = DEFAULT_GAP, fx: FxTable | None = None) -> list[dict[str, Any]]:
+    """Planner tax of the least-tax plan and of the naive plan for each drift band (for the plot)."""
+    rows = []
+    for band in bands:
+        problem = build_problem(scenario, packs, targets.with_band(band), fx=fx)
+        h_trades = heuristic(problem)
+        solution = _solve(problem, rebalance=True, time_limit=time_limit, gap=gap, warm=h_trades)
+        naive_cost = evaluate(problem, naive(problem))
+        plan_cost = evaluate(problem, solution.trades) if solution.objective is not None else None
+        rows.append({"band": band, "tax": plan_cost.tax if plan_cost else None, "total": plan_cost.total if plan_cost else None,
+                     "naive": naive_cost.tax})
+    return rows
