@@ -80,7 +80,8 @@ LOSS_RULE = section({
     "window": {"type": "object", "additionalProperties": False, "required": ["before", "after"], "properties": {
         "before": ref_or(DURATION), "after": ref_or(DURATION),
         "month_rounding": {"enum": ["decreasing", "increasing"], "description": "one month after 31 January: decreasing = 28/29 Feb, increasing = 1 Mar"},
-        "exclude_sale_day": {"type": "boolean"},
+        "exclude_sale_day": {"type": "boolean", "description": "true (default): the sale day is not one of the N days, so 30 days either side is D-30..D+30 (CA: Interpretation Act s.27(5)); false: the sale day counts as day 1 (D-29..D+29)"},
+        "date": {"enum": ["trade", "settlement"], "description": "the date of each trade the window is measured on (default trade); settlement uses a trade's settlement_date when given"},
     }},
     "who": {"type": "object", "additionalProperties": False, "properties": {
         "own_accounts": {"enum": ["all", "taxable"]},
@@ -88,9 +89,11 @@ LOSS_RULE = section({
         "wrappers": {"type": "object", "additionalProperties": {"enum": ["counts", "permanent", "ignored", "uncertain"]},
                      "description": "wrapper name -> how a purchase there counts: counts (deferred), permanent (loss lost for good), ignored, uncertain (flag)"},
     }},
-    "held_at_end": {"type": "boolean", "description": "the replacement must still be held at the end of the window (CA)"},
-    "effect": {"enum": ["add_to_replacement_basis", "usable_against_reacquired", "defer_until_replacement_sold"]},
-    "match_order": {"enum": ["acquisition", "proportional"]},
+    "held_at_end": {"type": "boolean", "description": "the replacement must still be held at the end of the window (CA); caps the loss denied by the units held then"},
+    "effect": {"enum": ["add_to_replacement_basis", "usable_against_reacquired", "defer_until_replacement_sold"],
+               "description": "add_to_replacement_basis (US, CA): the loss goes into the replacement's basis; usable_against_reacquired (IE): only against a gain on the shares bought back; defer_until_replacement_sold (ES): released when they are sold"},
+    "match_order": {"enum": ["acquisition", "proportional"],
+                    "description": "acquisition (US §1091(c)): sold and replacement units paired share for share in order of acquisition, each replacement unit absorbing one loss, the units bought with the sold ones excluded; proportional (CA IT-456R): least of (sold, acquired in the window, held at its end) / sold x loss, prorated among the holders"},
     "tacking": {"type": "boolean"},
     "severity": {"enum": ["info", "warning", "blocking"]},
 }, required=("source", "id", "code", "identity", "window", "effect"))

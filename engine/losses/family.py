@@ -25,6 +25,7 @@ from .identity import IdentityMatch, equivalents, weakest
 from .spec import LossRule, Window
 
 ZERO = Decimal(0)
+_SETTLEMENT_SLACK = dt.timedelta(days=31)  # how far a purchase's settlement may trail its trade date
 _ROUNDING = {"half_even": "ROUND_HALF_EVEN", "half_up": "ROUND_HALF_UP", "down": "ROUND_DOWN", "up": "ROUND_UP"}
 _EFFECT_WORDS = {
     "add_to_replacement_basis": "added to the basis of",
@@ -121,14 +122,27 @@ class LossRuleSet:
         self.events = list(events)
         self.rules = [LossRule.from_section(pack, i, raw) for i, raw in enumerate(pack.section("loss_rules") or [])]
         self.buys: dict[str, list[tuple[dt.date, int]]] = {}
-        self.moves: dict[str, list[tuple[dt.date, int]]] = {}
         for j, tx in enumerate(self.events):
-            self.moves.setdefault(tx.security, []).append((tx.date, j))
             if tx.side == "buy":
                 self.buys.setdefault(tx.security, []).append((tx.date, j))
-        for table in (self.buys, self.moves):
-            for rows in table.values():
-                rows.sort()
+        for rows in self.buys.values():
+            rows.sort()
+        # Per security and pool: the moves in date order with the running quantity, so "held at the end of
+        # the window" is a binary search, not a scan of the history for every loss.
+        self.holdings: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], list[Decimal], str]]] = {}
+        moves: dict[tuple[str, tuple[str, ...]], list[tuple[dt.date, int, Decimal, str]]] = {}
+        for j, tx in enumerate(self.events):
+            account = scenario.account(tx.account)
+            key = ledger.pool_key(account, tx.security)
+            moves.setdefault((tx.security, key), []).append((tx.date, j, tx.quantity if tx.side == "buy" else -tx.quantity, account.id))
+        for (security, key), rows in moves.items():
+            rows.sort(key=lambda r: (r[0], r[1]))
+            running, cumulative = ZERO, []
+            for row in rows:
+                running += row[2]
+                cumulative.append(running)
+            self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in rows], cumulative, rows[0][3])
+        self._views: dict[tuple[int, str, str], HolderView] = {}
         self.reserved: dict[str, Decimal] = {}  # future buy -> units already matched to an earlier loss
         self.deferrals: dict[str, list[Any]] = {}  # id -> [amount left, units left, rule, sale]
         self.outcomes: dict[str, LossOutcome] = {}
@@ -166,6 +180,7 @@ class LossRuleSet:
         return units
 
     def sold_on(self, tx: Transaction) -> dt.date:
+        """The sale date holding periods count to (the pack's `holding_period.date`), used for tacking."""
         if self.ledger.holding.get("date") == "settlement" and tx.settlement_date is not None:
             return tx.settlement_date
         return tx.date
@@ -175,16 +190,21 @@ class LossRuleSet:
     def _candidates(self, rule: LossRule, window: Window, sale_day: dt.date, index: int, seller: str,
                     matching: dict[str, IdentityMatch], sold_origins: set[str]) -> list[Candidate]:
         out: list[Candidate] = []
+        # purchases are indexed by trade date; settlement comes on or after it, so widen the search and filter
+        slack = _SETTLEMENT_SLACK if rule.window_date == "settlement" else dt.timedelta(0)
         for security, identity in matching.items():
             rows = self.buys.get(security, [])
-            lo = bisect.bisect_left(rows, (window.start, -1))
+            lo = bisect.bisect_left(rows, (window.start - slack, -1))
             hi = bisect.bisect_right(rows, (window.end, len(self.events)))
-            for day, j in rows[lo:hi]:
+            for _, j in rows[lo:hi]:
                 tx = self.events[j]
+                day = rule.event_day(tx)
+                if not window.contains(day):
+                    continue
                 if day == sale_day and ((j < index and window.before.is_zero) or (j > index and window.after.is_zero)):
                     continue  # a side of zero length: only acquisitions on the other side of the sale count
                 account = self.scenario.account(tx.account)
-                view = holder_view(rule, self.pack, self.scenario, seller, account)
+                view = self.view(rule, seller, account.id)
                 if view.status == "ignored":
                     continue
                 if rule.match_order != "proportional" and tx.id in sold_origins:
@@ -205,20 +225,24 @@ class LossRuleSet:
         pool = self.ledger.pools[key]
         return sum((lot.quantity for lot in pool.by_origin.get(tx.id, []) if lot.quantity > 0 and not _used(lot)), ZERO)
 
+    def view(self, rule: LossRule, seller: str, account_id: str) -> HolderView:
+        key = (rule.index, seller, account_id)
+        found = self._views.get(key)
+        if found is None:
+            found = self._views[key] = holder_view(rule, self.pack, self.scenario, seller, self.scenario.account(account_id))
+        return found
+
     def _held_at_end(self, rule: LossRule, window: Window, seller: str,
                      matching: dict[str, IdentityMatch]) -> tuple[Decimal, dict[tuple[str, ...], Decimal]]:
         """Units the seller and the persons the rule counts hold at the end of the window, per pool."""
         per_pool: dict[tuple[str, ...], Decimal] = {}
         for security in matching:
-            rows = self.moves.get(security, [])
-            hi = bisect.bisect_right(rows, (window.end, len(self.events)))
-            for _, j in rows[:hi]:
-                tx = self.events[j]
-                account = self.scenario.account(tx.account)
-                if holder_view(rule, self.pack, self.scenario, seller, account).status == "ignored":
-                    continue
-                key = self.ledger.pool_key(account, tx.security)
-                per_pool[key] = per_pool.get(key, ZERO) + (tx.quantity if tx.side == "buy" else -tx.quantity)
+            for key, (rows, cumulative, account_id) in self.holdings.get(security, {}).items():
+                if self.view(rule, seller, account_id).status == "ignored":
+                    continue  # a pool belongs to one holder, seen the same way for all its accounts
+                hi = bisect.bisect_right(rows, (window.end, len(self.events)))
+                if hi:
+                    per_pool[key] = per_pool.get(key, ZERO) + cumulative[hi - 1]
         per_pool = {k: v for k, v in sorted(per_pool.items()) if v > 0}
         return sum(per_pool.values(), ZERO), per_pool
 
@@ -226,8 +250,8 @@ class LossRuleSet:
 
     def _apply(self, rule: LossRule, sale: Any, index: int, units: list[LossUnits], outcome: LossOutcome) -> None:
         tx = sale.tx
-        sale_day = self.sold_on(tx)
-        window = rule.window(self.pack, sale_day, self.ledger.pack_day(sale_day))
+        sale_day = rule.event_day(tx)
+        window = rule.window(self.pack, sale_day, self.ledger.pack_day(tx.date))
         seller = self.scenario.account(tx.account).owner
         matching = equivalents(self.scenario, tx.security, rule.identity)
         sold_origins = {take.lot.origin for take in sale.takes}
@@ -242,10 +266,11 @@ class LossRuleSet:
             held, held_by_pool = self._held_at_end(rule, window, seller, matching)
         pairs: list[WashPair] = []
         formula: str | None = None
+        sold_on = self.sold_on(tx)
         if rule.match_order == "proportional":
-            formula = self._proportional(rule, sale, sale_day, units, candidates, held, held_by_pool, pairs)
+            formula = self._proportional(rule, sale, sold_on, units, candidates, held, held_by_pool, pairs)
         else:
-            self._by_acquisition(rule, sale, sale_day, units, candidates, held, pairs)
+            self._by_acquisition(rule, sale, sold_on, units, candidates, held, pairs)
         if not pairs:
             return
         amount = sum((p.amount for p in pairs), ZERO)

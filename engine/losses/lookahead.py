@@ -57,7 +57,7 @@ def repurchase_horizon(pack: Pack, scenario: Scenario, sale: Any) -> list[dict[s
         rule = LossRule.from_section(pack, i, raw)
         if not rule.applies(security):
             continue
-        window = rule.window(pack, tx.date, _pack_day(pack, tx.date))
+        window = rule.window(pack, rule.event_day(tx), _pack_day(pack, tx.date))
         matching = equivalents(scenario, tx.security, rule.identity)
         groups: dict[tuple[str, str, str], list[str]] = {}
         for account in sorted(scenario.accounts, key=lambda a: a.id):
@@ -71,7 +71,7 @@ def repurchase_horizon(pack: Pack, scenario: Scenario, sale: Any) -> list[dict[s
             if status == "permanent":
                 outcome, words = "lost", "lost for good (no basis to carry it)"
             elif status == "uncertain":
-                outcome, words = "uncertain", f"at risk ({rule.id} does not say how a {wrapper} purchase counts)"
+                outcome, words = "uncertain", f"at risk (whether a purchase in a {wrapper} counts under {rule.id} is uncertain)"
             else:
                 outcome, words = _OUTCOME[rule.effect]
             whose = "your" if relation == "self" else "your spouse's"

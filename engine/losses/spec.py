@@ -100,6 +100,17 @@ class LossRule:
 
     # -- window --------------------------------------------------------------------------------
 
+    @property
+    def window_date(self) -> str:
+        """Which date of a trade the window is measured on: `trade` (default) or `settlement`."""
+        return str(self.window_spec.get("date", "trade"))
+
+    def event_day(self, tx: Any) -> dt.date:
+        """The date of a sale or a purchase as this rule's window counts it."""
+        if self.window_date == "settlement" and tx.settlement_date is not None:
+            return tx.settlement_date
+        return tx.date
+
     def duration(self, pack: Pack, side: str, day: dt.date) -> Duration:
         """`before` or `after` as a Duration, reading a parameter on `day` (the pack day of the sale)."""
         value = self.window_spec.get(side, {"days": 0})

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from taxpack.engine.model import IdentityGroup
@@ -108,3 +110,17 @@ def test_identical_property_only():
     secs = (("XIC", "tsx"), ("ZCN", "tsx"))
     assert run(CA, ca(txs, securities=secs, groups=near))[0].sales["s"].disallowed == 0
     assert run(CA, ca(txs, securities=secs, groups=same))[0].sales["s"].disallowed == D(200)
+
+
+def test_window_measured_on_settlement_dates_when_the_pack_says_so():
+    # CRA 2012-0468931C6 measures the period from the settlement date; a pack can say `window.date: settlement`
+    import attrs
+
+    from .helpers import pack_variant
+
+    settled = lambda tx, day: attrs.evolve(tx, settlement_date=dt.date.fromisoformat(day))  # noqa: E731
+    txs = [buy("b", "2025-01-02", 100, 10), settled(sell("s", "2025-08-29", 100, 8), "2025-09-02"),
+           settled(buy("r", "2025-10-01", 100, 8), "2025-10-02")]
+    assert run(CA, ca(txs))[0].sales["s"].disallowed == 0  # trade dates: 29 Aug + 30 = 28 Sep, 1 Oct is out
+    by_settlement = pack_variant("ca_superficial", ("      exclude_sale_day: true\n", "      exclude_sale_day: true\n      date: settlement\n"))
+    assert run(by_settlement, ca(txs))[0].sales["s"].disallowed == D(200)  # 2 Sep + 30 = 2 Oct: in
