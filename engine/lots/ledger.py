@@ -20,7 +20,7 @@ from ..fx.rates import FxTable
 from ..model import Account, Finding, LotMatch, RateUsed, Scenario, Transaction
 from ..packs.model import Pack
 from .methods import MethodChoice, choose_method, requested_method
-from .pool import ZERO, Lot, Pool, Take
+from .pool import BOOK, ZERO, Lot, Pool, Take
 
 
 @attrs.define(eq=False)
@@ -116,6 +116,7 @@ class Ledger:
     # -- events ------------------------------------------------------------------------------
 
     def buy(self, tx: Transaction) -> Lot:
+        _require_decimals(tx)
         account = self.scenario.account(tx.account)
         key = self.pool_key(account, tx.security)
         currency = self.tx_currency(tx)
@@ -136,6 +137,7 @@ class Ledger:
         return lot
 
     def sell(self, tx: Transaction) -> Sale:
+        _require_decimals(tx)
         account = self.scenario.account(tx.account)
         security = self.scenario.security(tx.security)
         key = self.pool_key(account, tx.security)
@@ -178,33 +180,38 @@ class Ledger:
         terms: set[str] = set()
         price_gain_total: Decimal | None = ZERO
         sold_on = tx.settlement_date if self.holding.get("date") == "settlement" and tx.settlement_date else tx.date
+        last = len(takes) - 1
         for i, take in enumerate(takes):
-            part = proceeds - allocated if i == len(takes) - 1 else proceeds * take.quantity / tx.quantity
-            allocated += part
-            total_cost += take.cost
+            # Proceeds are shared by quantity; the last slice takes the rest, so the parts add up exactly.
+            part = BOOK.subtract(proceeds, allocated) if i == last else proceeds * take.quantity / tx.quantity
+            allocated = BOOK.add(allocated, part)
+            total_cost = BOOK.add(total_cost, take.cost)
             t = self.term(take.holding_from, sold_on)
             terms.add(t)
             price_gain = None
             if take.cost_native is not None and take.lot.native_currency == currency:
                 native_part = proceeds_native * take.quantity / tx.quantity
-                price_gain = (native_part - take.cost_native) * sale_rate
+                # The price part: the move of the price in the trade currency at the sale's rate, less any
+                # loss-rule adjustment (which is in the lens currency); the FX part is the rest, i.e. the
+                # native cost times the change of the rate between the two legs.
+                price_gain = BOOK.subtract(BOOK.subtract(native_part, take.cost_native) * sale_rate, take.adjusted)
             if price_gain_total is not None:
-                price_gain_total = price_gain_total + price_gain if price_gain is not None else None
-            gain = part - take.cost
+                price_gain_total = BOOK.add(price_gain_total, price_gain) if price_gain is not None else None
+            gain = BOOK.subtract(part, take.cost)
             rates = tuple(r for r in (take.lot.rate, rate) if r is not None)
             matches.append(LotMatch(
                 lot=take.lot.origin if take.lot.id == take.lot.origin else take.lot.id,
                 account=take.lot.account, acquired=take.acquired, quantity=take.quantity, cost=take.cost,
                 proceeds=part, gain=gain, term=t,
-                fx_gain=(gain - price_gain) if price_gain is not None else None, price_gain=price_gain,
+                fx_gain=BOOK.subtract(gain, price_gain) if price_gain is not None else None, price_gain=price_gain,
                 rates=rates, adjusted_acquired=take.holding_from if take.holding_from != take.acquired else None,
             ))
-        gain_total = proceeds - total_cost
+        gain_total = BOOK.subtract(proceeds, total_cost)
         term = "none" if terms == {"none"} else ("mixed" if len(terms) > 1 else (terms.pop() if terms else "none"))
         return Sale(
             tx=tx, pool_key=key, choice=choice, takes=takes, matches=matches, proceeds=proceeds, cost=total_cost,
             gain=gain_total, proceeds_native=proceeds_native, rate=rate, term=term, taxable=self.is_taxable(account),
-            fx_gain=(gain_total - price_gain_total) if price_gain_total is not None else None,
+            fx_gain=BOOK.subtract(gain_total, price_gain_total) if price_gain_total is not None else None,
             price_gain=price_gain_total, findings=findings,
         )
 
@@ -267,3 +274,11 @@ class Ledger:
             })
         return rows
 
+
+
+def _require_decimals(tx: Transaction) -> None:
+    """Money and quantities are Decimal: a float (or int) built into a transaction by code stops here."""
+    for name in ("quantity", "price", "fees"):
+        value = getattr(tx, name)
+        if not isinstance(value, Decimal):
+            raise TypeError(f"transaction {tx.id}: {name} must be a Decimal, not {type(value).__name__} ({value!r})")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
-from decimal import Decimal
-from typing import Any, Iterator
+from decimal import Context, Decimal
+from typing import Any, Iterable, Iterator
 
 import attrs
 
@@ -20,6 +20,9 @@ from ..errors import EvaluationError, Span
 from ..model import RateUsed
 
 ZERO = Decimal(0)
+# Bookkeeping context: sums and differences of quantities and costs are exact (shares of a cost are
+# divisions and round to the ambient 28 digits), so the slices of a lot always add up to the lot.
+BOOK = Context(prec=200)
 
 
 @attrs.define(eq=False)
@@ -41,6 +44,7 @@ class Lot:
     holding_from: dt.date  # start of the holding period (earlier than `acquired` after tacking)
     adjustments: list[dict[str, Any]] = attrs.field(factory=list)
     version: int = 0
+    adjusted: Decimal = ZERO  # the part of `cost` that loss rules added (lens currency), kept apart for the price/FX split
 
     def sort_key(self) -> tuple[dt.date, tuple[int, int]]:
         return (self.acquired, self.seq)
@@ -57,6 +61,7 @@ class Take:
     holding_from: dt.date
     acquired: dt.date
     adjustments: tuple[dict[str, Any], ...] = ()
+    adjusted: Decimal = ZERO  # the slice's share of the lot's loss-rule adjustments (included in `cost`)
 
 
 class Pool:
@@ -72,21 +77,23 @@ class Pool:
         self.cost_native: Decimal | None = ZERO
         self.by_origin: dict[str, list[Lot]] = {}
         self._heaps: dict[str, list[tuple[Any, ...]]] = {}
+        self.adjusted = ZERO  # on average cost: the part of `cost` that loss rules added
 
     # -- building ---------------------------------------------------------------------------
 
     def add(self, lot: Lot) -> None:
         if self.lots and lot.sort_key() < self.lots[-1].sort_key():
-            keys = [l.sort_key() for l in self.lots]
-            self.lots.insert(bisect.bisect_right(keys, lot.sort_key()), lot)
-            self.head = 0
+            # Bought before a lot already held (history given out of order): keep the list in acquisition
+            # order. The search is O(log n); the insert moves pointers in C.
+            index = bisect.bisect_right(self.lots, lot.sort_key(), lo=self.head, key=Lot.sort_key)
+            self.lots.insert(index, lot)
         else:
             self.lots.append(lot)
         self.by_origin.setdefault(lot.origin, []).append(lot)
-        self.quantity += lot.quantity
-        self.cost += lot.cost
+        self.quantity = BOOK.add(self.quantity, lot.quantity)
+        self.cost = BOOK.add(self.cost, lot.cost)
         if self.cost_native is not None and lot.cost_native is not None:
-            self.cost_native += lot.cost_native
+            self.cost_native = BOOK.add(self.cost_native, lot.cost_native)
         else:
             self.cost_native = None
         for method, heap in self._heaps.items():
@@ -115,60 +122,120 @@ class Pool:
     # -- consuming -------------------------------------------------------------------------
 
     def take(self, method: str, quantity: Decimal, specific: list[tuple[str, Decimal]] | None = None, span: Span | None = None) -> list[Take]:
-        """Remove `quantity` units by `method` (or the named lots) and return the slices taken."""
+        """Remove `quantity` units by `method` (or the named lots) and return the slices taken.
+
+        Nothing changes when the sale cannot be made (more than is held, a named lot short of units).
+        On average cost the sale's cost is the pool's cost per unit times the quantity, computed once
+        and shared among the lots it takes (which then only give quantities and dates).
+        """
+        if quantity <= 0:
+            raise EvaluationError(f"a sale of {quantity} units: the quantity sold must be positive", span, "a positive quantity")
         if quantity > self.quantity:
             raise EvaluationError(
                 f"the sale of {quantity} exceeds the {self.quantity} held in {self._describe()}", span,
                 f"a quantity of at most {self.quantity}")
-        takes: list[Take] = []
+        share: tuple[Decimal, Decimal | None] | None = None
+        if self.average:
+            whole = quantity == self.quantity
+            native_total = None
+            if self.cost_native is not None:
+                native_total = self.cost_native if whole else self.cost_native * quantity / self.quantity
+            share = (self.cost if whole else self.cost * quantity / self.quantity, native_total,
+                     self.adjusted if whole else self.adjusted * quantity / self.quantity)
+        plan: Iterable[tuple[Lot, Decimal]]
         if specific is not None:
-            for origin, qty in specific:
-                remaining = qty
-                for lot in self.by_origin.get(origin, []):
-                    if remaining == 0:
-                        break
-                    if lot.quantity == 0:
-                        continue
-                    part = min(remaining, lot.quantity)
-                    takes.append(self._slice(lot, part))
-                    remaining -= part
-                if remaining > 0:
-                    held = sum((l.quantity for l in self.by_origin.get(origin, [])), ZERO) + (qty - remaining)
-                    raise EvaluationError(f"lot '{origin}' holds {held} units, fewer than the {qty} named", span, f"at most {held}")
+            plan = self._plan_specific(quantity, specific, span)
         else:
-            remaining = quantity
-            for lot in self._iter_order(method):
-                part = min(remaining, lot.quantity)
+            plan = self._plan_method(method, quantity)
+        takes: list[Take] = []
+        remaining = quantity
+        allocated, allocated_native, allocated_adjusted = ZERO, ZERO, ZERO
+        for lot, part in plan:
+            remaining = BOOK.subtract(remaining, part)
+            if share is None:
                 takes.append(self._slice(lot, part))
-                remaining -= part
-                if remaining == 0:
-                    break
+                continue
+            total, native_total, adjusted_total = share
+            if remaining == 0:  # the last slice takes what is left of the sale's cost: the parts add up exactly
+                cost = BOOK.subtract(total, allocated)
+                native = BOOK.subtract(native_total, allocated_native) if native_total is not None else None
+                adjusted = BOOK.subtract(adjusted_total, allocated_adjusted)
+            else:
+                cost = total * part / quantity
+                native = native_total * part / quantity if native_total is not None else None
+                adjusted = adjusted_total * part / quantity
+            allocated = BOOK.add(allocated, cost)
+            if native is not None:
+                allocated_native = BOOK.add(allocated_native, native)
+            allocated_adjusted = BOOK.add(allocated_adjusted, adjusted)
+            takes.append(self._slice(lot, part, cost, native, adjusted))
         self._compact()
         return takes
 
-    def _slice(self, lot: Lot, part: Decimal) -> Take:
-        if self.average:
-            cost = self.cost if part == self.quantity else self.cost * part / self.quantity
-            native = None
-            if self.cost_native is not None:
-                native = self.cost_native if part == self.quantity else self.cost_native * part / self.quantity
-        else:
+    def _plan_method(self, method: str, quantity: Decimal) -> Iterator[tuple[Lot, Decimal]]:
+        """Lots in the method's order with the part of each to take (lazy: the pool changes as they are taken)."""
+        remaining = quantity
+        for lot in self._iter_order(method):
+            part = min(remaining, lot.quantity)
+            remaining = BOOK.subtract(remaining, part)
+            yield lot, part
+            if remaining == 0:
+                return
+
+    def _plan_specific(self, quantity: Decimal, specific: list[tuple[str, Decimal]], span: Span | None) -> list[tuple[Lot, Decimal]]:
+        """The named lots and parts, checked before anything is taken."""
+        named = sum((qty for _, qty in specific), ZERO)
+        if named != quantity:
+            raise EvaluationError(f"the lots named add up to {named} but the sale is of {quantity}", span,
+                                  "lot quantities that add up to the quantity sold")
+        plan: list[tuple[Lot, Decimal]] = []
+        used: dict[int, Decimal] = {}
+        for origin, qty in specific:
+            if qty <= 0:
+                raise EvaluationError(f"lot '{origin}': the quantity named, {qty}, must be positive", span, "a positive quantity")
+            lots = self.by_origin.get(origin)
+            if not lots:
+                raise EvaluationError(f"no lot '{origin}' is open in {self._describe()}", span,
+                                      "the id of a buy of this security whose units are still held in this pool")
+            remaining = qty
+            for lot in lots:
+                free = BOOK.subtract(lot.quantity, used.get(id(lot), ZERO))
+                if remaining == 0 or free <= 0:
+                    continue
+                part = min(remaining, free)
+                plan.append((lot, part))
+                used[id(lot)] = BOOK.add(used.get(id(lot), ZERO), part)
+                remaining = BOOK.subtract(remaining, part)
+            if remaining > 0:
+                held = sum((lot.quantity for lot in lots), ZERO)
+                raise EvaluationError(f"lot '{origin}' holds {held} units, fewer than the {qty} named", span, f"at most {held}")
+        return plan
+
+    def _slice(self, lot: Lot, part: Decimal, cost: Decimal | None = None, native: Decimal | None = None,
+               adjusted: Decimal = ZERO) -> Take:
+        """Take `part` units of `lot`; on average cost the caller gives the slice's share of the sale's cost."""
+        if not self.average:
             cost = lot.cost if part == lot.quantity else lot.cost * part / lot.quantity
             native = None
             if lot.cost_native is not None:
                 native = lot.cost_native if part == lot.quantity else lot.cost_native * part / lot.quantity
-            lot.cost -= cost
+            adjusted = lot.adjusted if part == lot.quantity else lot.adjusted * part / lot.quantity
+            lot.cost = BOOK.subtract(lot.cost, cost)
+            lot.adjusted = BOOK.subtract(lot.adjusted, adjusted)
             if lot.cost_native is not None and native is not None:
-                lot.cost_native -= native
-        take = Take(lot, part, cost, native, lot.holding_from, lot.acquired, tuple(lot.adjustments))
-        lot.quantity -= part
+                lot.cost_native = BOOK.subtract(lot.cost_native, native)
+        else:
+            self.adjusted = BOOK.subtract(self.adjusted, adjusted)
+        assert cost is not None
+        take = Take(lot, part, cost, native, lot.holding_from, lot.acquired, tuple(lot.adjustments), adjusted)
+        lot.quantity = BOOK.subtract(lot.quantity, part)
         lot.version += 1
-        self.quantity -= part
-        self.cost -= cost
+        self.quantity = BOOK.subtract(self.quantity, part)
+        self.cost = BOOK.subtract(self.cost, cost)
         if self.cost_native is not None:
-            self.cost_native = self.cost_native - native if native is not None else None
+            self.cost_native = BOOK.subtract(self.cost_native, native) if native is not None else None
         if self.quantity == 0:
-            self.cost = ZERO  # no residue from divisions once the pool is empty
+            self.cost = self.adjusted = ZERO  # an empty pool has no cost (the books are exact, so this only normalises -0 and 0E-n)
             if self.cost_native is not None:
                 self.cost_native = ZERO
         return take
@@ -233,26 +300,32 @@ class Pool:
         Returns the quantity actually adjusted (less than asked when fewer units remain open).
         """
         remaining = quantity
+        allocated = ZERO
         for lot in list(self.by_origin.get(origin, [])):
             if remaining == 0:
                 break
             if lot.quantity == 0:
                 continue
             part = min(remaining, lot.quantity)
-            share = amount * part / quantity if part != quantity else amount
+            # The part that completes the quantity takes the rest of the amount: the shares add up exactly.
+            share = BOOK.subtract(amount, allocated) if part == remaining else amount * part / quantity
+            allocated = BOOK.add(allocated, share)
             target = lot if part == lot.quantity else self._split(lot, part)
             if not self.average:
-                target.cost += share
+                target.cost = BOOK.add(target.cost, share)
+                target.adjusted = BOOK.add(target.adjusted, share)
+            else:
+                self.adjusted = BOOK.add(self.adjusted, share)
             target.adjustments.append({**note, "quantity": part, "amount": share})
             if holding_from is not None and holding_from < target.holding_from:
                 target.holding_from = holding_from
             target.version += 1
-            self.cost += share
+            self.cost = BOOK.add(self.cost, share)
             if not self.average:
                 for method, heap in self._heaps.items():
                     heapq.heappush(heap, self._heap_entry(method, target))
-            remaining -= part
-        return quantity - remaining
+            remaining = BOOK.subtract(remaining, part)
+        return BOOK.subtract(quantity, remaining)
 
     def _split(self, lot: Lot, part: Decimal) -> Lot:
         """Split `part` units off `lot` into a new lot right after it (same dates, proportional cost)."""
@@ -263,15 +336,17 @@ class Pool:
             id=f"{lot.origin}.{n}", origin=lot.origin, seq=(lot.seq[0], lot.seq[1] + n), owner=lot.owner,
             account=lot.account, security=lot.security, acquired=lot.acquired, quantity=part, cost=cost,
             cost_native=native, native_currency=lot.native_currency, rate=lot.rate, holding_from=lot.holding_from,
-            adjustments=list(lot.adjustments),
+            adjustments=list(lot.adjustments), adjusted=lot.adjusted * part / lot.quantity,
         )
-        lot.quantity -= part
-        lot.cost -= cost
+        lot.quantity = BOOK.subtract(lot.quantity, part)
+        lot.cost = BOOK.subtract(lot.cost, cost)
+        lot.adjusted = BOOK.subtract(lot.adjusted, new.adjusted)
         if lot.cost_native is not None and native is not None:
-            lot.cost_native -= native
+            lot.cost_native = BOOK.subtract(lot.cost_native, native)
         lot.version += 1
-        index = self.lots.index(lot)
-        self.lots.insert(index + 1, new)
+        # Right after its parent and earlier splits (same date, later seq): O(log n) search, no list.index.
+        index = bisect.bisect_right(self.lots, new.sort_key(), lo=self.head, key=Lot.sort_key)
+        self.lots.insert(index, new)
         self.by_origin[lot.origin].append(new)
         for method, heap in self._heaps.items():
             heapq.heappush(heap, self._heap_entry(method, lot))
