@@ -1,0 +1,58 @@
+"""`taxpack harvest SCENARIO`: holdings to sell at a loss, what each saves, what replaces it, and until when not to buy back."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+
+def _prices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Decimal]:
+    out = {}
+    for value in values:
+        sid, sep, price = value.partition("=")
+        try:
+            if not sep or not sid:
+                raise InvalidOperation
+            out[sid] = Decimal(price)
+        except InvalidOperation:
+            raise click.BadParameter(f"'{value}' is not SECURITY=PRICE (expected e.g. VTI=231.50)")
+    return out
+
+
+@click.command("harvest")
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--targets", type=click.Path(path_type=Path), help="Targets file: its prices, do-not-sell list and groups (replacements within a target group first).")
+@click.option("--price", "prices", multiple=True, callback=_prices, help="Today's price, SECURITY=PRICE (repeatable; overrides the targets).")
+@click.option("--transactions", type=click.Path(path_type=Path), help="Executed history as CSV (instead of the scenario's `transactions`).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default=None,
+              help="Output format (default: table on a terminal, json otherwise).")
+@click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id.")
+def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], transactions: Path | None, fmt: str | None,
+            pack_paths: tuple[Path, ...]) -> None:
+    """List loss-harvesting candidates of SCENARIO per lens."""
+    import attrs
+
+    from taxpack.engine.errors import SemanticError
+    from taxpack.engine.harvest import harvest
+    from taxpack.engine.packs.registry import pack_set
+    from taxpack.engine.plan_report import render_harvest_csv, render_harvest_markdown, render_harvest_table
+    from taxpack.engine.plan_targets import Targets, load_targets
+    from taxpack.engine.report.json_report import dumps
+    from taxpack.engine.scenario.load import load_scenario
+
+    loaded = load_scenario(scenario, transactions)
+    known = {s.id for s in loaded.securities}
+    for sid in sorted(prices):
+        if sid not in known:
+            raise SemanticError(f"--price {sid}: not a security of the scenario", None, "a security id of the scenario")
+    goals = load_targets(targets, loaded) if targets is not None else Targets()
+    if prices:
+        goals = attrs.evolve(goals, prices={**goals.prices, **prices})
+    result = harvest(loaded, pack_set(pack_paths), targets=goals)
+    data = result.to_json_dict()
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    text = {"json": dumps, "csv": render_harvest_csv, "markdown": render_harvest_markdown, "table": render_harvest_table}[fmt](data)
+    click.echo(text, nl=False)

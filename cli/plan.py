@@ -1,0 +1,74 @@
+"""`taxpack plan SCENARIO --targets TARGETS` or `--raise AMOUNT --account ID`: the least-tax trades."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from .main import EXIT_CODES_HELP
+
+EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (plan: those of `taxpack check` on the planned trades):")
+PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
+
+
+def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"'{value}' is not a decimal number (expected e.g. 5000 or 12.50)")
+
+
+@click.command("plan", epilog=EPILOG)
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("--targets", type=click.Path(path_type=Path), help="Targets file (weights, band, cash, budgets, lists): see docs/planning.md.")
+@click.option("--raise", "raise_amount", callback=_decimal, help="Cash to raise, in the account's currency (with --account).")
+@click.option("--account", help="The account in which to raise the cash.")
+@click.option("--time-limit", type=float, default=10.0, show_default=True, help="Solver time limit in seconds.")
+@click.option("--gap", callback=_decimal, default="10", show_default=True, help="Absolute gap in money (plan currency) at which the solver may stop.")
+@click.option("--transactions", type=click.Path(path_type=Path), help="Executed history as CSV (instead of the scenario's `transactions`).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default=None,
+              help="Output format (default: table on a terminal, json otherwise).")
+@click.option("--plot", type=click.Path(path_type=Path), help="Write a PNG of tax against drift band (rebalancing only).")
+@click.option("--timing", is_flag=True, help="Show the solver's time (makes the output differ from run to run).")
+@click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id.")
+@click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator for the check of the plan.")
+def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, account: str | None, time_limit: float,
+            gap: Decimal, transactions: Path | None, fmt: str | None, plot: Path | None, timing: bool,
+            pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
+    """Plan the trades that restore TARGETS (or raise cash) at the least total tax over every lens."""
+    from taxpack.engine.errors import SemanticError
+    from taxpack.engine.packs.registry import pack_set
+    from taxpack.engine.plan_report import plot_bands, render_plan_csv, render_plan_markdown, render_plan_table
+    from taxpack.engine.plan_targets import load_targets
+    from taxpack.engine.planning import band_curve, plan_raise, plan_rebalance
+    from taxpack.engine.report.json_report import dumps
+    from taxpack.engine.scenario.load import load_scenario
+
+    if (raise_amount is None) != (account is None):
+        raise SemanticError("--raise and --account go together", None, "--raise AMOUNT --account ID")
+    if raise_amount is None and targets is None:
+        raise SemanticError("nothing to plan", None, "--targets TARGETS, or --raise AMOUNT --account ID")
+    loaded = load_scenario(scenario, transactions)
+    packs = pack_set(pack_paths)
+    goals = load_targets(targets, loaded) if targets is not None else None
+    if raise_amount is not None:
+        result = plan_raise(loaded, packs, raise_amount, account or "", targets=goals, time_limit=time_limit, gap=gap,
+                            rules_backend=rules_backend)
+    else:
+        assert goals is not None
+        result = plan_rebalance(loaded, packs, goals, time_limit=time_limit, gap=gap, rules_backend=rules_backend)
+    data = result.to_json_dict(timing=timing)
+    if plot is not None:
+        if goals is None or raise_amount is not None:
+            raise SemanticError("--plot draws tax against the drift band: it needs --targets and no --raise", None, "--targets TARGETS")
+        bands = sorted({Decimal(b) for b in PLOT_BANDS} | {goals.band})
+        plot_bands(band_curve(loaded, packs, goals, bands, time_limit=time_limit, gap=gap, fx=result.problem.fx), plot, result.problem.base)
+    fmt = fmt or ("table" if sys.stdout.isatty() else "json")
+    text = {"json": dumps, "csv": render_plan_csv, "markdown": render_plan_markdown, "table": render_plan_table}[fmt](data)
+    click.echo(text, nl=False)
+    sys.exit(result.exit_code)

@@ -1,0 +1,177 @@
+"""Loss harvesting: which holdings could be sold at a loss today, what each would save, and what not to buy back.
+
+A realised loss offsets this year's realised gains (what it saves now is the tax those gains would
+otherwise cost) and, where the pack allows, later ones. For each lens and pool with a loss, the
+candidate is the sale that realises the most loss the lens's lot method allows, with replacement
+securities outside its identity group (so no loss rule treats them as the same) and, from the pack's
+loss rules, the last day on which buying back would trigger each rule.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from . import __version__
+from .fx.rates import FxTable
+from .losses.identity import equivalents
+from .losses.lookahead import repurchase_horizon
+from .lots.replay import replay
+from .model import Scenario, SpecificLot, Transaction
+from .packs.registry import PackSet
+from .plan_problem import PlanPool, Problem, build_problem
+from .plan_targets import Targets
+from .report.json_report import _plain
+
+ZERO = Decimal(0)
+CENT = Decimal("0.01")
+REPLACEMENTS = 3
+
+
+@attrs.frozen
+class HarvestCandidate:
+    jurisdiction: str
+    lens: str
+    taxpayer: str
+    account: str
+    security: str
+    quantity: Decimal
+    lots: tuple[tuple[str, Decimal], ...]
+    method: str
+    loss: Decimal  # lens currency, positive
+    by_term: tuple[tuple[str, Decimal], ...]
+    saving: Decimal  # lens currency: tax of this year's realised gains it would remove
+    rate_value: Decimal  # lens currency: the loss at the lens's marginal rate (its worth against future gains)
+    currency: str
+    replacements: tuple[str, ...]
+    horizon: tuple[dict[str, Any], ...]
+    already_washed: Decimal  # lens currency: part of the loss a purchase already in the window would wash
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "jurisdiction": self.jurisdiction, "taxpayer": self.taxpayer, "account": self.account, "security": self.security,
+            "quantity": _plain(self.quantity), "method": self.method,
+            "lots": [{"transaction": o, "quantity": _plain(q)} for o, q in self.lots],
+            "loss": _money(self.loss), "by_term": {t: _money(v) for t, v in self.by_term}, "currency": self.currency,
+            "saving_this_year": _money(self.saving), "value_at_marginal_rate": _money(self.rate_value),
+            "already_washed": _money(self.already_washed),
+            "replacements": list(self.replacements),
+            "do_not_buy_back": [
+                {"rule": h["rule"], "code": h["code"], "until": h["until"].isoformat(), "free_from": h["free_from"].isoformat(),
+                 "accounts": list(h["accounts"]), "securities": list(h["securities"]), "outcome": h["outcome"],
+                 "citation": h["citation"], "message": h["message"]}
+                for h in self.horizon
+            ],
+        }
+
+
+@attrs.frozen
+class HarvestResult:
+    problem: Problem
+    candidates: tuple[HarvestCandidate, ...]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        p = self.problem
+        return {
+            "taxpack": __version__, "kind": "harvest", "scenario": p.scenario.source, "as_of": p.as_of.isoformat(),
+            "packs": p.packs.stamp(), "candidates": [c.to_json_dict() for c in self.candidates], "notes": list(p.notes),
+        }
+
+
+def _money(value: Decimal) -> str:
+    return format(value.quantize(CENT), "f")
+
+
+def _best_sale(pool: PlanPool, account: str, held: Decimal) -> tuple[Decimal, list[tuple[Any, Decimal]]]:
+    """The units to sell for the largest loss the method allows, and the lots they come from."""
+    if pool.method == "average":
+        return (held, [(None, held)]) if pool.gain_per_unit() < 0 else (ZERO, [])
+    if pool.method == "specific":
+        lots = [(l, l.quantity) for l in pool.lots if l.account == account and pool.gain_per_unit(l) < 0]
+        return sum((q for _, q in lots), ZERO), lots
+    best_q, best_gain, running, taken, best_taken = ZERO, ZERO, ZERO, [], []
+    q = ZERO
+    for lot in pool.lots:  # ordered consumption: the prefix with the most negative cumulative gain
+        if q + lot.quantity > held:
+            break
+        q += lot.quantity
+        running += lot.quantity * pool.gain_per_unit(lot)
+        taken.append((lot, lot.quantity))
+        if running < best_gain:
+            best_q, best_gain, best_taken = q, running, list(taken)
+    return best_q, best_taken
+
+
+def _replacements(problem: Problem, security: str, rules_identity: str) -> tuple[str, ...]:
+    scenario = problem.scenario
+    same = set(equivalents(scenario, security, rules_identity))
+    sold = scenario.security(security)
+    group = problem.targets.group_of(security) if problem.targets else None
+    options = []
+    for s in scenario.securities:
+        if s.id in same or s.id not in problem.prices:
+            continue
+        if s.identity_group is not None and s.identity_group == sold.identity_group:
+            continue
+        score = (0 if group is not None and s.id in group.members else 1, s.kind != sold.kind, s.currency != sold.currency,
+                 s.country != sold.country, s.id)
+        if group is None and (s.kind != sold.kind or s.currency != sold.currency):
+            continue
+        options.append(score)
+    return tuple(o[-1] for o in sorted(options)[:REPLACEMENTS])
+
+
+def harvest(scenario: Scenario, packs: PackSet, *, targets: Targets | None = None, fx: FxTable | None = None) -> HarvestResult:
+    problem = build_problem(scenario, packs, targets, fx=fx)
+    candidates = []
+    for pool in problem.pools:
+        if not pool.taxable:
+            continue
+        curve = problem.curves.get((pool.lens, pool.taxpayer))
+        book = problem.books[pool.lens]
+        pack = book.pack
+        for account in pool.accounts:
+            held = problem.holdings.get((account, pool.security), ZERO)
+            if held <= 0 or not problem.may_sell(account, pool.security):
+                continue
+            quantity, taken = _best_sale(pool, account, held)
+            if quantity <= 0:
+                continue
+            by_term: dict[str, Decimal] = {}
+            for lot, q in taken:
+                term = pool.average_term if lot is None else lot.term
+                by_term[term] = by_term.get(term, ZERO) + q * pool.gain_per_unit(lot)
+            loss = -sum(by_term.values(), ZERO)
+            if loss <= 0:
+                continue
+            saving = rate_value = ZERO
+            if curve is not None:
+                saving = curve.tax_before() - curve.tax(by_term.get("short", ZERO), by_term.get("long", ZERO), by_term.get("none", ZERO))
+                rate = curve.rate if curve.kind == "single" else (curve.rate_short if "short" in by_term else curve.rate_long)
+                rate_value = loss * rate
+            lots = ()
+            if pool.method == "specific":
+                merged: dict[str, Decimal] = {}
+                for lot, q in taken:
+                    merged[lot.origin] = merged.get(lot.origin, ZERO) + q
+                lots = tuple(sorted(merged.items()))
+            trade = Transaction(id="harvest", account=account, security=pool.security, date=problem.as_of, side="sell",
+                                quantity=quantity, price=problem.native_prices[pool.security],
+                                lots=tuple(SpecificLot(o, q) for o, q in lots) if lots else None, candidate=True)
+            with_trade = attrs.evolve(problem.scenario, trades=(trade,))
+            sale = replay(pack, with_trade, problem.fx).sales["harvest"]
+            horizon = tuple(repurchase_horizon(pack, with_trade, sale))
+            identity = "substantially_identical"
+            if horizon:
+                identity = "identical" if all(len(h["securities"]) == 1 for h in horizon) else identity
+            candidates.append(HarvestCandidate(
+                jurisdiction=pool.jurisdiction, lens=pool.lens, taxpayer=pool.taxpayer, account=account, security=pool.security,
+                quantity=quantity, lots=lots, method=pool.method, loss=loss, by_term=tuple(sorted(by_term.items())),
+                saving=saving, rate_value=rate_value, currency=pack.currency or "",
+                replacements=_replacements(problem, pool.security, identity), horizon=horizon, already_washed=sale.disallowed,
+            ))
+    candidates.sort(key=lambda c: (c.jurisdiction, -c.saving, -c.loss, c.account, c.security))
+    return HarvestResult(problem, tuple(candidates))
+
