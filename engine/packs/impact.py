@@ -187,15 +187,44 @@ def compare_lens(trade: str, jurisdiction: str, old: Mapping[str, Any] | None, n
         )
         findings = _finding_deltas([] if old is None else old.get("findings") or [], [] if new is None else new.get("findings") or [])
         return LensImpact(trade, jurisdiction, "appeared" if old is None else "disappeared", fields, findings)
-    fields = tuple(
-        FieldDelta(name, _text(old.get(name)), _text(new.get(name)))
-        for name in _field_names(old, new)
-        if _canon(old.get(name)) != _canon(new.get(name))
-    )
+    deltas: list[FieldDelta] = []
+    for name in _field_names(old, new):
+        if _canon(old.get(name)) == _canon(new.get(name)):
+            continue
+        per_item = _keyed_deltas(name, old.get(name), new.get(name))
+        deltas += per_item if per_item is not None else [FieldDelta(name, _text(old.get(name)), _text(new.get(name)))]
+    fields = tuple(deltas)
     findings = _finding_deltas(old.get("findings") or [], new.get("findings") or [])
     if not fields and not findings:
         return None
     return LensImpact(trade, jurisdiction, "changed", fields, findings)
+
+
+LOT_KEYS = ("lot", "id", "transaction")
+
+
+def _keyed_deltas(name: str, old: Any, new: Any) -> list[FieldDelta] | None:
+    """A list of lots compared lot by lot (`lots[b1].cost: 100.00 → 120.00`), when each lot has a key."""
+    if not (isinstance(old, list) and isinstance(new, list)):
+        return None
+    items = old + new
+    if not items or not all(isinstance(i, Mapping) for i in items):
+        return None
+    key = next((k for k in LOT_KEYS if all(i.get(k) is not None for i in items)), None)
+    if key is None:
+        return None
+    a, b = {str(i[key]): i for i in old}, {str(i[key]): i for i in new}
+    if len(a) != len(old) or len(b) != len(new):
+        return None
+    out: list[FieldDelta] = []
+    for k in [str(i[key]) for i in new] + [str(i[key]) for i in old if str(i[key]) not in b]:
+        if k not in a or k not in b:
+            out.append(FieldDelta(f"{name}[{k}]", _text(a.get(k)), _text(b.get(k))))
+            continue
+        for field in sorted((set(a[k]) | set(b[k])) - PACK_IDENTITY_KEYS):
+            if _canon(a[k].get(field)) != _canon(b[k].get(field)):
+                out.append(FieldDelta(f"{name}[{k}].{field}", _text(a[k].get(field)), _text(b[k].get(field))))
+    return out
 
 
 def _field_names(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:

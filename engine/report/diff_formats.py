@@ -389,8 +389,13 @@ def impact_text(impact: Iterable[ScenarioImpact]) -> list[str]:
                 lines.append(f"        {f.field}: {f.old if f.old is not None else '(none)'} → {f.new if f.new is not None else '(none)'}")
             for f in lens.findings:
                 mark = _MARK[f.change]
-                extra = "; ".join(f"{d.field}: {d.old} → {d.new}" for d in f.fields)
-                lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule}): {f.message}" + (f" [{extra}]" if extra else ""))
+                if f.change == "changed":
+                    lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule})")
+                    for d in f.fields:
+                        lines.append(f"            {d.field} was: {d.old if d.old is not None else '(none)'}")
+                        lines.append(f"            {' ' * len(d.field)} now: {d.new if d.new is not None else '(none)'}")
+                else:
+                    lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule}): {f.message}")
             if lens.responsible:
                 lines.append(f"        responsible: {', '.join(lens.responsible)}")
     return lines
@@ -518,8 +523,14 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
                 for f in lens.fields:
                     rows.append([_code(lens.trade), lens.jurisdiction, f.field, f.old or "(none)", f.new or "(none)", ", ".join(lens.responsible)])
                 for f in lens.findings:
-                    rows.append([_code(lens.trade), lens.jurisdiction, f"finding `{f.code}` {f.change}", f.severity if f.change == "removed" else "",
-                                 f.severity if f.change != "removed" else "", ", ".join(lens.responsible)])
+                    if f.change == "changed":
+                        before = "; ".join(f"{d.field}: {d.old}" for d in f.fields)
+                        after = "; ".join(f"{d.field}: {d.new}" for d in f.fields)
+                    else:
+                        shown = f"{f.severity}: {f.message}"
+                        before, after = (shown, "(none)") if f.change == "removed" else ("(none)", shown)
+                    rows.append([_code(lens.trade), lens.jurisdiction, f"finding `{f.code}` {f.change} (rule `{f.rule}`)", before, after,
+                                 ", ".join(lens.responsible)])
             if rows:
                 lines += [""] + _table(["trade", "lens", "what", "before", "after", "responsible"], rows)
             lines.append("")

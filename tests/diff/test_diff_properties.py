@@ -74,7 +74,7 @@ CANDIDATES = [(p, name, start) for p in PACKS for name, start in _scalar_values(
 
 
 @pytest.mark.skipif(not CANDIDATES, reason="no bundled pack has a plain numeric dated value")
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(CANDIDATES) if CANDIDATES else st.nothing())
 def test_one_changed_value_is_reported_as_exactly_that(case: tuple[Pack, str, str]) -> None:
     pack, name, start = case

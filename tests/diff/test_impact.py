@@ -92,6 +92,20 @@ def test_figures_before_and_after_and_a_lens_that_disappears() -> None:
     assert xa.responsible == ("/parameters/large_sale.threshold",)
 
 
+def test_lots_are_compared_lot_by_lot() -> None:
+    old, new = packs()
+    diff = diff_packs(old, new)
+    lots_a = [{"lot": "b1", "quantity": "40", "cost": "12000.00", "pack": "xa@1.0.0"}, {"lot": "b2", "quantity": "10", "cost": "3000.00"}]
+    lots_b = [{"lot": "b1", "quantity": "30", "cost": "9000.00", "pack": "xa@1.0.1"}, {"lot": "b3", "quantity": "10", "cost": "2000.00"}]
+    (lens,) = compare_results(result(("t1", [consequence("1.00", lots=lots_a)])), result(("t1", [consequence("1.00", lots=lots_b)])), diff, new)
+    assert lens.fields == (
+        FieldDelta("lots[b1].cost", "12000.00", "9000.00"),
+        FieldDelta("lots[b1].quantity", "40", "30"),
+        FieldDelta("lots[b3]", None, '{"cost": "2000.00", "lot": "b3", "quantity": "10"}'),
+        FieldDelta("lots[b2]", '{"cost": "3000.00", "lot": "b2", "quantity": "10"}', None),
+    )
+
+
 def test_a_finding_whose_citation_changes_is_reported_changed() -> None:
     old, new = packs()
     diff = diff_packs(old, new)
@@ -152,7 +166,7 @@ def test_cli_impact_in_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
     (impact,) = data["impact"]
     assert impact["trades_changed"] == ["t2"]
     markdown = run_cli(*args, "--format", "markdown").output
-    assert "### Impact on scenarios" in markdown and "| `t2` | XA | finding `large_sale` added |" in markdown
+    assert "### Impact on scenarios" in markdown and "| `t2` | XA | finding `large_sale` added (rule `xa.large_sale`) | (none) | info: 6000 is above the reporting threshold |" in markdown
     python = run_cli(*args, "--format", "json", "--rules-backend", "python").output
     assert json.loads(python)["impact"] == data["impact"]
 
