@@ -140,6 +140,8 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
                          rates=(lot.rate,) if lot.rate else ()),)
         method, taxable, fx_gain, price_gain = None, ledger.is_taxable(account), None, None
 
+    if trade.side == "sell":
+        findings.extend(_section_caveats(pack, lots))
     facts = _facts(trade, lens, scenario, proceeds, cost, gain, term, method, taxable, ledger)
     for hit in evaluator.evaluate(pack, facts, ledger.pack_day(trade.date)):
         findings.append(hit_to_finding(pack, hit, facts))
@@ -188,6 +190,21 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
         fx_gain=fx_gain, price_gain=price_gain, findings=tuple(findings), estimated_tax=estimated,
         estimate_missing=tuple(missing), taxable=taxable,
     )
+
+
+def _section_caveats(pack: Pack, lots: tuple[LotMatch, ...]) -> list[Finding]:
+    """Unsettled law in a section this sale relied on (lot method, holding period, FX) is said, not hidden."""
+    used = ["lots", "holding_period"]
+    if any(m.rates for m in lots):
+        used.append("fx")
+    out = []
+    for name in used:
+        section = pack.section(name) or {}
+        if section.get("uncertain"):
+            out.append(make_finding(pack, code="uncertain_law", severity="info",
+                                    message=f"{pack.jurisdiction} {name.replace('_', ' ')}: {section['uncertain']}",
+                                    rule=f"{pack.id}.{name}", source=section.get("source"), uncertain=section["uncertain"]))
+    return out
 
 
 def _facts(trade: Transaction, lens: Lens, scenario: Scenario, proceeds: Decimal, cost: Decimal, gain: Decimal,
