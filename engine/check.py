@@ -257,8 +257,18 @@ def _withholding_findings(trade: Transaction, lens: Lens, scenario: Scenario, pa
     if not security.dividend_yield:
         return []
     case = dividend_withholding(packs, security, account, taxpayer, trade.date)
-    if case is None or case.pack is None or case.lost_rate == 0:
+    if case is None or case.pack is None:
         return []
+    if case.lost_rate == 0:
+        if case.basis != "treaty-account" or trade.side != "buy":
+            return []
+        # The account case that makes this the right place for the holding (e.g. an RRSP under Art. XXI).
+        return [make_finding(case.pack, code="withholding_relief", severity="info",
+                             message=(f"{security.id} in {account.id} ({account.wrapper}): {case.source_country} withholds "
+                                      f"{_pct(case.rate)} on dividends to a {case.resident_of} resident in this account"),
+                             rule=f"{case.pack.id}.{case.source_country.lower()}-{case.resident_of.lower()}.{case.basis}",
+                             source=case.source, uncertain=case.uncertain,
+                             facts={"withholding.rate": case.rate, "account.wrapper": account.wrapper})]
     ledger_currency = lens.pack.currency or security.currency
     dividends = trade.quantity * trade.price * security.dividend_yield
     lost = dividends * case.lost_rate
