@@ -44,6 +44,8 @@ class Sale:
     findings: list[Finding] = attrs.field(factory=list)
     disallowed: Decimal = ZERO  # loss the loss rules disallowed or deferred (positive)
     released: Decimal = ZERO  # earlier deferred losses that this sale releases (negative adds to the loss)
+    fees: Decimal = ZERO  # the sale's own fees, in the lens currency at the sale's rate
+    fees_treatment: dict[str, str] = attrs.field(factory=dict)  # the pack's rule: {"buy": add_to_cost|ignore, "sell": deduct_from_proceeds|ignore}
 
 
 class Ledger:
@@ -62,6 +64,8 @@ class Ledger:
         self.pending: dict[str, list[tuple[Decimal, Decimal, dt.date | None, dict[str, Any]]]] = {}
         self.seq = 0
         self.lot_owner: dict[str, tuple[str, ...]] = {}  # buy transaction id -> pool key
+        fees = self.lots_section.get("fees") or {}
+        self._fees = {"buy": fees.get("buy", "add_to_cost"), "sell": fees.get("sell", "deduct_from_proceeds")}
 
     # -- scope -------------------------------------------------------------------------------
 
@@ -120,7 +124,7 @@ class Ledger:
         account = self.scenario.account(tx.account)
         key = self.pool_key(account, tx.security)
         currency = self.tx_currency(tx)
-        fees = tx.fees if (self.lots_section.get("fees") or {}).get("buy", "add_to_cost") == "add_to_cost" else ZERO
+        fees = tx.fees if self._fees["buy"] == "add_to_cost" else ZERO
         native = tx.quantity * tx.price + fees
         cost, rate = self.convert(native, currency, tx)
         self.seq += 1
@@ -169,7 +173,8 @@ class Ledger:
         takes = pool.take(method, tx.quantity, specific, tx.span)
 
         currency = self.tx_currency(tx)
-        sell_fees = tx.fees if (self.lots_section.get("fees") or {}).get("sell", "deduct_from_proceeds") == "deduct_from_proceeds" else ZERO
+        treatment = self.fees_treatment()
+        sell_fees = tx.fees if treatment["sell"] == "deduct_from_proceeds" else ZERO
         proceeds_native = tx.quantity * tx.price - sell_fees
         proceeds, rate = self.convert(proceeds_native, currency, tx)
         sale_rate = rate.rate if rate is not None else Decimal(1)
@@ -213,7 +218,12 @@ class Ledger:
             gain=gain_total, proceeds_native=proceeds_native, rate=rate, term=term, taxable=self.is_taxable(account),
             fx_gain=BOOK.subtract(gain_total, price_gain_total) if price_gain_total is not None else None,
             price_gain=price_gain_total, findings=findings,
+            fees=tx.fees * sale_rate, fees_treatment=treatment,
         )
+
+    def fees_treatment(self) -> dict[str, str]:
+        """How the pack treats fees: added to the cost of a purchase (or ignored), deducted from proceeds (or ignored)."""
+        return dict(self._fees)
 
     def term(self, acquired: dt.date, sold: dt.date) -> str:
         rule = self.holding.get("rule", "none")

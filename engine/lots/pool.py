@@ -188,27 +188,27 @@ class Pool:
         if named != quantity:
             raise EvaluationError(f"the lots named add up to {named} but the sale is of {quantity}", span,
                                   "lot quantities that add up to the quantity sold")
-        plan: list[tuple[Lot, Decimal]] = []
-        used: dict[int, Decimal] = {}
+        wanted: dict[str, Decimal] = {}  # per lot, in the order first named (a lot may be named twice)
         for origin, qty in specific:
             if qty <= 0:
                 raise EvaluationError(f"lot '{origin}': the quantity named, {qty}, must be positive", span, "a positive quantity")
-            lots = self.by_origin.get(origin)
+            wanted[origin] = BOOK.add(wanted.get(origin, ZERO), qty)
+        plan: list[tuple[Lot, Decimal]] = []
+        for origin, qty in wanted.items():
+            lots = [lot for lot in self.by_origin.get(origin, ()) if lot.quantity > 0]
             if not lots:
                 raise EvaluationError(f"no lot '{origin}' is open in {self._describe()}", span,
                                       "the id of a buy of this security whose units are still held in this pool")
+            held = sum((lot.quantity for lot in lots), ZERO)
+            if held < qty:
+                raise EvaluationError(f"lot '{origin}' holds {held} units, fewer than the {qty} named", span, f"at most {held}")
             remaining = qty
             for lot in lots:
-                free = BOOK.subtract(lot.quantity, used.get(id(lot), ZERO))
-                if remaining == 0 or free <= 0:
-                    continue
-                part = min(remaining, free)
+                part = min(remaining, lot.quantity)
                 plan.append((lot, part))
-                used[id(lot)] = BOOK.add(used.get(id(lot), ZERO), part)
                 remaining = BOOK.subtract(remaining, part)
-            if remaining > 0:
-                held = sum((lot.quantity for lot in lots), ZERO)
-                raise EvaluationError(f"lot '{origin}' holds {held} units, fewer than the {qty} named", span, f"at most {held}")
+                if remaining == 0:
+                    break
         return plan
 
     def _slice(self, lot: Lot, part: Decimal, cost: Decimal | None = None, native: Decimal | None = None,
