@@ -108,8 +108,10 @@ def _add(expr: dict[int, float], col: int, coef: float) -> None:
 class PlanModel:
     """Builds the MIP for a problem; `solve()` returns the plan."""
 
-    def __init__(self, problem: Problem, *, rebalance: bool, forbid_washes: tuple[int, ...] = (), avoid_washes: bool = False) -> None:
+    def __init__(self, problem: Problem, *, rebalance: bool, forbid_washes: tuple[int, ...] = (), avoid_washes: bool = False,
+                 raise_slack: bool = False) -> None:
         self.p = problem
+        self.raise_slack = raise_slack
         self.m = _Mip()
         self.sell: dict[tuple[str, str], int] = {}
         self.buy: dict[tuple[str, str], int] = {}
@@ -126,8 +128,8 @@ class PlanModel:
         total = p.invested_value()
         band = targets.band if targets else ZERO
         for (a, s), held in sorted(p.holdings.items()):
-            if not p.may_sell(a, s):
-                continue
+            if not p.may_sell(a, s) or (not self.rebalance and p.raise_.get(a, ZERO) <= 0):
+                continue  # raising cash sells only in the accounts that need it
             frac = p.fractional(s)
             ub = held if frac else held.to_integral_value(rounding=ROUND_FLOOR)
             if ub <= 0:
@@ -228,7 +230,15 @@ class PlanModel:
                 if acc == a:
                     _add(expr, col, -_num(p.prices[s]))
             need = p.raise_.get(a, ZERO) - p.cash.get(a, ZERO)
-            if expr or need > 0:
+            if not self.rebalance and expr:
+                # Raise what is needed, not more: at most one unit of the dearest holding above it
+                # (otherwise "least tax" would sell whole positions to net gains against losses).
+                # Every unit sold is needed: removing any one would fall short (proceeds < need + the
+                # cheapest price). Whole units may make that impossible; then one unit of slack is allowed.
+                prices = [p.prices[s] for (acc, s) in self.sell if acc == a]
+                slack = max(prices) if self.raise_slack else min(prices) * (1 - Decimal("0.000001"))
+                m.row(expr, lb=_num(need), ub=_num(max(need, ZERO) + slack))
+            elif expr or need > 0:
                 m.row(expr, lb=_num(need))
 
         if targets is not None:
@@ -421,6 +431,12 @@ class PlanModel:
         if not has_solution:
             return Solution(PlanTrades(), model_status, None, None, None, seconds, warm_used, (), n, sum(m.integer), len(m.rows))
         x = list(h.getSolution().col_value)
+        recomputed = sum(c * v for c, v in zip(m.cost, x))
+        if warm_used and abs(recomputed - info.objective_function_value) > 1e-6 * max(1.0, abs(info.objective_function_value)):
+            # HiGHS 1.16 may report a better objective than the columns it returns after a warm start
+            # (the start comes back unchanged): solve again cold, and trust only a consistent answer.
+            cold = self.solve(time_limit=time_limit, gap=gap, warm=None)
+            return attrs.evolve(cold, seconds=cold.seconds + seconds)
         objective = _dec(info.objective_function_value)
         bound = _dec(info.mip_dual_bound)
         gap_value = max(ZERO, objective - bound) if bound is not None else None

@@ -199,7 +199,7 @@ class Problem:
 def _rate(fx: FxTable, currency: str, quote: str, day: dt.date) -> Decimal:
     if currency == quote:
         return ONE
-    return fx.rate(currency, quote, day, missing="previous", max_lookback_days=10).rate
+    return fx.rate(currency, quote, day, missing="nearest_earlier", max_lookback_days=10).rate
 
 
 def _prices(scenario: Scenario, targets: Targets | None, notes: list[str]) -> dict[str, Decimal]:

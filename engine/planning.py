@@ -175,7 +175,7 @@ def _engine_tax(problem: Problem, check: CheckResult) -> Decimal | None:
         if tax is None:
             return None
         currency = row.get("currency") or problem.base
-        rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="previous", max_lookback_days=10).rate
+        rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="nearest_earlier", max_lookback_days=10).rate
         total += tax * rate
     return total
 
@@ -211,7 +211,12 @@ def _solve(problem: Problem, *, rebalance: bool, time_limit: float, gap: Decimal
            forbid: tuple[int, ...] = ()) -> Solution:
     avoid = bool(problem.targets and problem.targets.wash_sales == "avoid")
     model = PlanModel(problem, rebalance=rebalance, forbid_washes=forbid, avoid_washes=avoid)
-    return model.solve(time_limit=time_limit, gap=gap, warm=warm)
+    solution = model.solve(time_limit=time_limit, gap=gap, warm=warm)
+    if solution.objective is None and not rebalance:
+        # No set of whole units lands within one unit of the amount: allow one unit of the dearest holding.
+        model = PlanModel(problem, rebalance=rebalance, forbid_washes=forbid, avoid_washes=avoid, raise_slack=True)
+        solution = model.solve(time_limit=time_limit, gap=gap, warm=warm)
+    return solution
 
 
 def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool) -> PlanResult:
