@@ -14,7 +14,7 @@ import re
 import zipfile
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from ..documents import CsvRow, display_path, read_csv
 from ..errors import ErrorList, EvaluationError, ParseError, Span, TaxpackError
@@ -61,8 +61,11 @@ class FxTable:
         self._per_eur_source = source
         self._overrides: Mapping[tuple[str, str], Mapping[dt.date, _Quote]] = overrides or {}
         if embedded_last is None:
-            last = [max(days) for days in per_eur.values() if days]
-            embedded_last = max(last) if last else None
+            if isinstance(per_eur, _EcbColumns):
+                embedded_last = per_eur.last_day()
+            else:
+                last = [max(days) for days in per_eur.values() if days]
+                embedded_last = max(last) if last else None
         self._embedded_last: dt.date | None = embedded_last
 
     # -- building ---------------------------------------------------------------------------------
@@ -263,32 +266,67 @@ def _embedded_table() -> FxTable:
     return FxTable.from_ecb_csv(text, source)
 
 
-def _parse_ecb_csv(text: str, source: str) -> dict[str, dict[dt.date, Decimal]]:
-    """ECB history: header `Date,USD,...` (a trailing comma gives an empty column), `N/A` = no rate."""
+def _parse_ecb_csv(text: str, source: str) -> Mapping[str, Mapping[dt.date, Decimal]]:
+    """ECB history: header `Date,USD,...` (a trailing comma gives an empty column), `N/A` = no rate.
+
+    Columns are turned into Decimals only when a currency is first asked for: a check that needs two
+    currencies does not pay for forty (the file has about 7,000 days).
+    """
     lines = text.splitlines()
     if not lines:
         raise TaxpackError(f"{source}: the rate file is empty")
     header = [name.strip() for name in lines[0].split(",")]
     if not header or header[0] != "Date":
         raise TaxpackError(f"{source}: unexpected header {lines[0][:40]!r}")
-    columns = [(i, name) for i, name in enumerate(header) if i > 0 and name]
-    series: dict[str, dict[dt.date, Decimal]] = {name: {} for _, name in columns}
+    rows = []
     for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        cells = line.split(",")
-        day = dt.date.fromisoformat(cells[0].strip())
-        for i, name in columns:
-            cell = cells[i].strip() if i < len(cells) else ""
-            if not cell or cell == "N/A":
-                continue
-            try:
-                value = Decimal(cell)
-            except InvalidOperation:
-                raise TaxpackError(f"{source}: line {number}: {name} rate {cell!r} is not a number") from None
-            if value > 0:
-                series[name][day] = value
-    return {name: days for name, days in sorted(series.items()) if days}
+        if line.strip():
+            cells = line.split(",")
+            rows.append((number, dt.date.fromisoformat(cells[0].strip()), cells))
+    columns = {name: i for i, name in enumerate(header) if i > 0 and name}
+    return _EcbColumns(rows, dict(sorted(columns.items())), source)
+
+
+class _EcbColumns(Mapping[str, Mapping[dt.date, Decimal]]):
+    """Per currency, units per 1 EUR by date; each column parsed on first use and kept."""
+
+    def __init__(self, rows: list[tuple[int, dt.date, list[str]]], columns: dict[str, int], source: str) -> None:
+        self._rows = rows
+        self._columns = columns
+        self._source = source
+        self._parsed: dict[str, dict[dt.date, Decimal]] = {}
+
+    def __getitem__(self, name: str) -> Mapping[dt.date, Decimal]:
+        if name not in self._columns:
+            raise KeyError(name)
+        series = self._parsed.get(name)
+        if series is None:
+            series = {}
+            i = self._columns[name]
+            for number, day, cells in self._rows:
+                cell = cells[i].strip() if i < len(cells) else ""
+                if not cell or cell == "N/A":
+                    continue
+                try:
+                    value = Decimal(cell)
+                except InvalidOperation:
+                    raise TaxpackError(f"{self._source}: line {number}: {name} rate {cell!r} is not a number") from None
+                if value > 0:
+                    series[day] = value
+            self._parsed[name] = series
+        return series
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    def last_day(self) -> dt.date | None:
+        return max((day for _, day, _ in self._rows), default=None)
 
 
 # ---------------------------------------------------------------------------------------------
