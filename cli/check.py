@@ -18,11 +18,12 @@ EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (check):")
 @click.option("--trades", type=click.Path(path_type=Path), help="Candidate trades as CSV (instead of the scenario's `trades`).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default=None,
               help="Output format (default: table on a terminal, json otherwise).")
+@click.option("--pretty", is_flag=True, help="Indent the JSON output.")
 @click.option("--explain", is_flag=True, help="Show which conditions held with which values, and the lots and rates behind each gain.")
 @click.option("--record", type=click.Path(path_type=Path), help="Write an audit record (input hashes, packs, version, full output) to this file.")
 @click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack (folder or file) instead of the bundled one with the same id.")
 @click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator (default: see docs/rules-evaluation.md).")
-def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt: str | None, explain: bool,
+def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt: str | None, pretty: bool, explain: bool,
             record: Path | None, pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
     """Annotate the candidate trades of SCENARIO with their tax consequences under every lens."""
     # Imported here so that `taxpack --help` and the pack commands start fast.
@@ -39,7 +40,7 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
     data = to_json_dict(result)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     if fmt == "json":
-        text = dumps(data)
+        text = dumps(data, 2 if pretty else None)
     elif fmt == "csv":
         text = render_csv(data)
     elif fmt == "markdown":

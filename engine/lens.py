@@ -84,12 +84,23 @@ def lenses_for(trade: Transaction, scenario: Scenario, packs: PackSet) -> tuple[
 
 
 def household_jurisdictions(scenario: Scenario, packs: PackSet) -> list[Pack]:
-    """Every pack that is a lens on at least one trade or transaction of the household, sorted by id."""
+    """Every pack that is a lens on some trade or transaction of the household, sorted by id.
+
+    Lenses depend on the owner's residences (now and after planned moves), citizenships, and the
+    account's and security's countries, so each distinct combination is looked at once.
+    """
     found: dict[str, Pack] = {}
+    seen: set[tuple[str, str, str]] = set()
     for tx in list(scenario.transactions) + list(scenario.trades):
-        for lens in lenses_for(tx, scenario, packs)[0]:
-            found[lens.pack.id] = lens.pack
-        # A buy is never taxed, but a later sale may be seen through the same lenses.
+        key = (tx.account, tx.security, tx.date.isoformat() if _moves(scenario, tx) else "")
+        if key in seen:
+            continue
+        seen.add(key)
+        # A buy is never taxed, but a later sale of it is seen through the same lenses.
         for lens in lenses_for(attrs.evolve(tx, side="sell"), scenario, packs)[0]:
             found[lens.pack.id] = lens.pack
     return [found[k] for k in sorted(found)]
+
+
+def _moves(scenario: Scenario, tx: Transaction) -> bool:
+    return bool(scenario.taxpayer(scenario.account(tx.account).owner).residence_changes)

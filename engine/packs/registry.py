@@ -39,17 +39,22 @@ class PackSet:
     """The packs one evaluation uses: jurisdiction packs by country code, and the treaty tables."""
 
     packs: tuple[Pack, ...]
+    _index: dict[str, Pack] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        index = {p.jurisdiction: p for p in self.packs if p.kind == "jurisdiction" and p.jurisdiction}
+        object.__setattr__(self, "_index", index)  # a derived index, built once
 
     @property
     def by_jurisdiction(self) -> Mapping[str, Pack]:
-        return {p.jurisdiction: p for p in self.packs if p.kind == "jurisdiction" and p.jurisdiction}
+        return self._index
 
     @property
     def treaties(self) -> tuple[Pack, ...]:
         return tuple(p for p in self.packs if p.kind == "treaties")
 
     def get(self, jurisdiction: str) -> Pack | None:
-        return self.by_jurisdiction.get(jurisdiction)
+        return self._index.get(jurisdiction)
 
     def stamp(self) -> list[dict[str, str]]:
         """id, version and sha256 of every pack, sorted by id: the header of every output."""

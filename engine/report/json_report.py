@@ -151,6 +151,9 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
     }
 
 
-def dumps(data: dict[str, Any]) -> str:
-    """Byte-stable JSON: sorted keys, two-space indent, a final newline."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def dumps(data: dict[str, Any], indent: int | None = None) -> str:
+    """Byte-stable JSON with sorted keys and a final newline: compact by default (the C encoder; large
+    households print fast), indented on request (`--format json --pretty`)."""
+    if indent is None:
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(data, indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
