@@ -33,7 +33,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.json"
         path.write_text(json.dumps(data), encoding="utf-8")
-        cmd = [sys.executable, "-m", "taxpack.cli.main", "check", str(path), "--format", "json"]
+        cmd = [sys.executable, "-m", "taxpack.cli", "check", str(path), "--format", "json"]
         if args.backend:
             cmd += ["--rules-backend", args.backend]
         times = []

@@ -68,7 +68,3 @@ _register()
 
 def main() -> None:
     cli(prog_name="taxpack")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,5 @@
+"""`python -m taxpack.cli ...` runs the taxpack command."""
+
+from .main import main
+
+main()
