@@ -79,12 +79,11 @@ def explain(pack: Pack, compiled: CompiledPack, rule: CompiledRule, facts: Mappi
     the backends differ in deciding *whether* the rule fires.
     """
     results = []
-    index = {p: k for k, p in enumerate(compiled.params)}
     for leaf in rule.leaves:
         actual = facts[leaf.fact]
         uncertain = None
         if leaf.param is not None:
-            expected = params[index[leaf.param]]
+            expected = params[compiled.params.index(leaf.param)]
             uncertain = pack.value(leaf.param, day).uncertain
         else:
             expected = leaf.literal
