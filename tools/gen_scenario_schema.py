@@ -79,6 +79,9 @@ SCHEMA = {
         "transactions": {"type": "array", "items": TRANSACTION},
         "trades": {"type": "array", "items": TRANSACTION},
         "fx": {"type": "object", "additionalProperties": False, "properties": {"rates": {"type": "string", "description": "a CSV file date,currency,quote,rate, relative to this file"}}},
+        "prices": {"type": "array", "description": "optional market prices (fair market value) for `taxpack exit`; see docs/residency.md",
+                   "items": {"type": "object", "required": ["security", "date", "price", "currency"], "additionalProperties": False, "properties": {
+                       "security": ID, "date": DATE, "price": NONNEG, "currency": CURRENCY}}},
     },
 }
 

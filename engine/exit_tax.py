@@ -1,0 +1,668 @@
+"""Exit taxes: on leaving, a country may tax the gains accrued so far as if everything were sold.
+
+The leaving country's pack (`exit_tax` section) says who is caught (years of residence, the US
+covered-expatriate tests), which holdings are deemed sold at fair market value (all of them, only
+substantial holdings, funds above a cost) and which are excluded (registered plans, thresholds), how
+the deemed gain is taxed, and what deferral, instalments and reporting apply. Nothing here knows a
+country: every rule, rate and threshold is read from the pack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping
+
+import attrs
+
+from .dates import Duration, shift
+from .errors import EvaluationError
+from .estimate import Estimate, Estimator, YearGains
+from .fx.rates import FxTable
+from .lots.ledger import Ledger
+from .lots.pool import BOOK
+from .model import RateUsed, Scenario, Taxpayer
+from .packs.model import Pack
+from .prices import Price, PriceBook
+
+ZERO = Decimal(0)
+FUND_KINDS = ("fund", "etf")
+
+
+@attrs.frozen
+class ExitInputs:
+    """Facts about the taxpayer that the scenario does not hold and some regimes need.
+
+    `stakes`: share of a company's (or fund's) capital held, per security (0.02 = 2%). `net_worth`,
+    `average_tax` and `certified` feed the US covered-expatriate tests; `renounce` says the taxpayer
+    also gives up the leaving country's citizenship (only then does a citizenship-based regime apply).
+    """
+
+    stakes: Mapping[str, Decimal] = attrs.field(factory=dict)
+    net_worth: Decimal | None = None
+    average_tax: Decimal | None = None
+    certified: bool | None = None
+    renounce: bool = False
+    max_price_age_days: int = 7
+
+
+@attrs.frozen
+class LotValue:
+    """One open lot valued at the valuation date, in the lens currency."""
+
+    lot: str
+    account: str
+    acquired: dt.date
+    holding_from: dt.date
+    quantity: Decimal
+    cost: Decimal
+    fmv: Decimal
+    gain: Decimal
+    term: str
+
+
+@attrs.frozen
+class Holding:
+    """One pool of one security (as the pack pools it), valued at fair market value."""
+
+    owner: str
+    pool: str
+    security: str
+    kind: str
+    accounts: tuple[str, ...]
+    wrapper: str
+    taxable: bool
+    quantity: Decimal
+    cost: Decimal
+    fmv: Decimal
+    price: Price
+    rate: RateUsed | None
+    lots: tuple[LotValue, ...]
+
+    @property
+    def gain(self) -> Decimal:
+        return BOOK.subtract(self.fmv, self.cost)
+
+
+@attrs.frozen
+class Outcome:
+    """What the exit tax does to one holding, and why."""
+
+    holding: Holding
+    status: str  # deemed_sold | excluded | not_caught
+    reason: str
+    source: str | None
+    taxation: str = "capital_gains"  # which spec taxes the deemed gain: capital_gains | gain_taxation | funds
+    exclusion: Decimal = ZERO  # part of the gain relieved by an exclusion amount (US §877A(a)(3))
+    tax_alone: Estimate | None = None  # the tax of this holding's deemed gain on its own
+
+    @property
+    def taxable_gain(self) -> Decimal:
+        return BOOK.subtract(self.holding.gain, self.exclusion) if self.status == "deemed_sold" else ZERO
+
+
+@attrs.frozen
+class Test:
+    """A condition of the regime, the value seen and whether it held (None: unknown)."""
+
+    name: str
+    value: Any
+    threshold: Any
+    held: bool | None
+    source: str | None
+    note: str = ""
+
+
+@attrs.frozen
+class Departure:
+    """The leaving country's view of a departure: the regime, each holding, the tax and the duties."""
+
+    pack: Pack
+    taxpayer: Taxpayer
+    leaving: str
+    to: str
+    date: dt.date
+    valuation_date: dt.date
+    applies: bool
+    reason: str
+    source: str | None
+    tests: tuple[Test, ...]
+    outcomes: tuple[Outcome, ...]
+    tax: Estimate | None
+    deferral: Mapping[str, Any]
+    reporting: tuple[Mapping[str, Any], ...]
+    assumptions: tuple[str, ...]
+    caveats: tuple[str, ...]
+
+    @property
+    def currency(self) -> str:
+        return self.pack.currency or ""
+
+    def deemed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "deemed_sold"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Valuing holdings
+# ---------------------------------------------------------------------------------------------
+
+
+def value_holdings(ledger: Ledger, scenario: Scenario, owner: str, day: dt.date, prices: PriceBook,
+                   fx: FxTable, max_age_days: int) -> list[Holding]:
+    """Every open pool of `owner` in `ledger`, valued at the price of `day`, in the ledger's currency."""
+    holdings: list[Holding] = []
+    missing: list[EvaluationError] = []
+    fx_section = dict(ledger.pack.section("fx") or {})
+    for key in sorted(ledger.pools):
+        pool = ledger.pools[key]
+        if key[0] != owner:
+            continue
+        lots = list(pool.open_lots())
+        if not lots:
+            continue
+        security = scenario.security(key[2])
+        try:
+            price = prices.on(security.id, day, max_age_days, security.span)
+        except EvaluationError as error:
+            missing.append(error)
+            continue
+        total_native = pool.quantity * price.price
+        rate = None
+        total = total_native
+        if price.currency != ledger.currency:
+            rate = fx.rate(price.currency, ledger.currency, price.date, missing=fx_section.get("missing_rate", "error"),
+                           max_lookback_days=int(fx_section.get("max_lookback_days", 7)), span=price.span)
+            total = total_native * rate.rate
+        values: list[LotValue] = []
+        allocated = ZERO
+        for i, lot in enumerate(lots):
+            # Shares of the value by quantity; the last lot takes the rest so the parts add up exactly.
+            fmv = BOOK.subtract(total, allocated) if i == len(lots) - 1 else total * lot.quantity / pool.quantity
+            allocated = BOOK.add(allocated, fmv)
+            cost = pool.lot_cost(lot)
+            values.append(LotValue(lot.id, lot.account, lot.acquired, lot.holding_from, lot.quantity, cost, fmv,
+                                   BOOK.subtract(fmv, cost), ledger.term(lot.holding_from, day)))
+        accounts = tuple(sorted({lot.account for lot in lots}))
+        account = scenario.account(accounts[0])
+        holdings.append(Holding(owner, key[1], security.id, security.kind, accounts, account.wrapper,
+                                ledger.is_taxable(account), pool.quantity, pool.cost, total, price, rate, tuple(values)))
+    if missing:
+        from .errors import ErrorList
+
+        raise ErrorList(missing)
+    return holdings
+
+
+# ---------------------------------------------------------------------------------------------
+# Residence history
+# ---------------------------------------------------------------------------------------------
+
+
+def resident_days(taxpayer: Taxpayer, country: str, start: dt.date, end: dt.date) -> int:
+    """Days in [start, end) on which `taxpayer` was resident in `country` (from `resident_since` on)."""
+    changes = sorted(taxpayer.residence_changes, key=lambda c: c.date)
+    # Intervals of residence from the planned/past moves; before resident_since the taxpayer was elsewhere.
+    points = [(start, taxpayer.residence_on(start))] + [(c.date, c.to) for c in changes if start < c.date < end]
+    total = 0
+    for i, (begin, where) in enumerate(points):
+        stop = points[i + 1][0] if i + 1 < len(points) else end
+        if where != country:
+            continue
+        if taxpayer.resident_since is not None:
+            begin = max(begin, taxpayer.resident_since)
+        if stop > begin:
+            total += (stop - begin).days
+    return total
+
+
+def years_back(day: dt.date, years: int = 0, months: int = 0) -> dt.date:
+    duration = Duration(years=years) if years else Duration(months=months)
+    return shift(day, duration, -1, "decreasing")
+
+
+# ---------------------------------------------------------------------------------------------
+# The regime
+# ---------------------------------------------------------------------------------------------
+
+
+def compare(value: Decimal, threshold: Decimal, how: str | None) -> bool:
+    """`at_least` (the default: "EUR 800,000 or more") or `above` ("exceeds EUR 4,000,000")."""
+    return value > threshold if how == "above" else value >= threshold
+
+
+def _word(how: str | None) -> str:
+    return "above" if how == "above" else "at least"
+
+
+class _Regime:
+    """Evaluates one pack's exit_tax section for one departure."""
+
+    def __init__(self, pack: Pack, scenario: Scenario, taxpayer: Taxpayer, date: dt.date, to: str,
+                 holdings: list[Holding], inputs: ExitInputs) -> None:
+        self.pack = pack
+        self.scenario = scenario
+        self.taxpayer = taxpayer
+        self.date = date
+        self.valuation = date - dt.timedelta(days=1)
+        self.day = min(max(self.valuation, pack.coverage_from), pack.coverage_to)
+        self.to = to
+        self.holdings = holdings
+        self.inputs = inputs
+        self.section: Mapping[str, Any] = pack.section("exit_tax") or {}
+        self.jurisdiction = pack.jurisdiction or pack.id
+        self.tests: list[Test] = []
+        self.assumptions: list[str] = []
+
+    def value(self, ref: Any) -> Any:
+        return self.pack.resolve(ref, self.day)
+
+    def source(self, spec: Mapping[str, Any] | None) -> str | None:
+        return (spec or {}).get("source") or self.section.get("source")
+
+    # -- who is caught -------------------------------------------------------------------------
+
+    def caught_person(self) -> tuple[bool, str]:
+        section = self.section
+        if not section or section.get("applies") is False:
+            note = section.get("note") if section else None
+            return False, f"{self.jurisdiction} has no exit tax" + (f": {note}" if note else f" (pack {self.pack.id} has no exit_tax section)")
+        if section.get("who") == "covered_expatriate":
+            ok, why = self._expatriate()
+            if not ok:
+                return False, why
+        minimum = section.get("min_residence")
+        if minimum:
+            years, within = int(minimum["years"]), int(minimum["within_years"])
+            start = years_back(self.date, within)
+            days = resident_days(self.taxpayer, self.jurisdiction, start, self.date)
+            needed = (self.date - years_back(self.date, years)).days
+            held = days >= needed
+            self._assume_since()
+            self.tests.append(Test(f"resident {years} of the last {within} years", f"{days} days", f"{needed} days", held,
+                                   self.source(None)))
+            if not held:
+                return False, (f"resident in {self.jurisdiction} {days} days of the last {within} years, fewer than {years} years: "
+                               f"the exit tax does not apply")
+        return True, ""
+
+    def _assume_since(self) -> None:
+        if self.taxpayer.resident_since is None:
+            text = (f"resident_since is not given for {self.taxpayer.id}: residence in {self.jurisdiction} is taken from "
+                    f"the scenario's residence and moves alone")
+            if text not in self.assumptions:
+                self.assumptions.append(text)
+
+    def _expatriate(self) -> tuple[bool, str]:
+        spec = self.section.get("covered_expatriate") or {}
+        source = spec.get("source") or self.source(None)
+        if self.jurisdiction in self.taxpayer.citizenship:
+            if not self.inputs.renounce:
+                return False, (f"{self.taxpayer.id} is a {self.jurisdiction} citizen and stays one: moving abroad is not an "
+                               f"expatriation, and {self.jurisdiction} keeps taxing the taxpayer as a citizen (use --renounce to "
+                               f"simulate giving up citizenship)")
+            self.tests.append(Test("relinquishes citizenship", True, None, True, source))
+        else:
+            ltr = spec.get("long_term_resident") or {}
+            if ltr:
+                years, within = int(ltr["years"]), int(ltr["within_years"])
+                days = resident_days(self.taxpayer, self.jurisdiction, years_back(self.date, within), self.date)
+                needed = (self.date - years_back(self.date, years)).days
+                held = days >= needed
+                self._assume_since()
+                self.tests.append(Test(f"long-term resident ({years} of the last {within} years)", f"{days} days",
+                                       f"{needed} days", held, source,
+                                       "residence stands in for lawful permanent residence (green card)"))
+                if not held:
+                    return False, f"not a citizen and not a long-term resident of {self.jurisdiction}: ending residence is not an expatriation"
+        tests: list[bool | None] = []
+        worth = self.inputs.net_worth
+        threshold = Decimal(self.value(spec["net_worth"])) if spec.get("net_worth") else None
+        if threshold is not None:
+            if worth is None:
+                # The holdings valued here are a lower bound of net worth: enough to meet the test, never to fail it.
+                floor = sum((h.fmv for h in self.holdings), ZERO)
+                held = True if floor >= threshold else None
+                self.tests.append(Test("net worth", f">= {floor} (holdings only; --net-worth not given)", threshold, held, source))
+            else:
+                held = worth >= threshold
+                self.tests.append(Test("net worth", worth, threshold, held, source))
+            tests.append(held)
+        if spec.get("average_tax_liability"):
+            limit = Decimal(self.value(spec["average_tax_liability"]))
+            tax = self.inputs.average_tax
+            held = None if tax is None else tax > limit
+            self.tests.append(Test("average annual net income tax (5 years)", tax if tax is not None else "not given (--average-tax)", limit, held, source))
+            tests.append(held)
+        if spec.get("compliance_certification_years"):
+            certified = self.inputs.certified
+            held = None if certified is None else not certified
+            self.tests.append(Test(f"no certification of {spec['compliance_certification_years']} years of compliance",
+                                   "not given (--certified/--not-certified)" if certified is None else ("certified" if certified else "not certified"),
+                                   None, held, source))
+            tests.append(held)
+        if any(t is True for t in tests):
+            return True, ""
+        if all(t is False for t in tests):
+            return False, "not a covered expatriate (no test is met): no mark-to-market tax"
+        self.assumptions.append("covered-expatriate status is undetermined (a test lacks its input): the computation "
+                                "below shows the tax IF the taxpayer is a covered expatriate")
+        return True, ""
+
+    # -- which holdings ------------------------------------------------------------------------
+
+    def outcomes(self, applies: bool, reason: str) -> list[Outcome]:
+        if not applies:
+            return [Outcome(h, "not_caught", reason, self.source(None)) for h in self.holdings]
+        section = self.section
+        mode = section.get("deemed_disposal", "all")
+        out: list[Outcome] = []
+        candidates: list[Holding] = []
+        for holding in self.holdings:
+            excluded = self._excluded(holding)
+            if excluded:
+                out.append(Outcome(holding, "excluded", excluded[0], excluded[1]))
+            else:
+                candidates.append(holding)
+        if mode == "all":
+            out.extend(self._all(candidates))
+        elif mode == "substantial_holdings":
+            for h in candidates:
+                out.append(self._substantial(h, section.get("holding_threshold"), section.get("holding_comparison")))
+        elif mode == "funds_and_substantial":
+            for h in candidates:
+                if h.kind in FUND_KINDS:
+                    out.append(self._fund(h))
+                else:
+                    out.append(self._substantial(h, section.get("holding_threshold"), section.get("holding_comparison")))
+        else:
+            raise EvaluationError(f"pack {self.pack.ref}: exit_tax.deemed_disposal '{mode}' is not known",
+                                  None, "all, substantial_holdings or funds_and_substantial")
+        order = {id(h): i for i, h in enumerate(self.holdings)}
+        out.sort(key=lambda o: order[id(o.holding)])
+        return out
+
+    def _excluded(self, holding: Holding) -> tuple[str, str | None] | None:
+        section = self.section
+        wrapper = holding.wrapper
+        if wrapper in (section.get("excluded_wrappers") or []):
+            return f"inside a {wrapper}: excluded from the deemed disposition", self.source(None)
+        if wrapper in (section.get("specified_tax_deferred_accounts") or []):
+            return f"a {wrapper} is a specified tax-deferred account: treated as distributed, not marked to market", self.source(None)
+        if wrapper in (section.get("deferred_compensation") or []):
+            return f"a {wrapper} is a deferred compensation item: taxed on later payments, not marked to market", self.source(None)
+        if not holding.taxable:
+            return (f"inside a {wrapper}, outside {self.jurisdiction}'s taxable computation: not marked to market here "
+                    f"(how the exit tax treats this wrapper is not encoded)"), self.source(None)
+        short = section.get("short_term_resident")
+        if short and "short_term_resident_property" in (section.get("excluded_property") or []):
+            months, within = int(short["months"]), int(short["within_years"])
+            days = resident_days(self.taxpayer, self.jurisdiction, years_back(self.date, within), self.date)
+            limit = (self.date - years_back(self.date, months=months)).days
+            since = self.taxpayer.resident_since
+            if since is not None and days <= limit and all(lot.acquired < since for lot in holding.lots):
+                return (f"owned when the taxpayer became resident ({since.isoformat()}) and resident {days} days, at most "
+                        f"{months} months, in the last {within} years: short-term resident property"), self.source(None)
+        return None
+
+    def _stake(self, holding: Holding) -> Decimal | None:
+        stake = self.inputs.stakes.get(holding.security)
+        if stake is None:
+            text = (f"no stake given for {holding.security} (--stake {holding.security}=SHARE): treated as a portfolio "
+                    f"holding below every holding threshold")
+            if text not in self.assumptions:
+                self.assumptions.append(text)
+        return stake
+
+    def _substantial(self, holding: Holding, ref: Any, how: str | None, source: str | None = None) -> Outcome:
+        threshold = Decimal(self.value(ref))
+        stake = self._stake(holding)
+        if stake is not None and compare(stake, threshold, how):
+            taxation = "gain_taxation" if self.section.get("gain_taxation") else "capital_gains"
+            return Outcome(holding, "deemed_sold", f"a holding of {_pct(stake)} of the company, {_word(how)} {_pct(threshold)}",
+                           source or self.source(None), taxation)
+        seen = "not given" if stake is None else _pct(stake)
+        return Outcome(holding, "not_caught", f"stake {seen}, not {_word(how)} {_pct(threshold)} of the company", source or self.source(None))
+
+    def _fund(self, holding: Holding) -> Outcome:
+        funds = self.section.get("funds") or {}
+        source = funds.get("source") or self.source(None)
+        if not funds or not self.value(funds.get("covered", False)):
+            return Outcome(holding, "not_caught", f"fund units are not caught by {self.jurisdiction}'s exit tax on {self.valuation.isoformat()}", source)
+        taxation = "funds"
+        stake = self._stake(holding)
+        threshold = Decimal(self.value(funds["holding_threshold"])) if funds.get("holding_threshold") else None
+        if stake is not None and threshold is not None and compare(stake, threshold, funds.get("holding_comparison")):
+            return Outcome(holding, "deemed_sold", f"{_pct(stake)} of the fund, at least {_pct(threshold)}", source, taxation)
+        if funds.get("cost_threshold"):
+            limit = Decimal(self.value(funds["cost_threshold"]))
+            # Tested per fund: every unit of this fund the taxpayer holds, across accounts.
+            cost = sum((h.cost for h in self.holdings if h.security == holding.security and h.taxable), ZERO)
+            if compare(cost, limit, funds.get("cost_comparison")):
+                return Outcome(holding, "deemed_sold", f"units of this fund cost {_money(cost)} {self.pack.currency}, at least {_money(limit)}",
+                               source, taxation)
+            return Outcome(holding, "not_caught", f"units of this fund cost {_money(cost)} {self.pack.currency}, below {_money(limit)}, "
+                                                  f"and the stake is {'not given' if stake is None else _pct(stake)}", source)
+        return Outcome(holding, "not_caught", "fund stake below the threshold", source)
+
+    def _all(self, candidates: list[Holding]) -> list[Outcome]:
+        section = self.section
+        source = self.source(None)
+        if not section.get("threshold"):
+            return [Outcome(h, "deemed_sold", "all property is deemed sold at fair market value", source) for h in candidates]
+        threshold = Decimal(self.value(section["threshold"]))
+        how = section.get("threshold_comparison")
+        total = sum((h.fmv for h in candidates), ZERO)
+        held = compare(total, threshold, how)
+        self.tests.append(Test("total value of the holdings", total, threshold, held, source, f"{_word(how)} the threshold"))
+        if held:
+            return [Outcome(h, "deemed_sold", f"the holdings total {_money(total)} {self.pack.currency}, {_word(how)} "
+                                              f"{_money(threshold)}: all are deemed sold", source) for h in candidates]
+        out = []
+        for h in candidates:
+            if section.get("holding_threshold"):
+                outcome = self._substantial(h, section["holding_threshold"], section.get("holding_comparison"))
+                if outcome.status == "deemed_sold" and section.get("holding_value"):
+                    # A large stake is caught only if the holding itself is worth enough (ES: > EUR 1m).
+                    floor = Decimal(self.value(section["holding_value"]))
+                    how_v = section.get("holding_value_comparison")
+                    if not compare(h.fmv, floor, how_v):
+                        outcome = Outcome(h, "not_caught", f"{outcome.reason}, but worth {_money(h.fmv)} {self.pack.currency}, not "
+                                                           f"{_word(how_v)} {_money(floor)}", source)
+                    else:
+                        outcome = attrs.evolve(outcome, reason=f"{outcome.reason}, worth {_money(h.fmv)} {self.pack.currency}, "
+                                                               f"{_word(how_v)} {_money(floor)}")
+                if outcome.status == "deemed_sold":
+                    outcome = attrs.evolve(outcome, taxation="capital_gains")
+                else:
+                    outcome = attrs.evolve(outcome, reason=f"the holdings total {_money(total)} {self.pack.currency}, not "
+                                                           f"{_word(how)} {_money(threshold)}; {outcome.reason}")
+                out.append(outcome)
+            else:
+                out.append(Outcome(h, "not_caught", f"the holdings total {_money(total)} {self.pack.currency}, not {_word(how)} "
+                                                    f"{_money(threshold)}", source))
+        return out
+
+    # -- tax -----------------------------------------------------------------------------------
+
+    def exclusion(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Spread an exclusion amount over the gain lots pro rata to their gains (Notice 2009-85, 3.B)."""
+        ref = self.section.get("exclusion")
+        if not ref:
+            return outcomes
+        amount = Decimal(self.value(ref))
+        gains = [lot.gain for o in outcomes if o.status == "deemed_sold" for lot in o.holding.lots if lot.gain > 0]
+        allocated = allocate_exclusion(gains, amount)
+        it = iter(allocated)
+        out = []
+        for o in outcomes:
+            if o.status != "deemed_sold":
+                out.append(o)
+                continue
+            relief = ZERO
+            for lot in o.holding.lots:
+                if lot.gain > 0:
+                    relief = BOOK.add(relief, next(it))
+            out.append(attrs.evolve(o, exclusion=relief))
+        return out
+
+    def spec(self, taxation: str) -> tuple[dict[str, Any], bool]:
+        """The capital_gains section as it applies to a deemed gain of this kind, and whether to stack it on other income."""
+        base = dict(self.pack.section("capital_gains") or {})
+        if taxation == "gain_taxation":
+            override = self.section.get("gain_taxation") or {}
+        elif taxation == "funds":
+            override = (self.section.get("funds") or {}).get("gain_taxation") or {}
+        else:
+            override = {}
+        merged = {**base, **{k: v for k, v in override.items() if k not in ("stack_on_other_income", "source", "note")}}
+        return merged, override.get("stack_on_other_income", True) is not False
+
+    def estimator(self, taxation: str) -> Estimator:
+        spec, stack = self.spec(taxation)
+        taxpayer = self.taxpayer
+        if not stack:
+            taxpayer = attrs.evolve(taxpayer, other_income={**dict(taxpayer.other_income), self.jurisdiction: ZERO})
+        estimator = Estimator(self.pack, taxpayer, self.day)
+        estimator.section = spec
+        return estimator
+
+    def tax(self, outcomes: list[Outcome]) -> tuple[Estimate | None, list[Outcome]]:
+        deemed = [o for o in outcomes if o.status == "deemed_sold"]
+        if not deemed:
+            return None, outcomes
+        groups: dict[str, YearGains] = {}
+        out = []
+        for o in outcomes:
+            if o.status != "deemed_sold":
+                out.append(o)
+                continue
+            by_term = _by_term(o)
+            groups[o.taxation] = groups.get(o.taxation, YearGains()).add(by_term)
+            out.append(attrs.evolve(o, tax_alone=self.estimator(o.taxation).tax(YearGains().add(by_term))))
+        total = ZERO
+        missing: list[str] = []
+        caveats: list[str] = []
+        for taxation in sorted(groups):
+            estimate = self.estimator(taxation).tax(groups[taxation])
+            missing.extend(estimate.missing)
+            caveats.extend(c for c in estimate.caveats if c not in caveats)
+            if estimate.tax is not None:
+                total += estimate.tax
+        if missing:
+            return Estimate(None, tuple(sorted(set(missing))), tuple(caveats)), out
+        return Estimate(total, (), tuple(caveats)), out
+
+    # -- deferral and reporting ----------------------------------------------------------------
+
+    def deferral(self, tax: Estimate | None, deemed: list[Outcome]) -> dict[str, Any]:
+        spec = self.section.get("deferral") or {}
+        if not spec or not deemed:
+            return {}
+        out: dict[str, Any] = {"available": bool(spec.get("available")), "source": spec.get("source") or self.source(None)}
+        automatic_for = self.section.get("deferral_automatic_for")
+        if automatic_for is not None:
+            out["automatic"] = self.to in automatic_for
+            out["condition"] = (f"automatic for a move to {self.to}" if self.to in automatic_for
+                                else f"{self.to} is not among the destinations with an automatic deferral: on request, usually with guarantees")
+        if spec.get("security_above"):
+            limit = Decimal(self.value(spec["security_above"]))
+            out["security_threshold"] = limit
+            if tax is not None and tax.tax is not None:
+                out["security_required"] = tax.tax > limit
+                out["condition"] = (f"security is required when the tax deferred is above {_money(limit)} {self.pack.currency}; "
+                                    f"the estimated tax on the deemed gains is {_money(tax.tax)}")
+            else:
+                out["condition"] = f"security is required when the tax deferred is above {_money(limit)} {self.pack.currency}"
+        elif "security" in spec:
+            out["security"] = spec["security"]
+        if spec.get("instalments"):
+            out["instalments"] = self.value(spec["instalments"])
+        if spec.get("note"):
+            out["note"] = spec["note"]
+        ends = self.section.get("deferral_ends_on_sale")
+        if ends:
+            out["ends_on_sale"] = ends if isinstance(ends, bool) else dict(ends)
+        cancellation = self.section.get("cancellation")
+        if cancellation:
+            out["cancelled_after_years"] = self.value(cancellation.get("years"))
+        return out
+
+    def reporting(self, applies: bool, outcomes: list[Outcome]) -> list[dict[str, Any]]:
+        out = []
+        if not applies:
+            return out
+        deemed = any(o.status == "deemed_sold" for o in outcomes)
+        # Reportable property: everything but registered plans and other excluded rights.
+        reportable = sum((o.holding.fmv for o in outcomes if not (o.status == "excluded" and o.holding.wrapper != "taxable")), ZERO)
+        for item in self.section.get("reporting") or []:
+            row: dict[str, Any] = {"form": str(item["form"]), "source": item.get("source") or self.source(None)}
+            if item.get("above"):
+                limit = Decimal(self.value(item["above"]))
+                row["required"] = reportable > limit
+                row["condition"] = f"reportable property {_money(reportable)} {self.pack.currency}, required above {_money(limit)}"
+            else:
+                row["required"] = deemed
+                row["condition"] = "required when a holding is deemed sold" if deemed else "no holding is deemed sold"
+            out.append(row)
+        return out
+
+
+def allocate_exclusion(gains: list[Decimal], exclusion: Decimal) -> list[Decimal]:
+    """The exclusion spread over gain items pro rata to their gains, never more than a gain (Notice 2009-85)."""
+    total = sum(gains, ZERO)
+    if total <= exclusion:
+        return list(gains)
+    shares = []
+    allocated = ZERO
+    for i, gain in enumerate(gains):
+        part = BOOK.subtract(exclusion, allocated) if i == len(gains) - 1 else exclusion * gain / total
+        allocated = BOOK.add(allocated, part)
+        shares.append(part)
+    return shares
+
+
+def _by_term(outcome: Outcome) -> dict[str, Decimal]:
+    """A deemed gain split by holding term, the exclusion taken from the gain lots."""
+    gains = [lot.gain for lot in outcome.holding.lots if lot.gain > 0]
+    relief = allocate_exclusion(gains, outcome.exclusion) if outcome.exclusion else [ZERO] * len(gains)
+    it = iter(relief)
+    by_term: dict[str, Decimal] = {}
+    for lot in outcome.holding.lots:
+        gain = lot.gain - next(it) if lot.gain > 0 else lot.gain
+        term = lot.term if lot.term in ("short", "long") else "none"
+        by_term[term] = by_term.get(term, ZERO) + gain
+    return by_term
+
+
+def departure(pack: Pack, scenario: Scenario, taxpayer: Taxpayer, date: dt.date, to: str, holdings: list[Holding],
+              inputs: ExitInputs) -> Departure:
+    """The exit tax of `pack` on `taxpayer` leaving on `date` for `to`, with `holdings` valued the day before."""
+    regime = _Regime(pack, scenario, taxpayer, date, to, holdings, inputs)
+    applies, reason = regime.caught_person()
+    outcomes = regime.outcomes(applies, reason)
+    outcomes = regime.exclusion(outcomes)
+    tax, outcomes = regime.tax(outcomes)
+    deemed = [o for o in outcomes if o.status == "deemed_sold"]
+    section = regime.section
+    caveats = []
+    if section.get("uncertain"):
+        caveats.append(str(section["uncertain"]))
+    if any(o.taxation == "funds" for o in deemed) and (section.get("funds") or {}).get("uncertain"):
+        caveats.append(str(section["funds"]["uncertain"]))
+    source = pack.source(section.get("source"))
+    if source is not None and source.confidence != "verified":
+        caveats.append(f"source confidence: {source.confidence} ({source.citation})")
+    return Departure(
+        pack=pack, taxpayer=taxpayer, leaving=pack.jurisdiction or pack.id, to=to, date=date, valuation_date=regime.valuation,
+        applies=applies, reason=reason if not applies else (section.get("note") or ""), source=section.get("source"),
+        tests=tuple(regime.tests), outcomes=tuple(outcomes), tax=tax, deferral=regime.deferral(tax, deemed),
+        reporting=tuple(regime.reporting(applies, outcomes)), assumptions=tuple(regime.assumptions), caveats=tuple(caveats),
+    )
+
+
+def _pct(rate: Decimal) -> str:
+    return format((Decimal(rate) * 100).normalize(), "f") + "%"
+
+
+def _money(value: Decimal) -> str:
+    return format(Decimal(value).quantize(Decimal("0.01")), ",f")
