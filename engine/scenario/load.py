@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..documents import CsvRow, Document, display_path, load_yaml, read_csv
+from ..documents import CsvRow, Document, display_path, load_yaml, read_csv, to_json_types
 from ..errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from ..model import (
     Account,
@@ -26,6 +26,7 @@ from ..model import (
 )
 from ..schemas import did_you_mean
 from ..schemas import validate as schema_validate
+from .fastcheck import FAST_ITEMS
 
 TX_REQUIRED = ["id", "account", "security", "date", "side", "quantity", "price"]
 TX_OPTIONAL = ["fees", "currency", "settlement_date", "lots", "in_kind", "note"]
@@ -53,10 +54,12 @@ def build_scenario(
         what = "is empty" if document.data is None else ("holds a list at the top level" if isinstance(document.data, list) else "holds a single value")
         raise ErrorList([SchemaError(f"the file {what}, not a scenario", document.span(),
                                      "a mapping of keys: taxpack, as_of, taxpayers, accounts, securities, ...")])
-    errors: list[TaxpackError] = list(schema_validate(document, "scenario"))
+    errors: list[TaxpackError] = list(schema_validate(document, "scenario", FAST_ITEMS))
     if errors:
         raise ErrorList(errors)
-    data = document.data
+    # Dates become ISO text again (the schema checked them as text): a date-looking id such as
+    # `id: 2024-01-01` must be the id "2024-01-01", not a date. Date fields are parsed by _date().
+    data = to_json_types(document.data)
     b = _Builder(document)
     taxpayers = tuple(b.taxpayer(i, t) for i, t in enumerate(data["taxpayers"]))
     accounts = tuple(b.account(i, a) for i, a in enumerate(data["accounts"]))
@@ -102,12 +105,18 @@ def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _dec(value: Any) -> Decimal:
+def _dec(value: Any, span: Span | None = None) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    return Decimal(str(value))
+    try:
+        number = Decimal(str(value).strip())
+        if not number.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        raise ErrorList([SchemaError(f"'{value}' is not a decimal number", span, "a decimal number such as 0.015")]) from None
+    return number
 
 
 class _Builder:
@@ -141,7 +150,7 @@ class _Builder:
         return Security(
             id=s["id"], currency=s["currency"], country=s["country"], kind=s.get("kind", "share"),
             identity_group=s.get("identity_group"), listed=s.get("listed", True), fractional=s.get("fractional", False),
-            dividend_yield=_dec(dy) if dy is not None else None, tags=tuple(s.get("tags") or ()),
+            dividend_yield=_dec(dy, self.doc.span(("securities", i, "dividend_yield"))) if dy is not None else None, tags=tuple(s.get("tags") or ()),
             span=self.doc.span(("securities", i)),
         )
 
