@@ -27,6 +27,7 @@ ZERO = Decimal(0)
 FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to this quantum
 TURNOVER_WEIGHT = Decimal("0.00001")  # a tie-breaker per unit of value traded (0.1 bp): among equal-tax plans, trade less
 WASH_WEIGHT = Decimal(1)  # a tie-breaker per loss rule tripped: never trip one for nothing
+LOT_WEIGHT = Decimal("0.000001")  # a tie-breaker per unit of gain realised on a freely chosen lot
 
 
 class SolverMissing(TaxpackError):
@@ -185,7 +186,7 @@ class PlanModel:
                 lmax = self.loss_max[key][term]
                 if lmax <= 0:
                     continue
-                d = m.var(f"disallowed[{i},{term}]", 0.0, _num(lmax))
+                d = m.var(f"disallowed[{i},{term}]", 0.0, _num(lmax), _num(LOT_WEIGHT))
                 row = {d: 1.0, w: -_num(lmax)}
                 for col, coef in expr.items():
                     _add(row, col, -coef)
@@ -287,7 +288,9 @@ class PlanModel:
                 for lot in pool.lots:
                     if lot.account != a:
                         continue
-                    x = m.var(f"x[{index},{lot.id}]", 0.0, _num(lot.quantity))
+                    # A tie-break of a millionth per unit of gain: where the tax does not care which lots go
+                    # (a net loss either way), take the lowest gains, so the split stays whole when rounded.
+                    x = m.var(f"x[{index},{lot.id}]", 0.0, _num(lot.quantity), _num(LOT_WEIGHT * pool.gain_per_unit(lot)))
                     self.lot_vars[(index, lot.id)] = x
                     row[x] = 1.0
                     account_for(pool.gain_per_unit(lot), lot.term, x, lot.quantity)
@@ -439,10 +442,35 @@ class PlanModel:
             return attrs.evolve(cold, seconds=cold.seconds + seconds)
         objective = _dec(info.objective_function_value)
         bound = _dec(info.mip_dual_bound)
+        x = self._polish(h, highspy, x)
         gap_value = max(ZERO, objective - bound) if bound is not None else None
         trades = self._trades(x)
         washes = tuple(i for i, col in sorted(self.wash_vars.items()) if x[col] > 0.5)
         return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows))
+
+    def _polish(self, h: Any, highspy: Any, x: list[float]) -> list[float]:
+        """Fix the units traded (rounded) and solve the rest exactly: which lots, which piece of the netting.
+
+        Within the money gap the solver may stop on a split of lots that rounds badly (a fraction of a
+        gain lot where the tax did not care); with the trades fixed the rest is tiny and solved to optimality.
+        """
+        import numpy as np
+
+        fixed = {**self.sell, **self.buy}
+        if not fixed:
+            return x
+        cols = sorted(fixed.values())
+        values = []
+        for key in sorted(fixed, key=lambda k: fixed[k]):
+            col = fixed[key]
+            values.append(_num(_quantity(x[col], self.p.fractional(key[1]))))
+        h.changeColsBounds(len(cols), np.array(cols, dtype=np.int32), np.array(values, dtype=np.float64), np.array(values, dtype=np.float64))
+        h.setOptionValue("mip_abs_gap", 1e-9)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.run()
+        if h.getInfo().primal_solution_status != 2:
+            return x
+        return list(h.getSolution().col_value)
 
     def _trades(self, x: list[float]) -> PlanTrades:
         p = self.p
