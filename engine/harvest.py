@@ -46,6 +46,7 @@ class HarvestCandidate:
     rate_value: Decimal  # lens currency: the loss at the lens's marginal rate (its worth against future gains)
     currency: str
     replacements: tuple[str, ...]
+    replacement_basis: str
     horizon: tuple[dict[str, Any], ...]
     already_washed: Decimal  # lens currency: part of the loss a purchase already in the window would wash
 
@@ -57,7 +58,7 @@ class HarvestCandidate:
             "loss": _money(self.loss), "by_term": {t: _money(v) for t, v in self.by_term}, "currency": self.currency,
             "saving_this_year": _money(self.saving), "value_at_marginal_rate": _money(self.rate_value),
             "already_washed": _money(self.already_washed),
-            "replacements": list(self.replacements),
+            "replacements": list(self.replacements), "replacement_basis": self.replacement_basis,
             "do_not_buy_back": [
                 {"rule": h["rule"], "code": h["code"], "until": h["until"].isoformat(), "free_from": h["free_from"].isoformat(),
                  "accounts": list(h["accounts"]), "securities": list(h["securities"]), "outcome": h["outcome"],
@@ -104,23 +105,25 @@ def _best_sale(pool: PlanPool, account: str, held: Decimal) -> tuple[Decimal, li
     return best_q, best_taken
 
 
-def _replacements(problem: Problem, security: str, rules_identity: str) -> tuple[str, ...]:
+def _replacements(problem: Problem, security: str, rules_identity: str, account: str) -> tuple[tuple[str, ...], str]:
+    """Securities to hold instead, outside the identity group: the other members of its target group when
+    the targets say which securities are interchangeable, else securities of the same kind, currency and country."""
     scenario = problem.scenario
     same = set(equivalents(scenario, security, rules_identity))
     sold = scenario.security(security)
     group = problem.targets.group_of(security) if problem.targets else None
-    options = []
-    for s in scenario.securities:
-        if s.id in same or s.id not in problem.prices:
-            continue
-        if s.identity_group is not None and s.identity_group == sold.identity_group:
-            continue
-        score = (0 if group is not None and s.id in group.members else 1, s.kind != sold.kind, s.currency != sold.currency,
-                 s.country != sold.country, s.id)
-        if group is None and (s.kind != sold.kind or s.currency != sold.currency):
-            continue
-        options.append(score)
-    return tuple(o[-1] for o in sorted(options)[:REPLACEMENTS])
+
+    def usable(sid: str) -> bool:
+        other = scenario.security(sid)
+        return (sid not in same and sid in problem.prices and problem.targets is not None and problem.targets.may_buy(sid, account)
+                and (other.identity_group is None or other.identity_group != sold.identity_group)) if problem.targets else (
+                sid not in same and sid in problem.prices and (other.identity_group is None or other.identity_group != sold.identity_group))
+
+    if group is not None:
+        return tuple(sorted(m for m in group.members if usable(m))[:REPLACEMENTS]), "target group"
+    options = sorted(s.id for s in scenario.securities if usable(s.id) and s.kind == sold.kind and s.currency == sold.currency
+                     and s.country == sold.country)
+    return tuple(options[:REPLACEMENTS]), "same kind, currency and country"
 
 
 def harvest(scenario: Scenario, packs: PackSet, *, targets: Targets | None = None, fx: FxTable | None = None) -> HarvestResult:
@@ -166,11 +169,12 @@ def harvest(scenario: Scenario, packs: PackSet, *, targets: Targets | None = Non
             identity = "substantially_identical"
             if horizon:
                 identity = "identical" if all(len(h["securities"]) == 1 for h in horizon) else identity
+            replacements, basis = _replacements(problem, pool.security, identity, account)
             candidates.append(HarvestCandidate(
                 jurisdiction=pool.jurisdiction, lens=pool.lens, taxpayer=pool.taxpayer, account=account, security=pool.security,
                 quantity=quantity, lots=lots, method=pool.method, loss=loss, by_term=tuple(sorted(by_term.items())),
                 saving=saving, rate_value=rate_value, currency=pack.currency or "",
-                replacements=_replacements(problem, pool.security, identity), horizon=horizon, already_washed=sale.disallowed,
+                replacements=replacements, replacement_basis=basis, horizon=horizon, already_washed=sale.disallowed,
             ))
     candidates.sort(key=lambda c: (c.jurisdiction, -c.saving, -c.loss, c.account, c.security))
     return HarvestResult(problem, tuple(candidates))

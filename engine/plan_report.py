@@ -133,7 +133,7 @@ def render_harvest_table(data: dict[str, Any]) -> str:
                    f"loss {c['loss']} {c['currency']}, saves {c['saving_this_year']} this year, worth {c['value_at_marginal_rate']} at the marginal rate")
         if c["already_washed"] not in ("0.00", "0"):
             out.append(f"  WARNING a purchase already in the window would wash {c['already_washed']} {c['currency']} of it")
-        out.append(f"  replace with: {', '.join(c['replacements']) or '(no security outside its identity group)'}")
+        out.append(f"  replace with ({c['replacement_basis']}): {', '.join(c['replacements']) or '(none outside its identity group)'}")
         for h in c["do_not_buy_back"]:
             out.append(f"  do not buy back: {h['message']}")
     for note in data["notes"]:
