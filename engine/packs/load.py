@@ -143,7 +143,11 @@ def semantic_errors(document: Document, test_docs: list[Document] = ()) -> list[
 
     # Every `source:` anywhere must name an entry of `sources`.
     for path, sid in _walk_key(data, "source"):
-        if isinstance(sid, str) and sid not in sources:
+        if isinstance(sid, dt.date):
+            # Passed the schema as ISO text, but the engine would look up a date, not the id.
+            errors.append(SemanticError(f"source {sid} is read as a date, not as a source id", document.span(path),
+                                        "a source id; put it in quotes if it looks like a date"))
+        elif isinstance(sid, str) and sid not in sources:
             errors.append(SemanticError(f"unknown source '{sid}'{did_you_mean(sid, sources)}", document.span(path), _known("sources", sources)))
     for tdoc in test_docs:
         for path, sid in _walk_key(tdoc.data, "source"):

@@ -105,7 +105,7 @@ def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _dec(value: Any, span: Span | None = None) -> Decimal:
+def _dec(value: Any, span: Span | None = None, where: str = "") -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
@@ -115,7 +115,7 @@ def _dec(value: Any, span: Span | None = None) -> Decimal:
         if not number.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        raise ErrorList([SchemaError(f"'{value}' is not a decimal number", span, "a decimal number such as 0.015")]) from None
+        raise ErrorList([SchemaError(f"{where}: '{value}' is not a decimal number", span, "a decimal number such as 0.015")]) from None
     return number
 
 
@@ -150,7 +150,7 @@ class _Builder:
         return Security(
             id=s["id"], currency=s["currency"], country=s["country"], kind=s.get("kind", "share"),
             identity_group=s.get("identity_group"), listed=s.get("listed", True), fractional=s.get("fractional", False),
-            dividend_yield=_dec(dy, self.doc.span(("securities", i, "dividend_yield"))) if dy is not None else None, tags=tuple(s.get("tags") or ()),
+            dividend_yield=_dec(dy, self.doc.span(("securities", i, "dividend_yield")), f"securities[{i}].dividend_yield") if dy is not None else None, tags=tuple(s.get("tags") or ()),
             span=self.doc.span(("securities", i)),
         )
 

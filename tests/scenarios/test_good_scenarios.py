@@ -74,3 +74,15 @@ def test_history_in_both_file_and_csv_is_refused(monkeypatch: pytest.MonkeyPatch
         "tests/scenarios/good/household.yaml:21:3: error: the scenario already lists transactions; "
         "give them in the file or in --transactions, not both"
     )
+
+
+def test_ids_that_look_like_dates_are_text() -> None:
+    from taxpack.engine.documents import load_yaml_text
+    from taxpack.engine.scenario.load import build_scenario
+
+    text = ("taxpack: 1\nas_of: 2026-03-02\ntaxpayers: [{id: 2024-01-01, residence: CA}]\n"
+            "accounts: [{id: 2024-01-02, owner: 2024-01-01, country: CA, currency: CAD}]\n"
+            "securities: [{id: S, currency: CAD, country: CA}]\n")
+    s = build_scenario(load_yaml_text(text, "s.yaml"), GOOD)
+    assert (s.taxpayers[0].id, s.accounts[0].id, s.accounts[0].owner) == ("2024-01-01", "2024-01-02", "2024-01-01")
+    assert s.as_of == dt.date(2026, 3, 2)
