@@ -384,20 +384,31 @@ def _after_arrival(trade: Transaction, lens: Lens, move: Any, origin: str, packs
     after = section.get("after_exit_tax") or {}
     origin_pack = packs.get(origin)
     origin_exit = (origin_pack.section("exit_tax") if origin_pack is not None else None) or {}
+    out: list[Finding] = []
+    limited = bool(after.get("holding_threshold") or after.get("kinds"))
     if after and (after.get("from") is None or origin in after["from"]):
         what = "may elect" if after.get("election") else "may take"
-        return [make_finding(pack, code="arrival_exit_value", severity="info",
-                             message=(f"{trade.security} was held before arriving from {origin} on {move.date.isoformat()}: if {origin} "
-                                      f"taxed it at departure, the taxpayer {what} its value then as the cost here "
-                                      f"({pack.citation(after.get('source'))}); the gain shown uses the purchase cost"),
-                             rule=f"{pack.id}.arrival", source=after.get("source"), facts=facts)]
+        only = ""
+        if after.get("holding_threshold"):
+            only = f" (only a holding of at least {_pct(pack.resolve(after['holding_threshold'], pack.coverage_from))} of the company)"
+        out.append(make_finding(pack, code="arrival_exit_value", severity="info",
+                                message=(f"{trade.security} was held before arriving from {origin} on {move.date.isoformat()}: if {origin} "
+                                         f"taxed it at departure, the taxpayer {what} its value then as the cost here{only} "
+                                         f"({pack.citation(after.get('source'))}); the gain shown uses the purchase cost"),
+                                rule=f"{pack.id}.arrival", source=after.get("source"), facts=facts))
+        if not limited:
+            return out
     if origin_exit.get("applies"):
-        return [make_finding(pack, code="double_tax_risk", severity="warning",
+        return out + [make_finding(pack, code="double_tax_risk", severity="warning",
                              message=(f"{trade.security} was held before arriving from {origin} on {move.date.isoformat()}: {origin}'s "
                                       f"exit tax may have taxed the gain to then, and {lens.jurisdiction} keeps the purchase cost "
                                       f"({pack.citation(section.get('source'))}), so that part of the gain may be taxed twice"),
                              rule=f"{pack.id}.arrival", source=section.get("source"), uncertain=section.get("uncertain"), facts=facts)]
-    return []
+    return out
+
+
+def _pct(rate: Any) -> str:
+    return format((Decimal(rate) * 100).normalize(), "f") + "%"
 
 
 def _trailing(trade: Transaction, move: Any, origin: str, packs: PackSet, gain: Decimal | None) -> list[Finding]:
