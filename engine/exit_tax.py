@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import attrs
 
 from .dates import Duration, shift
-from .errors import EvaluationError
+from .errors import ErrorList, EvaluationError
 from .estimate import Estimate, Estimator, YearGains
 from .fx.rates import FxTable
 from .lots.ledger import Ledger
@@ -93,7 +93,7 @@ class Outcome:
     reason: str
     source: str | None
     taxation: str = "capital_gains"  # which spec taxes the deemed gain: capital_gains | gain_taxation | funds
-    exclusion: Decimal = ZERO  # part of the gain relieved by an exclusion amount (US §877A(a)(3))
+    exclusion: Decimal = ZERO  # part of the gain relieved by the pack's exclusion amount
     tax_alone: Estimate | None = None  # the tax of this holding's deemed gain on its own
 
     @property
@@ -102,7 +102,7 @@ class Outcome:
 
 
 @attrs.frozen
-class Test:
+class Condition:
     """A condition of the regime, the value seen and whether it held (None: unknown)."""
 
     name: str
@@ -126,7 +126,7 @@ class Departure:
     applies: bool
     reason: str
     source: str | None
-    tests: tuple[Test, ...]
+    tests: tuple[Condition, ...]
     outcomes: tuple[Outcome, ...]
     tax: Estimate | None
     deferral: Mapping[str, Any]
@@ -187,8 +187,6 @@ def value_holdings(ledger: Ledger, scenario: Scenario, owner: str, day: dt.date,
         holdings.append(Holding(owner, key[1], security.id, security.kind, accounts, account.wrapper,
                                 ledger.is_taxable(account), pool.quantity, pool.cost, total, price, rate, tuple(values)))
     if missing:
-        from .errors import ErrorList
-
         raise ErrorList(missing)
     return holdings
 
@@ -250,7 +248,7 @@ class _Regime:
         self.inputs = inputs
         self.section: Mapping[str, Any] = pack.section("exit_tax") or {}
         self.jurisdiction = pack.jurisdiction or pack.id
-        self.tests: list[Test] = []
+        self.tests: list[Condition] = []
         self.assumptions: list[str] = []
 
     def value(self, ref: Any) -> Any:
@@ -278,7 +276,7 @@ class _Regime:
             needed = (self.date - years_back(self.date, years)).days
             held = days >= needed
             self._assume_since()
-            self.tests.append(Test(f"resident {years} of the last {within} years", f"{days} days", f"{needed} days", held,
+            self.tests.append(Condition(f"resident {years} of the last {within} years", f"{days} days", f"{needed} days", held,
                                    self.source(None)))
             if not held:
                 return False, (f"resident in {self.jurisdiction} {days} days of the last {within} years, fewer than {years} years: "
@@ -300,7 +298,7 @@ class _Regime:
                 return False, (f"{self.taxpayer.id} is a {self.jurisdiction} citizen and stays one: moving abroad is not an "
                                f"expatriation, and {self.jurisdiction} keeps taxing the taxpayer as a citizen (use --renounce to "
                                f"simulate giving up citizenship)")
-            self.tests.append(Test("relinquishes citizenship", True, None, True, source))
+            self.tests.append(Condition("relinquishes citizenship", True, None, True, source))
         else:
             ltr = spec.get("long_term_resident") or {}
             if ltr:
@@ -309,7 +307,7 @@ class _Regime:
                 needed = (self.date - years_back(self.date, years)).days
                 held = days >= needed
                 self._assume_since()
-                self.tests.append(Test(f"long-term resident ({years} of the last {within} years)", f"{days} days",
+                self.tests.append(Condition(f"long-term resident ({years} of the last {within} years)", f"{days} days",
                                        f"{needed} days", held, source,
                                        "residence stands in for lawful permanent residence (green card)"))
                 if not held:
@@ -322,21 +320,21 @@ class _Regime:
                 # The holdings valued here are a lower bound of net worth: enough to meet the test, never to fail it.
                 floor = sum((h.fmv for h in self.holdings), ZERO)
                 held = True if floor >= threshold else None
-                self.tests.append(Test("net worth", f">= {floor} (holdings only; --net-worth not given)", threshold, held, source))
+                self.tests.append(Condition("net worth", f">= {floor} (holdings only; --net-worth not given)", threshold, held, source))
             else:
                 held = worth >= threshold
-                self.tests.append(Test("net worth", worth, threshold, held, source))
+                self.tests.append(Condition("net worth", worth, threshold, held, source))
             tests.append(held)
         if spec.get("average_tax_liability"):
             limit = Decimal(self.value(spec["average_tax_liability"]))
             tax = self.inputs.average_tax
             held = None if tax is None else tax > limit
-            self.tests.append(Test("average annual net income tax (5 years)", tax if tax is not None else "not given (--average-tax)", limit, held, source))
+            self.tests.append(Condition("average annual net income tax (5 years)", tax if tax is not None else "not given (--average-tax)", limit, held, source))
             tests.append(held)
         if spec.get("compliance_certification_years"):
             certified = self.inputs.certified
             held = None if certified is None else not certified
-            self.tests.append(Test(f"no certification of {spec['compliance_certification_years']} years of compliance",
+            self.tests.append(Condition(f"no certification of {spec['compliance_certification_years']} years of compliance",
                                    "not given (--certified/--not-certified)" if certified is None else ("certified" if certified else "not certified"),
                                    None, held, source))
             tests.append(held)
@@ -453,7 +451,7 @@ class _Regime:
         how = section.get("threshold_comparison")
         total = sum((h.fmv for h in candidates), ZERO)
         held = compare(total, threshold, how)
-        self.tests.append(Test("total value of the holdings", total, threshold, held, source, f"{_word(how)} the threshold"))
+        self.tests.append(Condition("total value of the holdings", total, threshold, held, source, f"{_word(how)} the threshold"))
         if held:
             return [Outcome(h, "deemed_sold", f"the holdings total {_money(total)} {self.pack.currency}, {_word(how)} "
                                               f"{_money(threshold)}: all are deemed sold", source) for h in candidates]
@@ -462,7 +460,7 @@ class _Regime:
             if section.get("holding_threshold"):
                 outcome = self._substantial(h, section["holding_threshold"], section.get("holding_comparison"))
                 if outcome.status == "deemed_sold" and section.get("holding_value"):
-                    # A large stake is caught only if the holding itself is worth enough (ES: > EUR 1m).
+                    # A large stake is caught only if the holding itself is worth enough (`holding_value`).
                     floor = Decimal(self.value(section["holding_value"]))
                     how_v = section.get("holding_value_comparison")
                     if not compare(h.fmv, floor, how_v):

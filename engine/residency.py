@@ -254,7 +254,8 @@ def to_json_dict(result: ExitResult) -> dict[str, Any]:
                 "deemed_gain": _m(sum((o.holding.gain for o in deemed), ZERO), pack),
                 "exclusion": _m(sum((o.exclusion for o in deemed), ZERO), pack),
                 "taxable_gain": _m(sum((o.taxable_gain for o in deemed), ZERO), pack),
-                "tax": _m(tax.tax, pack) if tax is not None else ("0.00" if dep.applies or not deemed else None),
+                # No deemed holding: nothing to tax. An estimate that lacks an input is null, with what it lacks.
+                "tax": _m(tax.tax, pack) if tax is not None else _m(ZERO, pack),
                 "tax_missing": list(tax.missing) if tax is not None else [],
             },
             "deferral": {k: _plain(v) for k, v in sorted(dep.deferral.items())} | (
