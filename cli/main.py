@@ -53,7 +53,7 @@ def _register() -> None:
     from . import pack  # noqa: F401  (registers the `pack` group and its commands)
 
     cli.add_command(pack.pack)
-    for name in ("check", "plan", "harvest", "exit"):
+    for name in ("check", "plan", "harvest", "exit", "batch"):
         try:
             module = __import__(f"taxpack.cli.{name}", fromlist=["command"])
         except ModuleNotFoundError as exc:

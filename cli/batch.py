@@ -1,0 +1,112 @@
+"""`taxpack batch check|plan INPUT --out OUTPUT`: many households, one JSON line each, on local cores or Dask."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+EPILOG = """\b
+INPUT is a folder of scenario files (.yaml, .yml, .json; taken in name order)
+or a JSON Lines file with one scenario object per line. OUTPUT gets one JSON
+line per household, in input order. See docs/batch.md.
+
+\b
+Exit codes (batch): the highest of the households'
+  0  every household ok
+  1  some households have warnings (none worse)
+  2  some households have a blocking finding (no errors)
+  3  some households' input is wrong (each error is in its own line, with its
+     place); or the batch itself cannot run (INPUT missing, OUTPUT not resumable)
+  4  internal error (a bug in taxpack; please report it)
+"""
+
+
+def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise click.BadParameter(f"'{value}' is not a decimal number (expected e.g. 5000 or 12.50)")
+    return number
+
+
+def _common(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path)),
+        click.option("--out", "output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="JSON Lines output, one result per household."),
+        click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False), help="Also write the summary (counts, exit code) as JSON to this file."),
+        click.option("--resume", is_flag=True, help="Keep the households already in OUTPUT (a cut-off last line is redone) and append the rest."),
+        click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: one per core)."),
+        click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on the Dask scheduler at ADDRESS, or local:N for a local cluster of N workers."),
+        click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id."),
+        click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator (default: see docs/rules-evaluation.md)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@click.group("batch", epilog=EPILOG)
+def command() -> None:
+    """Check or plan many households: a folder of scenarios or a JSON Lines file, one result line each."""
+
+
+@command.command("check", epilog=EPILOG)
+@_common
+def check(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
+          pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
+    """Run `taxpack check` on every household of INPUT."""
+    from taxpack.engine.batch import Job
+    from taxpack.engine.packs.registry import pack_set
+
+    job = Job("check", pack_set(pack_paths), rules_backend)
+    _run(job, input_path, output, summary_path, resume, workers, dask_address)
+
+
+@command.command("plan", epilog=EPILOG)
+@_common
+@click.option("--raise", "raise_amount", callback=_decimal, help="Cash to raise in every household, in the account's currency (with --account).")
+@click.option("--account", help="The account in which to raise the cash (its id in every household).")
+@click.option("--targets", type=click.Path(path_type=Path), help="One targets file for every household (see docs/planning.md).")
+@click.option("--time-limit", type=float, default=10.0, show_default=True, help="Solver time limit per household, in seconds.")
+@click.option("--gap", callback=_decimal, default="10", show_default=True, help="Absolute gap in money at which the solver may stop.")
+def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
+         pack_paths: tuple[Path, ...], rules_backend: str | None, raise_amount: Decimal | None, account: str | None,
+         targets: Path | None, time_limit: float, gap: Decimal) -> None:
+    """Run `taxpack plan` (raise cash, or meet targets) on every household of INPUT."""
+    from taxpack.engine.batch import Job, PlanRequest
+    from taxpack.engine.documents import load_yaml
+    from taxpack.engine.errors import SemanticError
+    from taxpack.engine.packs.registry import pack_set
+
+    if (raise_amount is None) != (account is None):
+        raise SemanticError("--raise and --account go together", None, "--raise AMOUNT --account ID")
+    if raise_amount is None and targets is None:
+        raise SemanticError("nothing to plan", None, "--targets TARGETS, or --raise AMOUNT --account ID")
+    if raise_amount is not None and raise_amount <= 0:
+        raise SemanticError(f"the amount to raise is {raise_amount}", None, "a positive amount")
+    document = load_yaml(targets) if targets is not None else None
+    request = PlanRequest(raise_amount, account, document, time_limit, gap)
+    job = Job("plan", pack_set(pack_paths), rules_backend, request)
+    _run(job, input_path, output, summary_path, resume, workers, dask_address)
+
+
+def _run(job: Any, input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None,
+         dask_address: str | None) -> None:
+    from taxpack.engine.batch import run_batch
+
+    if dask_address and workers:
+        raise click.UsageError("--workers is for local runs; with --dask the cluster's workers run the households (local:N sets N)")
+    summary = run_batch(job, input_path, output, workers=workers, dask=dask_address, resume=resume, progress=sys.stderr)
+    if summary_path is not None:
+        summary_path.write_text(json.dumps(summary.to_json_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    click.echo(summary.render(), err=True)
+    sys.exit(summary.exit_code)

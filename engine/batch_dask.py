@@ -1,0 +1,72 @@
+"""The batch on a Dask cluster: the same household tasks as on local processes, on `dask.distributed` workers.
+
+Every worker receives the job (packs, plan request) once, through a worker plugin that keeps it in the
+worker process (workers that join later get it too); tasks then carry only a household's text, and
+their result lines come back to be written in input order. `local:N` starts a LocalCluster of N
+single-threaded worker processes for the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+from typing import Any, Iterable, Iterator
+
+from distributed import Client, LocalCluster, wait
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from .batch import IN_FLIGHT_PER_WORKER, Coded, Item, Job, in_order, init_worker, run_in_worker
+from .errors import SemanticError
+
+
+class JobPlugin(WorkerPlugin):
+    """Installs the job in each worker process once, under a key, so several batches can share a cluster."""
+
+    def __init__(self, job: Job, key: str) -> None:
+        self.job = job
+        self.key = key
+
+    def setup(self, worker: Any) -> None:
+        init_worker(self.job, self.key)
+
+
+def _task(item: Item, key: str) -> Coded:
+    return run_in_worker(item, key)
+
+
+def parse_address(address: str) -> tuple[str, int | None]:
+    """('local', N) for `local:N`, else (scheduler address, None)."""
+    if address.startswith("local:"):
+        count = address.split(":", 1)[1]
+        if not count.isdigit() or int(count) < 1:
+            raise SemanticError(f"--dask {address}: '{count}' is not a number of workers", None, "local:N with N a whole number from 1")
+        return "local", int(count)
+    return address, None
+
+
+def dask_lines(job: Job, items: Iterable[Item], address: str) -> Iterator[Coded]:
+    """Run every household on the cluster at `address` (or `local:N`), yielding results in input order."""
+    where, n = parse_address(address)
+    cluster = None
+    if n is not None:
+        cluster = LocalCluster(n_workers=n, processes=True, threads_per_worker=1, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+    else:
+        client = Client(where)
+    key = "taxpack-batch-" + hashlib.sha256(pickle.dumps(job)).hexdigest()[:16]
+    try:
+        client.register_plugin(JobPlugin(job, key), name=key)
+        threads = sum(client.nthreads().values()) or 1
+        yield from in_order(items, lambda item: client.submit(_task, item, key, pure=False),
+                            lambda fs: wait(fs, return_when="FIRST_COMPLETED").done,
+                            lambda f: f.result(), threads * IN_FLIGHT_PER_WORKER)
+    finally:
+        try:
+            client.unregister_worker_plugin(key)
+        except Exception:  # the cluster may be gone already; nothing of ours is left to clean
+            pass
+        client.close()
+        if cluster is not None:
+            cluster.close()
