@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import attrs
 
@@ -25,6 +26,7 @@ from .identity import IdentityMatch, equivalents, weakest
 from .spec import LossRule, Window
 
 ZERO = Decimal(0)
+_NO_TIME = dt.timedelta(0)
 _SETTLEMENT_SLACK = dt.timedelta(days=31)  # how far a purchase's settlement may trail its trade date
 _ROUNDING = {"half_even": "ROUND_HALF_EVEN", "half_up": "ROUND_HALF_UP", "down": "ROUND_DOWN", "up": "ROUND_UP"}
 _EFFECT_WORDS = {
@@ -60,6 +62,11 @@ class Candidate:
     capacity: Decimal
     past: bool
     pool_key: tuple[str, ...]
+    origin: str | None = None  # the lots to adjust, when not the purchase's own (an average pool's cost is shared)
+
+    @property
+    def target(self) -> str:
+        return self.origin or self.tx.id
 
 
 @attrs.frozen
@@ -143,6 +150,20 @@ class LossRuleSet:
                 cumulative.append(running)
             self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in rows], cumulative, rows[0][3])
         self._views: dict[tuple[int, str, str], HolderView] = {}
+        self.exhausted: set[int] = set()  # purchases with no unit left to absorb a loss
+        # Per security and pool: purchases in date order with running quantities (for CA's P, acquired in the window)
+        self.pool_buys: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], list[Decimal], str]]] = {}
+        for security, rows in self.buys.items():
+            per: dict[tuple[str, ...], list[tuple[dt.date, int]]] = {}
+            for row in rows:
+                tx = self.events[row[1]]
+                per.setdefault(ledger.pool_key(scenario.account(tx.account), security), []).append(row)
+            for key, prow in per.items():
+                running, cumulative = ZERO, []
+                for _, j in prow:
+                    running += self.events[j].quantity
+                    cumulative.append(running)
+                self.pool_buys.setdefault(security, {})[key] = (prow, cumulative, self.events[prow[0][1]].account)
         self.reserved: dict[str, Decimal] = {}  # future buy -> units already matched to an earlier loss
         self.deferrals: dict[str, list[Any]] = {}  # id -> [amount left, units left, rule, sale]
         self.outcomes: dict[str, LossOutcome] = {}
@@ -187,33 +208,47 @@ class LossRuleSet:
 
     # -- replacements --------------------------------------------------------------------------
 
-    def _candidates(self, rule: LossRule, window: Window, sale_day: dt.date, index: int, seller: str,
-                    matching: dict[str, IdentityMatch], sold_origins: set[str]) -> list[Candidate]:
-        out: list[Candidate] = []
+    def _rows(self, rows: list[tuple[dt.date, int]], rule: LossRule, window: Window, sale_day: dt.date,
+              index: int) -> Iterator[tuple[dt.date, int]]:
+        """Purchases (date, event index) in the window, in order; a side of zero length keeps only the other side."""
         # purchases are indexed by trade date; settlement comes on or after it, so widen the search and filter
-        slack = _SETTLEMENT_SLACK if rule.window_date == "settlement" else dt.timedelta(0)
-        for security, identity in matching.items():
-            rows = self.buys.get(security, [])
-            lo = bisect.bisect_left(rows, (window.start - slack, -1))
-            hi = bisect.bisect_right(rows, (window.end, len(self.events)))
-            for _, j in rows[lo:hi]:
-                tx = self.events[j]
-                day = rule.event_day(tx)
+        settlement = rule.window_date == "settlement"
+        lo = bisect.bisect_left(rows, (window.start - (_SETTLEMENT_SLACK if settlement else _NO_TIME), -1))
+        hi = bisect.bisect_right(rows, (window.end, len(self.events)))
+        for n in range(lo, hi):
+            row = rows[n]
+            day, j = row
+            if settlement:
+                day = rule.event_day(self.events[j])
                 if not window.contains(day):
                     continue
-                if day == sale_day and ((j < index and window.before.is_zero) or (j > index and window.after.is_zero)):
-                    continue  # a side of zero length: only acquisitions on the other side of the sale count
-                account = self.scenario.account(tx.account)
-                view = self.view(rule, seller, account.id)
-                if view.status == "ignored":
-                    continue
-                if rule.match_order != "proportional" and tx.id in sold_origins:
-                    continue  # the sold shares and those bought with them in one purchase are not replacements
-                past = j < index
-                out.append(Candidate(tx, j, view, identity, self._capacity(tx, past), past,
-                                     self.ledger.pool_key(account, tx.security)))
-        out.sort(key=lambda c: (c.tx.date, c.index))
-        return out
+            if day == sale_day and ((j < index and window.before.is_zero) or (j > index and window.after.is_zero)):
+                continue  # e.g. IE "within 4 weeks after": a purchase earlier on the sale day is not after it
+            yield day, j
+
+    def _candidates(self, rule: LossRule, window: Window, sale_day: dt.date, index: int, seller: str,
+                    matching: dict[str, IdentityMatch], sold_origins: set[str]) -> Iterator[Candidate]:
+        """Replacement candidates in order of acquisition, lazily: matching stops when the loss is used up."""
+        def stream(security: str, identity: IdentityMatch) -> Iterator[tuple[dt.date, int, IdentityMatch]]:
+            for day, j in self._rows(self.buys.get(security, []), rule, window, sale_day, index):
+                yield day, j, identity
+
+        streams = [stream(security, identity) for security, identity in matching.items()]
+        for _, j, identity in heapq.merge(*streams, key=lambda r: (r[0], r[1])):
+            if j in self.exhausted:
+                continue
+            tx = self.events[j]
+            if tx.id in sold_origins:
+                continue  # the sold shares and those bought with them in one purchase are not replacements
+            view = self.view(rule, seller, tx.account)
+            if view.status == "ignored":
+                continue
+            past = j < index
+            capacity = self._capacity(tx, past)
+            if capacity <= 0:
+                self.exhausted.add(j)  # units only ever leave a purchase (sold, or matched): it never comes back
+                continue
+            yield Candidate(tx, j, view, identity, capacity, past, self.ledger.pool_key(self.scenario.account(tx.account), tx.security))
 
     def _capacity(self, tx: Transaction, past: bool) -> Decimal:
         """Units of a purchase still able to absorb a loss: held now (or still to come) and not yet matched."""
@@ -255,9 +290,6 @@ class LossRuleSet:
         seller = self.scenario.account(tx.account).owner
         matching = equivalents(self.scenario, tx.security, rule.identity)
         sold_origins = {take.lot.origin for take in sale.takes}
-        candidates = self._candidates(rule, window, sale_day, index, seller, matching, sold_origins)
-        if not candidates:
-            return
         loss_before = sum((u.loss for u in units), ZERO)
         quantity_before = sum((u.quantity for u in units), ZERO)
         held: Decimal | None = None
@@ -268,8 +300,9 @@ class LossRuleSet:
         formula: str | None = None
         sold_on = self.sold_on(tx)
         if rule.match_order == "proportional":
-            formula = self._proportional(rule, sale, sold_on, units, candidates, held, held_by_pool, pairs)
+            formula = self._proportional(rule, sale, sold_on, index, window, seller, matching, units, held, held_by_pool, pairs)
         else:
+            candidates = self._candidates(rule, window, sale_day, index, seller, matching, sold_origins)
             self._by_acquisition(rule, sale, sold_on, units, candidates, held, pairs)
         if not pairs:
             return
@@ -279,122 +312,150 @@ class LossRuleSet:
         sale.findings.append(self._finding(rule, sale, window, pairs, loss_before, quantity_before, held, formula))
 
     def _by_acquisition(self, rule: LossRule, sale: Any, sale_day: dt.date, units: list[LossUnits],
-                        candidates: list[Candidate], held: Decimal | None, pairs: list[WashPair]) -> None:
+                        candidates: Iterator[Candidate], held: Decimal | None, pairs: list[WashPair]) -> None:
         """US §1091(b)-(c): sold shares and replacements paired in order of acquisition, share for share."""
         limit = sum((u.quantity for u in units), ZERO)
         if held is not None:
             limit = min(limit, held)
-        capacity = [c.capacity for c in candidates]
-        ci = 0
+        if limit <= 0:
+            return
+        cand: Candidate | None = None
+        capacity = ZERO
         for u in units:
             while u.quantity > 0 and limit > 0:
-                while ci < len(candidates) and capacity[ci] <= 0:
-                    ci += 1
-                if ci == len(candidates):
-                    return
-                q = min(u.quantity, capacity[ci], limit)
+                if cand is None or capacity <= 0:
+                    cand = next(candidates, None)
+                    if cand is None:
+                        return
+                    capacity = cand.capacity
+                q = min(u.quantity, capacity, limit)
                 amount = u.loss if q == u.quantity else u.loss * q / u.quantity
                 u.quantity -= q
                 u.loss -= amount
-                capacity[ci] -= q
+                capacity -= q
                 limit -= q
-                pairs.append(self._effect(rule, sale, sale_day, candidates[ci], q, q, amount, u.take))
+                pairs.append(self._effect(rule, sale, sale_day, cand, q, q, amount, u.take))
 
-    def _proportional(self, rule: LossRule, sale: Any, sale_day: dt.date, units: list[LossUnits], candidates: list[Candidate],
-                      held: Decimal | None, held_by_pool: dict[tuple[str, ...], Decimal], pairs: list[WashPair]) -> str | None:
-        """CA s.54 / IT-456R para 12: denied = min(S, P, H) / S x loss, the addition prorated among holders at the end."""
+    def _proportional(self, rule: LossRule, sale: Any, sale_day: dt.date, index: int, window: Window, seller: str,
+                      matching: dict[str, IdentityMatch], units: list[LossUnits], held: Decimal | None,
+                      held_by_pool: dict[tuple[str, ...], Decimal], pairs: list[WashPair]) -> str | None:
+        """CA s.54 / IT-456R para 12: denied = least of (S sold, P acquired in the window, H held at its end) / S x loss.
+
+        Affiliated holders count as one person; the denied loss goes to the holders of substituted property
+        at the end of the period in proportion to what each acquired in the window and still holds then.
+        """
+        # P per pool: purchases in the window by the persons the rule counts (no lot exclusion: pools have no lots)
+        bought: dict[tuple[str, ...], list[tuple[int, Decimal]]] = {}
+        for security in matching:
+            for key, (rows, cumulative, account_id) in self.pool_buys.get(security, {}).items():
+                view = self.view(rule, seller, account_id)
+                if view.status == "ignored":
+                    continue
+                for _, j in self._rows(rows, rule, window, sale_day, index):
+                    bought.setdefault(key, []).append((j, self.events[j].quantity))
         sold = sum((u.quantity for u in units), ZERO)
         loss = sum((u.loss for u in units), ZERO)
-        acquired = sum((c.tx.quantity for c in candidates), ZERO)
+        acquired = sum((q for rows in bought.values() for _, q in rows), ZERO)
         k = min(sold, acquired) if held is None else min(sold, acquired, held)
         formula = (f"min(S={qty(sold)}, P={qty(acquired)}" + (f", H={qty(held)}" if held is not None else "")
                    + f") / S = {qty(k)}/{qty(sold)}")
         if k <= 0:
             return formula
         denied = loss if k == sold else loss * k / sold
-        # reduce the loss units proportionally (exactly: the last takes the remainder)
         left = denied
-        for n, u in enumerate(units):
+        for n, u in enumerate(units):  # reduce the loss units proportionally; the last takes the remainder
             part = left if n == len(units) - 1 else u.loss * k / sold
             u.quantity -= u.quantity * k / sold
             u.loss -= part
             left -= part
-        # who holds the substituted property at the end: weight by what each pool bought and still holds
-        by_pool: dict[tuple[str, ...], list[Candidate]] = {}
-        for c in candidates:
-            by_pool.setdefault(c.pool_key, []).append(c)
         weights: dict[tuple[str, ...], Decimal] = {}
-        for key, cs in sorted(by_pool.items()):
-            bought = sum((c.tx.quantity for c in cs), ZERO)
-            weights[key] = bought if held is None else min(bought, held_by_pool.get(key, ZERO))
+        for key, rows in sorted(bought.items()):
+            total = sum((q for _, q in rows), ZERO)
+            weights[key] = total if held is None else min(total, held_by_pool.get(key, ZERO))
         if sum(weights.values(), ZERO) <= 0:
             weights = dict(held_by_pool)
-        weights = {k2: w for k2, w in sorted(weights.items()) if w > 0}
+        weights = {key: w for key, w in sorted(weights.items()) if w > 0}
         total_weight = sum(weights.values(), ZERO)
         left = denied
         keys = list(weights)
         for n, key in enumerate(keys):
             share = left if n == len(keys) - 1 else denied * weights[key] / total_weight
             left -= share
-            targets = self._targets(key, by_pool.get(key, []))
+            targets = self._targets(rule, seller, key, bought.get(key, []), index)
             if not targets:
                 continue
-            units_total = sum((q for _, q in targets), ZERO)
+            units_total = sum((w for _, _, w in targets), ZERO)
             rest = share
-            for m, (cand, q) in enumerate(targets):
-                part = rest if m == len(targets) - 1 else share * q / units_total
+            for m, (cand, q, w) in enumerate(targets):
+                part = rest if m == len(targets) - 1 else share * w / units_total
                 rest -= part
-                take = units[0].take if units else None
-                pairs.append(self._effect(rule, sale, sale_day, cand, q, k * part / denied, part, take))
+                pairs.append(self._effect(rule, sale, sale_day, cand, q, k * part / denied, part, None, shown=w))
         return formula
 
-    def _targets(self, key: tuple[str, ...], cands: list[Candidate]) -> list[tuple[Candidate, Decimal]]:
-        """Where a pool's share of a denied loss goes: its acquisitions in the window, by units held (or to come)."""
-        out: list[tuple[Candidate, Decimal]] = []
-        for c in cands:
-            if c.past:
-                pool = self.ledger.pools.get(self.ledger.lot_owner.get(c.tx.id))
-                held = sum((lot.quantity for lot in pool.by_origin.get(c.tx.id, [])), ZERO) if pool else ZERO
-            else:
-                held = c.tx.quantity
-            if held > 0:
-                out.append((c, held))
-        if out:
-            return out
+    def _targets(self, rule: LossRule, seller: str, key: tuple[str, ...], bought: list[tuple[int, Decimal]],
+                 index: int) -> list[tuple[Candidate, Decimal, Decimal]]:
+        """Where a holder's share of a denied loss goes: the substituted property it acquired in the window.
+
+        An average-cost pool (CA) has one cost for all its units, so the share bought before the sale goes
+        into the pool now and the share bought after it waits for that purchase; a pool of lots spreads it
+        over the purchases still held. Each target is (candidate, units to adjust, weight): the units are
+        all the open (or coming) units of that purchase, so the ledger applies the whole amount.
+        """
         pool = self.ledger.pools.get(key)
-        if pool is not None and cands:
-            for lot in pool.open_lots():  # the window's purchases are gone: the pool's remaining lots carry it
-                out.append((attrs.evolve(cands[0], tx=attrs.evolve(cands[0].tx, id=lot.origin), past=True), lot.quantity))
-                break
+        past = [(j, q) for j, q in bought if j < index]
+        future = [(j, q) for j, q in bought if j > index]
+        out: list[tuple[Candidate, Decimal, Decimal]] = []
+
+        def cand(j: int, origin: str | None = None) -> Candidate:
+            tx = self.events[j]
+            return Candidate(tx, j, self.view(rule, seller, tx.account), IdentityMatch(tx.security, "identical", "high"),
+                             ZERO, j < index, key, origin)
+
+        if pool is not None and pool.average:
+            held_past = min(sum((q for _, q in past), ZERO), pool.quantity)
+            lot = next(iter(pool.open_lots()), None)
+            if held_past > 0 and lot is not None:
+                units = sum((l.quantity for l in pool.by_origin.get(lot.origin, [])), ZERO)
+                out.append((cand(past[0][0], lot.origin), units, held_past))
+            if future:
+                first = future[0][0]
+                out.append((cand(first), self.events[first].quantity, sum((q for _, q in future), ZERO)))
+            return out
+        for j, q in past:
+            open_units = sum((lot.quantity for lot in pool.by_origin.get(self.events[j].id, [])), ZERO) if pool else ZERO
+            if open_units > 0:
+                out.append((cand(j), open_units, open_units))
+        out.extend((cand(j), q, q) for j, q in future)
         return out
 
     def _effect(self, rule: LossRule, sale: Any, sale_day: dt.date, cand: Candidate, quantity: Decimal,
-                sold_quantity: Decimal, amount: Decimal, take: Any) -> WashPair:
+                sold_quantity: Decimal, amount: Decimal, take: Any, shown: Decimal | None = None) -> WashPair:
         """Carry `amount` of the loss onto `quantity` units of the replacement, or lose it for good."""
         status = cand.view.effective
         note: dict[str, Any] = {"loss_rule": rule.id, "sale": sale.tx.id}
         holding_from = None
         if status == "permanent":
             outcome = "lost"
-            self.ledger.adjust(cand.tx.id, quantity, ZERO, None, {**note, "outcome": outcome, "lost": amount})
+            self.ledger.adjust(cand.target, quantity, ZERO, None, {**note, "outcome": outcome, "lost": amount})
         elif rule.effect == "add_to_replacement_basis":
             outcome = "deferred"
             if rule.tacking and take is not None:
                 # §1223(3): the replacement's holding period includes the days the sold shares were held
                 holding_from = cand.tx.date - (sale_day - take.holding_from)
-            self.ledger.adjust(cand.tx.id, quantity, amount, holding_from, {**note, "outcome": outcome})
+            self.ledger.adjust(cand.target, quantity, amount, holding_from, {**note, "outcome": outcome})
         else:
             outcome = _OUTCOME_OF_EFFECT[rule.effect]
             self._seq += 1
             deferral = f"{rule.id}#{self._seq}"
             self.deferrals[deferral] = [amount, quantity, rule, sale.tx.id]
-            self.ledger.adjust(cand.tx.id, quantity, ZERO, None,
+            self.ledger.adjust(cand.target, quantity, ZERO, None,
                                {**note, "outcome": outcome, "effect": rule.effect, "deferral": deferral, "deferred_loss": amount})
         if not cand.past:
-            self.reserved[cand.tx.id] = self.reserved.get(cand.tx.id, ZERO) + quantity
+            self.reserved[cand.target] = self.reserved.get(cand.target, ZERO) + quantity
         caveat = cand.view.reason if cand.view.status == "uncertain" else None
         return WashPair(rule.id, sale.tx.id, take.lot.id if take is not None else "", sold_quantity, cand.tx.id, cand.tx.account,
-                        cand.tx.security, cand.tx.date, quantity, amount, outcome, holding_from, cand.identity, caveat)
+                        cand.tx.security, cand.tx.date, quantity if shown is None else shown, amount, outcome, holding_from,
+                        cand.identity, caveat)
 
     # -- releasing deferred losses -----------------------------------------------------------------
 
