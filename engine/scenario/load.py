@@ -8,6 +8,7 @@ security). Every error says where; nothing is dropped or guessed.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable
@@ -198,15 +199,23 @@ def _cell_decimal(row: CsvRow, column: str, positive: bool = False, default: str
     if text == "":
         raise ParseError("the cell is empty", row.span(column), "a decimal number such as 12.50")
     try:
-        value = Decimal(text)
-        if not value.is_finite():
-            raise InvalidOperation
+        value = _csv_decimal(text)
     except InvalidOperation:
         hint = ", without thousands separators" if "," in text else ""
         raise ParseError(f"'{text}' is not a decimal number", row.span(column), f"a decimal number such as 12.50{hint}") from None
     if value < 0 or (positive and value == 0):
         raise ParseError(f"'{text}' must be {'more than 0' if positive else '0 or more'}", row.span(column), "a positive number" if positive else "0 or more")
     return value
+
+
+# Plain ASCII decimals only: Decimal() alone would also take "NaN", "Infinity", "1_000" and "１２".
+_DECIMAL_TEXT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+
+
+def _csv_decimal(text: str) -> Decimal:
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise InvalidOperation(text)
+    return Decimal(text)
 
 
 def _cell_date(row: CsvRow, column: str, required: bool = True) -> dt.date | None:
@@ -243,7 +252,7 @@ def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
             for part in lots_text.split(";"):
                 tid, _, qty = part.partition(":")
                 try:
-                    quantity = Decimal(qty)
+                    quantity = _csv_decimal(qty.strip())
                     if not tid.strip() or quantity <= 0:
                         raise InvalidOperation
                 except InvalidOperation:
