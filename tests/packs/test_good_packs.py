@@ -93,3 +93,15 @@ def test_validate_json_lists_every_good_pack_as_valid(monkeypatch: pytest.Monkey
     rows = json.loads(result.output)
     assert [r["path"] for r in rows] == [relative(c) for c in CASES]
     assert all(r["valid"] and r["errors"] == [] and r["kind"] == "pack" for r in rows)
+
+
+def test_folder_pack_cases_pass_through_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder pack's own cases (figures derived by hand in the test files) run and pass."""
+    from taxpack.cli.pack import pack as pack_group
+
+    if "test" not in pack_group.commands:
+        pytest.skip("`taxpack pack test` is not available in this build")
+    monkeypatch.chdir(REPO_ROOT)
+    result = run_cli("pack", "test", relative(GOOD / "folder"))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == "2 passed, 0 failed"
