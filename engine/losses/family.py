@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import decimal
 import heapq
 from decimal import Decimal
 from typing import Any, Iterator, Sequence
@@ -101,8 +102,6 @@ class LossOutcome:
 
 def money(pack: Pack, amount: Decimal) -> str:
     """An amount as the pack rounds it for display (computation stays exact)."""
-    import decimal
-
     rounding = pack.section("rounding") or {}
     quantum = Decimal(str(rounding.get("quantum", "0.01")))
     mode = getattr(decimal, _ROUNDING.get(str(rounding.get("mode", "half_even")), "ROUND_HALF_EVEN"))

@@ -17,7 +17,6 @@ import csv
 import datetime as dt
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

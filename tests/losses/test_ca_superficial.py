@@ -124,3 +124,16 @@ def test_window_measured_on_settlement_dates_when_the_pack_says_so():
     assert run(CA, ca(txs))[0].sales["s"].disallowed == 0  # trade dates: 29 Aug + 30 = 28 Sep, 1 Oct is out
     by_settlement = pack_variant("ca_superficial", ("      exclude_sale_day: true\n", "      exclude_sale_day: true\n      date: settlement\n"))
     assert run(by_settlement, ca(txs))[0].sales["s"].disallowed == D(200)  # 2 Sep + 30 = 2 Oct: in
+
+
+def test_lookahead_names_the_end_of_the_period_and_the_held_at_end_condition():
+    from taxpack.engine.losses.lookahead import repurchase_horizon
+
+    accounts = (("brk", "me", "taxable"), ("tfsa", "me", "tfsa"), ("sp-brk", "sp", "taxable"))
+    txs = [buy("b", "2025-01-02", 100, 10), sell("s", "2025-09-01", 100, 8)]
+    book, _ = run(CA, ca(txs, accounts=accounts))
+    rows = {(r["relation"], r["wrapper"]): r for r in repurchase_horizon(CA, book.ledger.scenario, book.sales["s"])}
+    assert set(rows) == {("self", "taxable"), ("self", "tfsa"), ("spouse", "taxable")}
+    assert all(r["until"] == dt.date(2025, 10, 1) and r["held_at_end"] for r in rows.values())
+    assert rows[("self", "tfsa")]["outcome"] == "lost" and rows[("self", "tfsa")]["amount"] == D(200)
+    assert "still held on 2025-10-01" in rows[("spouse", "taxable")]["message"]
