@@ -137,3 +137,14 @@ def test_lookahead_names_the_end_of_the_period_and_the_held_at_end_condition():
     assert all(r["until"] == dt.date(2025, 10, 1) and r["held_at_end"] for r in rows.values())
     assert rows[("self", "tfsa")]["outcome"] == "lost" and rows[("self", "tfsa")]["amount"] == D(200)
     assert "still held on 2025-10-01" in rows[("spouse", "taxable")]["message"]
+
+
+def test_published_exercise_loss_denied_then_recovered_through_the_acb():
+    # A published course exercise (coursesidekick.com/finance/536305, answer c): 500 Telus bought at $50;
+    # 400 sold at $42 on 15 December and the 400 bought back at $40 on 7 January (within 30 days: superficial);
+    # all 500 sold at $45 on 5 October: (500 x 45) - {(100 x 50) + (400 x 40) + [400 x (50 - 42)]} = -$1,700.
+    txs = [buy("b", "2024-06-03", 500, 50), sell("dec", "2025-12-15", 400, 42), buy("jan", "2026-01-07", 400, 40),
+           sell("oct", "2026-10-05", 500, 45)]
+    book, _ = run(CA, ca(txs))
+    assert book.sales["dec"].gain == D(-3200) and book.sales["dec"].disallowed == D(3200)
+    assert book.sales["oct"].gain == D(-1700) and book.sales["oct"].disallowed == 0
