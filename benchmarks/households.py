@@ -82,7 +82,7 @@ def household(seed: int, *, transactions: int = 200, trades: int = 10, securitie
             txs.append({"id": f"x{i}", "account": account["id"], "security": sec["id"], "date": day.isoformat(), "side": "buy",
                         "quantity": str(qty), "price": _money(rng, 40, 400), "fees": "1.00"})
             lots.append((f"x{i}", qty))
-    trades: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
     holdings = [(k, sum((q for _, q in v), Decimal(0))) for k, v in sorted(held.items())]
     holdings = [(k, q) for k, q in holdings if q >= 2]
     for j in range(trades):
@@ -93,20 +93,47 @@ def household(seed: int, *, transactions: int = 200, trades: int = 10, securitie
             holdings[index] = ((acc, sec_id), qty - sell)
             if qty - sell < 2:
                 holdings.pop(index)
-            trades.append({"id": f"t{j}", "account": acc, "security": sec_id, "date": as_of.isoformat(), "side": "sell",
+            candidates.append({"id": f"t{j}", "account": acc, "security": sec_id, "date": as_of.isoformat(), "side": "sell",
                            "quantity": str(sell), "price": _money(rng, 40, 400), "fees": "1.00",
                            "lots": rng.choice(["fifo", "hifo", "lifo"])})
         else:
             account = rng.choice(accounts)
             sec = rng.choice(secs)
-            trades.append({"id": f"t{j}", "account": account["id"], "security": sec["id"], "date": as_of.isoformat(), "side": "buy",
+            candidates.append({"id": f"t{j}", "account": account["id"], "security": sec["id"], "date": as_of.isoformat(), "side": "buy",
                            "quantity": str(rng.randint(1, 50)), "price": _money(rng, 40, 400), "fees": "0"})
     return {"taxpack": 1, "id": f"household-{seed}", "as_of": as_of.isoformat(), "taxpayers": taxpayers, "accounts": accounts,
-            "securities": secs, "transactions": txs, "trades": trades}
+            "securities": secs, "transactions": txs, "trades": candidates}
 
 
-if __name__ == "__main__":  # pragma: no cover - print one household as JSON
+def mixed_household(seed: int) -> dict[str, Any]:
+    """A small-to-medium household as a platform holds them by the thousand: 10 to 120 past transactions
+    over three years, 4 to 12 securities, 1 to 6 candidate trades, residence drawn as in `household`.
+    Sizes are drawn from their own generator, so `mixed_household(s)` differs from `household(s)` only in size."""
+    rng = random.Random(f"size-{seed}")
+    return household(seed, transactions=rng.randint(10, 120), trades=rng.randint(1, 6), securities=rng.randint(4, 12))
+
+
+def write_jsonl(path: Any, count: int, *, start: int = 0, make: Any = None) -> None:
+    """`count` households (seeds start, start+1, ...) as JSON Lines, the input of `taxpack batch`."""
+    import json
+
+    make = make or mixed_household
+    with open(path, "w", encoding="utf-8") as f:
+        for seed in range(start, start + count):
+            f.write(json.dumps(make(seed), separators=(",", ":")) + "\n")
+
+
+if __name__ == "__main__":  # pragma: no cover - print one household as JSON, or N of them as JSON Lines
+    import argparse
     import json
     import sys
 
-    print(json.dumps(household(int(sys.argv[1]) if len(sys.argv) > 1 else 1), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("seed", type=int, nargs="?", default=1)
+    parser.add_argument("--jsonl", type=int, metavar="N", help="write N mixed households (seeds SEED...) as JSON Lines to stdout")
+    args = parser.parse_args()
+    if args.jsonl:
+        for s in range(args.seed, args.seed + args.jsonl):
+            sys.stdout.write(json.dumps(mixed_household(s), separators=(",", ":")) + "\n")
+    else:
+        print(json.dumps(household(args.seed), indent=2))

@@ -102,9 +102,10 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
 def _run(job: Any, input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None,
          dask_address: str | None) -> None:
     from taxpack.engine.batch import run_batch
+    from taxpack.engine.errors import SemanticError
 
     if dask_address and workers:
-        raise click.UsageError("--workers is for local runs; with --dask the cluster's workers run the households (local:N sets N)")
+        raise SemanticError("--workers is for local runs; with --dask the cluster's workers run the households", None, "--workers N, or --dask local:N")
     summary = run_batch(job, input_path, output, workers=workers, dask=dask_address, resume=resume, progress=sys.stderr)
     if summary_path is not None:
         summary_path.write_text(json.dumps(summary.to_json_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -116,9 +116,13 @@ def read_items(path: Path) -> Iterator[Item]:
 
 def _document(item: Item) -> Document:
     """The household's document, every span pointing into the input (JSON Lines: the input's line)."""
-    text = decode_utf8(item.raw, item.shown)
     if item.line is None:
-        return load_yaml_text(text, item.shown)
+        return load_yaml_text(decode_utf8(item.raw, item.shown), item.shown)
+    try:
+        text = decode_utf8(item.raw, item.shown)
+    except ParseError as error:  # decoded alone, the line is line 1 of itself: place it in the input
+        span = error.span
+        raise ParseError(error.message, Span(item.shown, item.line, span.col if span else None), error.expected) from None
     try:
         json.loads(text)  # strict JSON first: a line of YAML is not a JSON Lines record
     except json.JSONDecodeError as exc:

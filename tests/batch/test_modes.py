@@ -1,0 +1,48 @@
+"""The same households on one process, on a process pool and on a two-worker Dask LocalCluster: the same bytes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from taxpack.engine.batch import Job, run_batch
+from taxpack.engine.documents import display_path
+from taxpack.engine.packs.registry import pack_set
+
+from .helpers import jsonl, lines, oversold, small, uncovered_date, unknown_account
+
+
+def test_200_households_locally_and_on_a_local_dask_cluster_byte_for_byte(tmp_path: Path) -> None:
+    records: list[object] = [small(seed) for seed in range(196)]
+    # A few broken households among them: their error lines must be the same bytes in every mode too.
+    records[17:17] = [unknown_account(1000)]
+    records[80:80] = ['{"taxpack": 1, "as_of": "2026-03-02", ']
+    records[150:150] = [oversold(1001)]
+    records.append(uncovered_date(1002))
+    assert len(records) == 200
+    source = jsonl(tmp_path / "households.jsonl", records)
+    job = Job("check", pack_set())
+    local = tmp_path / "local.jsonl"
+    on_dask = tmp_path / "dask.jsonl"
+    local_summary = run_batch(job, source, local, workers=2)
+    dask_summary = run_batch(job, source, on_dask, dask="local:2")
+    assert on_dask.read_bytes() == local.read_bytes()
+    assert dask_summary == local_summary
+    out = lines(local)
+    assert len(out) == 200
+    assert [r["source"] for r in out] == [f"{display_path(source)}:{n}" for n in range(1, 201)]
+    assert [i for i, r in enumerate(out) if r["status"] == "error"] == [17, 80, 150, 199]
+    assert local_summary.counts["error"] == 4
+    assert sum(local_summary.counts.values()) == 200
+    # Every line is stamped with the packs the workers used, which are the ones this process loaded.
+    assert all(r["packs"] == job.stamp for r in out)
+
+
+def test_one_worker_in_this_process_gives_the_same_bytes_as_a_pool(tmp_path: Path) -> None:
+    source = jsonl(tmp_path / "h.jsonl", [small(seed) for seed in range(300, 330)])
+    job = Job("check", pack_set())
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    run_batch(job, source, one, workers=1)
+    run_batch(job, source, two, workers=2)
+    assert one.read_bytes() == two.read_bytes()
+    assert [json.loads(x)["household"] for x in one.read_text().splitlines()] == [f"household-{s}" for s in range(300, 330)]

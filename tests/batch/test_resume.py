@@ -1,0 +1,94 @@
+"""--resume: the households already written are kept, a cut-off last line is redone, the file ends as an uninterrupted run's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from taxpack.engine.batch import Job, read_existing, run_batch
+from taxpack.engine.errors import TaxpackError
+from taxpack.engine.packs.registry import pack_set
+
+from .helpers import jsonl, oversold, small
+
+
+@pytest.fixture(scope="module")
+def job() -> Job:
+    return Job("check", pack_set())
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    records: list = [small(seed) for seed in range(800, 812)]
+    records[5] = oversold(805)  # an error line is resumed like any other
+    return jsonl(tmp_path / "in.jsonl", records)
+
+
+@pytest.fixture
+def reference(tmp_path: Path, source: Path, job: Job) -> Path:
+    out = tmp_path / "reference.jsonl"
+    run_batch(job, source, out, workers=1)
+    return out
+
+
+@pytest.mark.parametrize("kept, cut", [(0, 0), (0, 37), (4, 0), (4, 1), (5, 200), (11, 0), (11, -1), (12, 0)])
+def test_resume_after_an_interruption_gives_the_uninterrupted_file(tmp_path: Path, source: Path, reference: Path, job: Job,
+                                                                  kept: int, cut: int) -> None:
+    """`kept` complete lines, then `cut` bytes of the next one (-1: all of it but its newline)."""
+    whole = reference.read_bytes().splitlines(keepends=True)
+    partial = b"".join(whole[:kept])
+    if kept < len(whole) and cut:
+        nxt = whole[kept]
+        partial += nxt[:-1] if cut == -1 else nxt[:cut]
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(partial)
+    assert read_existing(out, job).count == kept
+    summary = run_batch(job, source, out, workers=2, resume=True)
+    assert out.read_bytes() == reference.read_bytes()
+    assert summary.resumed == kept
+    # The counts cover the whole input, resumed households included: the same as an uninterrupted run's.
+    fresh = run_batch(job, source, tmp_path / "again.jsonl", workers=1)
+    assert summary.to_json_dict() == fresh.to_json_dict() | {"resumed": kept}
+
+
+def test_resume_without_an_output_runs_everything(tmp_path: Path, source: Path, reference: Path, job: Job) -> None:
+    out = tmp_path / "new.jsonl"
+    run_batch(job, source, out, workers=1, resume=True)
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_damaged_line_before_the_last_stops_the_resume_with_its_place(tmp_path: Path, source: Path, reference: Path, job: Job) -> None:
+    whole = reference.read_bytes().splitlines(keepends=True)
+    whole[2] = b'{"not": "a result"}\n'
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b"".join(whole[:6]))
+    with pytest.raises(TaxpackError) as caught:
+        run_batch(job, source, out, workers=1, resume=True)
+    assert caught.value.span is not None and caught.value.span.line == 3
+    assert out.read_bytes() == b"".join(whole[:6])  # nothing touched
+
+
+def test_an_output_of_another_input_is_not_resumed(tmp_path: Path, reference: Path, job: Job) -> None:
+    other = jsonl(tmp_path / "other.jsonl", [small(seed) for seed in range(900, 905)])
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b"".join(reference.read_bytes().splitlines(keepends=True)[:3]))
+    with pytest.raises(TaxpackError) as caught:
+        run_batch(job, other, out, workers=1, resume=True)
+    assert "the same input as the run being resumed" in caught.value.render()
+    assert caught.value.span is not None and caught.value.span.line == 1
+
+
+def test_an_output_of_other_packs_or_another_command_is_not_resumed(tmp_path: Path, source: Path, reference: Path, job: Job) -> None:
+    out = tmp_path / "out.jsonl"
+    first = json.loads(reference.read_bytes().splitlines()[0])
+    first["packs"][0]["sha256"] = "0" * 64
+    out.write_text(json.dumps(first) + "\n", encoding="utf-8")
+    with pytest.raises(TaxpackError, match="other packs"):
+        run_batch(job, source, out, workers=1, resume=True)
+    first = json.loads(reference.read_bytes().splitlines()[0])
+    first["batch"] = "plan"
+    out.write_text(json.dumps(first) + "\n", encoding="utf-8")
+    with pytest.raises(TaxpackError, match="batch plan"):
+        run_batch(job, source, out, workers=1, resume=True)
