@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ..dates import Duration, term as holding_term
+from ..dates import Duration, long_term_from
 from ..findings import make_finding
 from ..fx.rates import FxTable
 from ..model import Account, Finding, LotMatch, RateUsed, Scenario, Transaction
@@ -64,6 +64,8 @@ class Ledger:
         self.pending: dict[str, list[tuple[Decimal, Decimal, dt.date | None, dict[str, Any]]]] = {}
         self.seq = 0
         self.lot_owner: dict[str, tuple[str, ...]] = {}  # buy transaction id -> pool key
+        self._long_term_after: dict[dt.date, Duration] = {}
+        self._long_from: dict[tuple[dt.date, dt.date], dt.date] = {}
         fees = self.lots_section.get("fees") or {}
         self._fees = {"buy": fees.get("buy", "add_to_cost"), "sell": fees.get("sell", "deduct_from_proceeds")}
 
@@ -226,12 +228,22 @@ class Ledger:
         return dict(self._fees)
 
     def term(self, acquired: dt.date, sold: dt.date) -> str:
+        """short, long or none for units held from `acquired` and sold on `sold`, by the law in force at the sale."""
         rule = self.holding.get("rule", "none")
         if rule == "none":
             return "none"
-        after = self.pack.resolve(self.holding.get("long_term_after"), self.pack_day(sold))
-        duration = Duration.from_mapping(after if isinstance(after, dict) else {self._unit("long_term_after"): after})
-        return holding_term(acquired, sold, rule, duration)
+        # Memoised per (holding start, law day): a sale touching k lots costs k dictionary look-ups, not k
+        # parameter resolutions and calendar computations.
+        key = (acquired, self.pack_day(sold))
+        first_long = self._long_from.get(key)
+        if first_long is None:
+            duration = self._long_term_after.get(key[1])
+            if duration is None:
+                after = self.pack.resolve(self.holding.get("long_term_after"), key[1])
+                duration = Duration.from_mapping(after if isinstance(after, dict) else {self._unit("long_term_after"): after})
+                self._long_term_after[key[1]] = duration
+            first_long = self._long_from[key] = long_term_from(acquired, rule, duration)
+        return "long" if sold >= first_long else "short"
 
     def _unit(self, field: str) -> str:
         ref = self.holding.get(field)

@@ -43,7 +43,7 @@ class Lot:
     rate: RateUsed | None
     holding_from: dt.date  # start of the holding period (earlier than `acquired` after tacking)
     adjustments: list[dict[str, Any]] = attrs.field(factory=list)
-    version: int = 0
+    version: int = 0  # bumped when the cost per unit changes (adjust, split): older heap entries are stale
     adjusted: Decimal = ZERO  # the part of `cost` that loss rules added (lens currency), kept apart for the price/FX split
 
     def sort_key(self) -> tuple[dt.date, tuple[int, int]]:
@@ -100,7 +100,10 @@ class Pool:
             heapq.heappush(heap, self._heap_entry(method, lot))
 
     def open_lots(self) -> Iterator[Lot]:
-        for lot in self.lots[self.head:]:
+        """The lots still holding units, in acquisition order (no copy of the list)."""
+        lots = self.lots
+        for i in range(self.head, len(lots)):
+            lot = lots[i]
             if lot.quantity > 0:
                 yield lot
 
@@ -228,8 +231,8 @@ class Pool:
             self.adjusted = BOOK.subtract(self.adjusted, adjusted)
         assert cost is not None
         take = Take(lot, part, cost, native, lot.holding_from, lot.acquired, tuple(lot.adjustments), adjusted)
+        # A slice leaves the lot's cost per unit as it was: its heap entries stay valid (no version bump).
         lot.quantity = BOOK.subtract(lot.quantity, part)
-        lot.version += 1
         self.quantity = BOOK.subtract(self.quantity, part)
         self.cost = BOOK.subtract(self.cost, cost)
         if self.cost_native is not None:
@@ -261,12 +264,11 @@ class Pool:
                 entry = heap[0]
                 lot: Lot = entry[-1]
                 if lot.quantity == 0 or entry[-2] != lot.version:
+                    # Used up, or superseded: a change of cost (adjust, split) pushed a fresh entry.
                     heapq.heappop(heap)
-                    if lot.quantity > 0:
-                        heapq.heappush(heap, self._heap_entry(method, lot))
                     continue
                 yield lot
-                if lot.quantity > 0 and entry[-2] == lot.version:  # untouched: stop to avoid looping
+                if lot.quantity > 0:  # the sale ended inside this lot, whose entry stays valid
                     return
         else:  # pragma: no cover
             raise ValueError(method)
