@@ -392,6 +392,13 @@ def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None =
               resume: bool = False, progress: IO[str] | None = None) -> Summary:
     """Run `job` on every household of `input_path`, writing `output` (JSON Lines) in input order."""
     start = time.monotonic()
+    if dask:
+        try:
+            from .batch_dask import dask_lines, parse_address
+        except ImportError as error:
+            raise SemanticError(f"--dask needs dask.distributed, which does not import here ({error})", None,
+                                "pip install 'taxpack[batch]', or a local run without --dask") from None
+        parse_address(dask)  # a wrong address is said before anything is written
     total = count_items(input_path)
     resumed = read_existing(output, job) if resume else Resumed(0, (), 0)
     items = _skip_resumed(read_items(input_path), output, resumed)
@@ -404,8 +411,6 @@ def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None =
         with output.open("r+b") as f:
             f.truncate(resumed.keep_bytes)  # drop the line an interruption cut short
     if dask:
-        from .batch_dask import dask_lines
-
         lines = dask_lines(job, items, dask)
         where = f"Dask {dask}"
     else:

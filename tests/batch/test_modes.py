@@ -46,3 +46,52 @@ def test_one_worker_in_this_process_gives_the_same_bytes_as_a_pool(tmp_path: Pat
     run_batch(job, source, two, workers=2)
     assert one.read_bytes() == two.read_bytes()
     assert [json.loads(x)["household"] for x in one.read_text().splitlines()] == [f"household-{s}" for s in range(300, 330)]
+
+
+def test_results_come_out_in_input_order_whatever_order_they_finish_in() -> None:
+    import concurrent.futures as cf
+    import random
+    import time
+
+    from taxpack.engine.batch import Item, in_order
+
+    rng = random.Random(4)
+    delays = [rng.random() / 200 for _ in range(120)]
+    items = [Item(i, f"s{i}", "s", None, b"", ".") for i in range(120)]
+    in_flight: list[int] = []
+    seen = 0
+
+    def work(item: Item) -> tuple[int, str]:
+        time.sleep(delays[item.index])
+        return 0, item.source
+
+    def submit(item: Item) -> cf.Future:
+        in_flight.append(item.index - seen)
+        return pool.submit(work, item)
+
+    with cf.ThreadPoolExecutor(max_workers=6) as pool:
+        out = []
+        for _, line in in_order(items, submit, lambda fs: cf.wait(fs, return_when=cf.FIRST_COMPLETED).done, lambda f: f.result(), 10):
+            out.append(line)
+            seen += 1
+    assert out == [f"s{i}" for i in range(120)]
+    assert max(in_flight) < 10  # never more than the window between the next line to write and the newest task
+
+
+def test_progress_bar_on_a_terminal_only() -> None:
+    import io
+
+    from taxpack.engine.batch import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal, pipe = Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        bar = Progress(4, 1, stream)
+        for _ in range(3):
+            bar.step()
+        bar.close()
+    assert pipe.getvalue() == ""
+    assert "4/4" in terminal.getvalue() and "ETA 0:00:00" in terminal.getvalue() and terminal.getvalue().endswith("\n")
