@@ -129,6 +129,8 @@ def render(data: dict[str, Any], markdown: bool = False) -> str:
             if key in d:
                 parts.append(f"{key.replace('_', ' ')}: {d[key]}")
         lines.append("Deferral: " + "; ".join(parts) + (f". {d['condition']}" if d.get("condition") else ""))
+        if d.get("security_threshold_meaning"):
+            lines.append(f"  (the security threshold is: {d['security_threshold_meaning']})")
     for r in dep["reporting"]:
         lines.append(f"Reporting: Form {r['form']}: {'required' if r['required'] else 'not required'} ({r['condition']})")
     for c in dep["caveats"]:

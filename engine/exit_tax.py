@@ -565,6 +565,10 @@ class _Regime:
         if spec.get("security_above"):
             limit = Decimal(self.value(spec["security_above"]))
             out["security_threshold"] = limit
+            ref = spec["security_above"]
+            if isinstance(ref, Mapping) and ref.get("param") in self.pack.parameters:
+                # What the threshold is measured on, in the pack's words (it may be one part of the tax only).
+                out["security_threshold_meaning"] = self.pack.parameters[ref["param"]].description
             if tax is not None and tax.tax is not None:
                 out["security_required"] = tax.tax > limit
                 out["condition"] = (f"security is required when the tax deferred is above {_money(limit)} {self.pack.currency}; "
