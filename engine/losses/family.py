@@ -150,19 +150,15 @@ class LossRuleSet:
             self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in rows], cumulative, rows[0][3])
         self._views: dict[tuple[int, str, str], HolderView] = {}
         self.exhausted: set[int] = set()  # purchases with no unit left to absorb a loss
-        # Per security and pool: purchases in date order with running quantities (for CA's P, acquired in the window)
-        self.pool_buys: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], list[Decimal], str]]] = {}
+        # Per security and pool: purchases in date order, and an account of the pool (for CA's P, acquired in the window)
+        self.pool_buys: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], str]]] = {}
         for security, rows in self.buys.items():
             per: dict[tuple[str, ...], list[tuple[dt.date, int]]] = {}
             for row in rows:
                 tx = self.events[row[1]]
                 per.setdefault(ledger.pool_key(scenario.account(tx.account), security), []).append(row)
             for key, prow in per.items():
-                running, cumulative = ZERO, []
-                for _, j in prow:
-                    running += self.events[j].quantity
-                    cumulative.append(running)
-                self.pool_buys.setdefault(security, {})[key] = (prow, cumulative, self.events[prow[0][1]].account)
+                self.pool_buys.setdefault(security, {})[key] = (prow, self.events[prow[0][1]].account)
         self.reserved: dict[str, Decimal] = {}  # future buy -> units already matched to an earlier loss
         self.deferrals: dict[str, list[Any]] = {}  # id -> [amount left, units left, rule, sale]
         self.outcomes: dict[str, LossOutcome] = {}
@@ -346,7 +342,7 @@ class LossRuleSet:
         # P per pool: purchases in the window by the persons the rule counts (no lot exclusion: pools have no lots)
         bought: dict[tuple[str, ...], list[tuple[int, Decimal]]] = {}
         for security in matching:
-            for key, (rows, cumulative, account_id) in self.pool_buys.get(security, {}).items():
+            for key, (rows, account_id) in self.pool_buys.get(security, {}).items():
                 view = self.view(rule, seller, account_id)
                 if view.status == "ignored":
                     continue
