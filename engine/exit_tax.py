@@ -382,6 +382,9 @@ class _Regime:
     def _excluded(self, holding: Holding) -> tuple[str, str | None] | None:
         section = self.section
         wrapper = holding.wrapper
+        kinds = section.get("kinds")
+        if kinds is not None and holding.kind not in kinds:
+            return f"a {holding.kind} is not among the property this exit tax covers ({', '.join(kinds)})", self.source(None)
         if wrapper in (section.get("excluded_wrappers") or []):
             return f"inside a {wrapper}: excluded from the deemed disposition", self.source(None)
         if wrapper in (section.get("specified_tax_deferred_accounts") or []):

@@ -183,3 +183,13 @@ def test_no_exit_tax_with_its_citation(tmp_path, country, phrase, cited):
     assert not dep.applies and phrase in dep.reason
     assert cited in dep.pack.citation(dep.source)
     assert holding(result, "A").status == "not_caught" and dep.tax is None
+
+
+def test_es_bonds_are_not_covered_and_do_not_count(tmp_path):
+    securities = [("A", "share"), ("BOND", "bond")]
+    buys = [("b1", "depot", "A", "2012-03-02", "1000@1000"), ("b2", "depot", "BOND", "2012-03-02", "1000@1000")]
+    path = eur_scenario(tmp_path, "ES", securities, buys, since="2005-01-03", other_income={"ES": 0})
+    # Shares 3,000,000 + bonds 2,000,000: only the shares count, and they do not exceed 4,000,000.
+    result = run(path, "eva", "2026-07-01", "PT", prices("2026-06-30", A="3000 EUR", BOND="2000 EUR"))
+    assert holding(result, "BOND").status == "excluded" and "bond" in holding(result, "BOND").reason
+    assert holding(result, "A").status == "not_caught"
