@@ -10,6 +10,7 @@ import pytest
 
 from taxpack.engine.documents import load_yaml
 from taxpack.engine.packs.load import load_pack
+from taxpack.engine.packs.registry import bundled_packs
 from tests.expected import REPO_ROOT, run_cli
 
 BUNDLED = sorted(p.parent for p in (REPO_ROOT / "jurisdictions").glob("*/pack.yaml"))
@@ -37,6 +38,7 @@ def test_text_lists_every_bundled_pack_sorted(monkeypatch: pytest.MonkeyPatch, t
 
 def test_json_gives_full_hashes_that_match_the_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO_ROOT)
+    bundled_packs.cache_clear()  # read the files now, as the loader below does
     result = run_cli("pack", "list", "--format", "json")
     assert result.exit_code == 0
     rows = json.loads(result.output)
