@@ -53,6 +53,7 @@ def _stakes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.option("--taxpayer", "taxpayer_id", required=True, help="The taxpayer who moves (a taxpayers[].id of the scenario).")
 @click.option("--date", "date", required=True, callback=_date, help="First day of residence in the new country (YYYY-MM-DD); holdings are valued the day before.")
 @click.option("--to", "to", required=True, help="The destination country (ISO code, e.g. US).")
+@click.option("--transactions", type=click.Path(path_type=Path), help="Executed history as CSV (instead of the scenario's `transactions`).")
 @click.option("--prices", type=click.Path(path_type=Path), help="Market prices as CSV security,date,price,currency (added to the scenario's prices:).")
 @click.option("--stake", "stakes", multiple=True, callback=_stakes, help="SECURITY=SHARE: the share of the company (or fund) held, for holding thresholds (repeatable).")
 @click.option("--net-worth", callback=_amount, help="Net worth on the move date, in the leaving country's currency (US covered-expatriate test).")
@@ -64,7 +65,7 @@ def _stakes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default=None,
               help="Output format (default: table on a terminal, json otherwise).")
 @click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack (folder or file) instead of the bundled one with the same id.")
-def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, prices: Path | None, stakes: dict[str, Decimal],
+def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, transactions: Path | None, prices: Path | None, stakes: dict[str, Decimal],
             net_worth: Decimal | None, average_tax: Decimal | None, certified: bool | None, renounce: bool,
             max_price_age: int, compare: bool, fmt: str | None, pack_paths: tuple[Path, ...]) -> None:
     """Simulate TAXPAYER leaving for TO on DATE: exit tax, deferral, reporting, and the cost on arrival."""
@@ -75,7 +76,7 @@ def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, prices: Pa
     from taxpack.engine.residency import simulate_exit, to_json_dict
     from taxpack.engine.scenario.load import load_scenario
 
-    loaded = load_scenario(scenario)
+    loaded = load_scenario(scenario, transactions)
     book = scenario_prices(loaded, scenario)
     if prices is not None:
         book = book.merged(load_prices_csv(prices, loaded))

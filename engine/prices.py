@@ -1,6 +1,7 @@
 """Market prices for valuing holdings on a given day (exit taxes and step-ups need fair market value).
 
-Prices come from a CSV `security,date,price,currency` or from a scenario's `prices:` list. A holding
+Prices come from a CSV `security,date,price,currency` or from a scenario's `prices:` list (rows of
+securities the scenario does not hold are skipped). A holding
 without a price on (or shortly before) the valuation day is an error naming the security: a fair
 market value is never guessed.
 """
@@ -15,7 +16,7 @@ from typing import Any, Iterable, Mapping
 import attrs
 
 from .documents import load_yaml, read_csv
-from .errors import ErrorList, EvaluationError, ParseError, SemanticError, Span, TaxpackError
+from .errors import ErrorList, EvaluationError, ParseError, Span, TaxpackError
 from .model import Scenario
 
 PRICE_COLUMNS = ["security", "date", "price", "currency"]
@@ -104,11 +105,11 @@ def scenario_prices(scenario: Scenario, path: Path | str) -> PriceBook:
 
 def _price_from(cells: Mapping[str, str], span_of: Any, scenario: Scenario, errors: list[TaxpackError]) -> Price | None:
     security = cells.get("security", "").strip()
-    known = {s.id for s in scenario.securities}
+    if security not in {s.id for s in scenario.securities}:
+        # A price list may cover more than this household holds; a typo still surfaces as the
+        # missing price of the security actually held.
+        return None
     ok = True
-    if security not in known:
-        errors.append(SemanticError(f"unknown security '{security}'", span_of("security"), "one of " + ", ".join(sorted(known))))
-        ok = False
     try:
         day = dt.date.fromisoformat(cells.get("date", "").strip())
     except ValueError:

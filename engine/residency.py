@@ -73,6 +73,11 @@ def simulate_exit(scenario: Scenario, packs: PackSet, taxpayer_id: str, date: dt
     if taxpayer_id not in known:
         raise SemanticError(f"unknown taxpayer '{taxpayer_id}'", None, "one of " + ", ".join(sorted(known)))
     taxpayer = scenario.taxpayer(taxpayer_id)
+    securities = {s.id for s in scenario.securities}
+    unknown = sorted(set(inputs.stakes) - securities)
+    if unknown:
+        raise SemanticError(f"--stake names unknown securit{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}", None,
+                            "one of " + ", ".join(sorted(securities)))
     valuation = date - dt.timedelta(days=1)
     leaving = taxpayer.residence_on(valuation)
     if leaving == to:

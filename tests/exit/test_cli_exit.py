@@ -114,3 +114,27 @@ def test_help_lists_the_command():
     assert "exit" in result.output
     result = run_cli("exit", "--help")
     assert "--compare" in result.output and "--prices" in result.output
+
+
+def test_unknown_stake_security(tmp_path):
+    result = run_cli(*exit_args(tmp_path, "--stake", "NOPE=0.1"))
+    assert result.exit_code == 3 and "--stake names unknown security NOPE" in result.output
+
+
+def test_history_from_a_csv(tmp_path):
+    household = tmp_path / "household.yaml"
+    household.write_text(
+        "taxpack: 1\nas_of: 2026-03-02\n"
+        "taxpayers:\n  - {id: ann, residence: CA, marginal_rate: {CA: 0.5}}\n"
+        "accounts:\n  - {id: cash, owner: ann, country: CA, currency: CAD}\n"
+        "securities:\n  - {id: XIC, currency: CAD, country: CA, kind: etf}\n", encoding="utf-8")
+    history = tmp_path / "tx.csv"
+    history.write_text("id,account,security,date,side,quantity,price\n"
+                       "b1,cash,XIC,2021-06-01,buy,20,40.00\n", encoding="utf-8")
+    result = run_cli("exit", str(household), "--taxpayer", "ann", "--date", "2026-07-01", "--to", "US",
+                     "--transactions", str(history), "--prices", prices_file(tmp_path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    dep = json.loads(result.output)["departure"]
+    # 20 x (45 - 40) = 100 deemed gain; 50 taxable at 50%.
+    assert [(h["security"], h["deemed_gain"]) for h in dep["holdings"]] == [("XIC", "100.00")]
+    assert dep["totals"]["tax"] == "25.00"
