@@ -364,8 +364,8 @@ def _before_move(trade: Transaction, lens: Lens, move: Any, packs: PackSet, gain
         tail = f"{lens.jurisdiction}'s exit tax would tax the same gain at departure anyway ({leaving.citation(exit_tax.get('source'))})"
         severity = "info"
     else:
-        tail = (f"{lens.jurisdiction}'s exit tax catches this holding only above its thresholds "
-                f"({leaving.citation(exit_tax.get('source'))}); run `taxpack exit` to see whether it does")
+        tail = (f"whether {lens.jurisdiction}'s exit tax would catch this holding depends on its tests and thresholds "
+                f"({leaving.citation(exit_tax.get('source'))}); `taxpack exit` shows whether it does")
         severity = "info"
     message = (f"sold {days} days before the move to {move.to} on {move.date.isoformat()}: {move.to} takes property held on "
                f"arrival at its value then{scope_text}, so this gain would not be taxed there; {tail}")
