@@ -67,4 +67,16 @@ _register()
 
 
 def main() -> None:
-    cli(prog_name="taxpack")
+    """Run the command. A usage error (unknown option, bad date) is an input error: exit 3, not click's 2,
+    because 2 means a blocking finding."""
+    try:
+        cli.main(prog_name="taxpack", standalone_mode=False)
+    except click.UsageError as error:
+        error.show()
+        sys.exit(3)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(3)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)

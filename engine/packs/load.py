@@ -85,7 +85,7 @@ def build_pack(document: Document, test_docs: list[Document], path: str) -> Pack
     full = dict(data)
     if test_docs:
         full["tests"] = tests
-    return Pack(
+    pack = Pack(
         id=data["id"],
         kind=data["kind"],
         title=data["title"],
@@ -101,6 +101,12 @@ def build_pack(document: Document, test_docs: list[Document], path: str) -> Pack
         jurisdiction=data.get("jurisdiction"),
         currency=data.get("currency"),
     )
+    # The rules are compiled (operand types, parameters against facts) so a bad rule is a validation
+    # error at its file:line:col, not a surprise during `check`.
+    from ..rules.compile import compile_pack
+
+    compile_pack(pack)
+    return pack
 
 
 def _date(value: Any) -> dt.date:
