@@ -258,14 +258,19 @@ class _Builder:
     def __init__(self, file: str, positions: dict[JsonPath, Span]) -> None:
         self.file = file
         self.positions = positions
-        self.count = 0
+        self.count = 0  # values produced by following aliases (a node built a second time or more)
+        self.built: set[int] = set()
         self.active: set[int] = set()
 
     def span_of(self, node: Node) -> Span:
         return Span(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
     def build(self, node: Node, path: JsonPath) -> Any:
-        self.count += 1
+        # Only repeats count: a large plain file (10,000 transactions) is fine, a 'billion laughs' is not.
+        if id(node) in self.built:
+            self.count += 1
+        else:
+            self.built.add(id(node))
         if self.count > MAX_EXPANDED_NODES:
             raise ParseError(
                 f"the document expands to more than {MAX_EXPANDED_NODES:,} values once its aliases are followed",
