@@ -164,7 +164,8 @@ def value_holdings(ledger: Ledger, scenario: Scenario, owner: str, day: dt.date,
         try:
             price = prices.on(security.id, day, max_age_days, security.span)
         except EvaluationError as error:
-            missing.append(error)
+            if all(e.message != error.message for e in missing):  # one error per security, not per pool
+                missing.append(error)
             continue
         total_native = pool.quantity * price.price
         rate = None
