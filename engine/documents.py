@@ -16,10 +16,11 @@ import csv
 import datetime as dt
 import difflib
 import io
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import attrs
 import yaml
@@ -118,6 +119,92 @@ class Document:
         """The span of the key that introduces `path` (falls back to the value's span)."""
         return self.positions.get(("<key>",) + tuple(path), self.span(path))
 
+    def lazy_span(self, path: JsonPath) -> "Span | LazySpan":
+        """Like `span`, but for a JSON document whose positions are not computed yet, a span that
+        finds its place only when it is shown (in an error): 10,000 rows need no positions to run."""
+        positions = self.positions
+        if isinstance(positions, _LazyPositions) and not positions.loaded:
+            return LazySpan(self, tuple(path))
+        return self.span(path)
+
+
+class LazySpan:
+    """A `Span` resolved on first use: same attributes, same text."""
+
+    __slots__ = ("_document", "_path", "_span")
+
+    def __init__(self, document: Document, path: JsonPath) -> None:
+        self._document = document
+        self._path = path
+        self._span: Span | None = None
+
+    def resolve(self) -> Span:
+        if self._span is None:
+            self._span = self._document.span(self._path)
+        return self._span
+
+    @property
+    def file(self) -> str:
+        return self._document.file
+
+    @property
+    def line(self) -> int | None:
+        return self.resolve().line
+
+    @property
+    def col(self) -> int | None:
+        return self.resolve().col
+
+    @property
+    def column(self) -> str | None:
+        return self.resolve().column
+
+    def __str__(self) -> str:
+        return str(self.resolve())
+
+    def __repr__(self) -> str:
+        return repr(self.resolve())
+
+    def __eq__(self, other: object) -> bool:
+        return self.resolve() == (other.resolve() if isinstance(other, LazySpan) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.resolve())
+
+
+class _LazyPositions(Mapping[JsonPath, Span]):
+    """The positions of a JSON document, found by the YAML composer only when a span is first asked for."""
+
+    def __init__(self, text: str, shown: str) -> None:
+        self._text = text
+        self._shown = shown
+        self._map: dict[JsonPath, Span] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._map is not None
+
+    def _positions(self) -> dict[JsonPath, Span]:
+        if self._map is None:
+            try:
+                self._map = dict(_load_with_positions(self._text, self._shown).positions)
+            except Exception:  # the JSON parser accepted it; positions are a courtesy, never a failure
+                self._map = {(): Span(self._shown, 1, 1)}
+            self._text = ""
+        return self._map
+
+    def __getitem__(self, key: JsonPath) -> Span:
+        return self._positions()[key]
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._positions())
+
+    def __len__(self) -> int:
+        return len(self._positions())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._positions()
+
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """'; did you mean 'x'?' when `name` looks like a typo of one candidate, else ''."""
@@ -165,8 +252,37 @@ def decode_utf8(raw: bytes, shown: str) -> str:
     return text
 
 
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate key")  # the YAML path reports it with its place
+    return result
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not numbers here; the YAML path reports them
+
+
 def load_yaml_text(text: str, shown: str) -> Document:
-    """Parse one YAML (or JSON) document from text, keeping positions."""
+    """Parse one YAML (or JSON) document from text, keeping positions.
+
+    A JSON document is read with the JSON parser (numbers as Decimal, duplicate keys refused) and its
+    positions are found only if a span is needed; anything the JSON parser does not accept goes the
+    YAML way, which gives the same values and explains errors with their place.
+    """
+    head = text.lstrip()[:1]
+    if head in ("{", "["):
+        try:
+            data = json.loads(text, parse_float=Decimal, parse_constant=_json_constant, object_pairs_hook=_json_pairs)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            return Document(shown, data, _LazyPositions(text, shown))
+    return _load_with_positions(text, shown)
+
+
+def _load_with_positions(text: str, shown: str) -> Document:
+    """Parse with the YAML composer, recording the span of every node."""
     node = None
     fast_ok = False
     if HAVE_LIBYAML:

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..documents import CsvRow, Document, display_path, load_yaml, read_csv, to_json_types
+from ..documents import JsonPath, CsvRow, Document, display_path, load_yaml, read_csv, to_json_types
 from ..errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from ..model import (
     Account,
@@ -136,33 +136,33 @@ class _Builder:
             other_income={k: _dec(v) for k, v in (t.get("other_income") or {}).items()},
             marginal_rate={k: _dec(v) for k, v in (t.get("marginal_rate") or {}).items()},
             residence_changes=tuple(
-                ResidenceChange(_date(c["date"]), c["to"], self.doc.span(path + ("residence_changes", j)))
+                ResidenceChange(_date(c["date"]), c["to"], self.doc.lazy_span(path + ("residence_changes", j)))
                 for j, c in enumerate(t.get("residence_changes") or [])
             ),
             resident_since=_date(t["resident_since"]) if t.get("resident_since") else None,
-            span=self.doc.span(path),
+            span=self.doc.lazy_span(path),
         )
 
     def account(self, i: int, a: dict[str, Any]) -> Account:
-        return Account(a["id"], a["owner"], a["country"], a["currency"], a.get("wrapper", "taxable"), self.doc.span(("accounts", i)))
+        return Account(a["id"], a["owner"], a["country"], a["currency"], a.get("wrapper", "taxable"), self.doc.lazy_span(("accounts", i)))
 
     def security(self, i: int, s: dict[str, Any]) -> Security:
         dy = s.get("dividend_yield")
         return Security(
             id=s["id"], currency=s["currency"], country=s["country"], kind=s.get("kind", "share"),
             identity_group=s.get("identity_group"), listed=s.get("listed", True), fractional=s.get("fractional", False),
-            dividend_yield=_dec(dy, self.doc.span(("securities", i, "dividend_yield")), f"securities[{i}].dividend_yield") if dy is not None else None, tags=tuple(s.get("tags") or ()),
-            span=self.doc.span(("securities", i)),
+            dividend_yield=_dec(dy, self.doc.lazy_span(("securities", i, "dividend_yield")), f"securities[{i}].dividend_yield") if dy is not None else None, tags=tuple(s.get("tags") or ()),
+            span=self.doc.lazy_span(("securities", i)),
         )
 
     def group(self, i: int, g: dict[str, Any]) -> IdentityGroup:
-        return IdentityGroup(g["id"], g.get("level", "substantially_identical"), g.get("confidence", "medium"), g.get("note"), self.doc.span(("identity_groups", i)))
+        return IdentityGroup(g["id"], g.get("level", "substantially_identical"), g.get("confidence", "medium"), g.get("note"), self.doc.lazy_span(("identity_groups", i)))
 
     def transaction(self, path: tuple[Any, ...], t: dict[str, Any], candidate: bool) -> Transaction:
         lots = t.get("lots")
         choice: Any = None
         if isinstance(lots, list):
-            choice = tuple(SpecificLot(item["transaction"], _dec(item["quantity"]), self.doc.span(path + ("lots", j)))
+            choice = tuple(SpecificLot(item["transaction"], _dec(item["quantity"]), self.doc.lazy_span(path + ("lots", j)))
                            for j, item in enumerate(lots))
         elif lots is not None:
             choice = lots
@@ -174,7 +174,7 @@ class _Builder:
             id=t["id"], account=t["account"], security=t["security"], date=_date(t["date"]), side=t["side"],
             quantity=_dec(t["quantity"]), price=_dec(t["price"]), fees=_dec(t.get("fees", 0)), currency=t.get("currency"),
             settlement_date=_date(t["settlement_date"]) if t.get("settlement_date") else None,
-            lots=choice, candidate=candidate, in_kind=bool(t.get("in_kind", False)), span=self.doc.span(path),
+            lots=choice, candidate=candidate, in_kind=bool(t.get("in_kind", False)), span=self.doc.lazy_span(path),
         )
 
     def csv_transactions(self, path: Path | str, candidate: bool) -> list[Transaction]:
@@ -283,10 +283,13 @@ def reference_errors(scenario: Scenario, document: Document | None = None) -> li
     """
     errors: list[TaxpackError] = []
     # An entry's span -> its path in the document (e.g. ("trades", 0)), to find the span of one field.
-    entries = {span: path for path, span in (document.positions.items() if document else ())
-               if len(path) == 2 and isinstance(path[1], int) and path[0] != "<key>"}
+    # Built only when an error needs it: positions of a large JSON file are found lazily.
+    entries: dict[Any, JsonPath] = {}
 
     def field(item: Any, name: str) -> Span | None:
+        if not entries and document is not None:
+            entries.update({span: path for path, span in document.positions.items()
+                            if len(path) == 2 and isinstance(path[1], int) and path[0] != "<key>"})
         path = entries.get(item.span)
         if path is not None and document is not None:
             return document.span(path + (name,))
