@@ -26,6 +26,7 @@ from .packs.model import Pack
 from .packs.registry import PackSet
 from .rules.evaluator import get_evaluator
 from .rules.findings import hit_to_finding
+from .residency import residence_findings
 from .withholding import dividend_withholding
 
 ZERO = Decimal(0)
@@ -146,6 +147,7 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     for hit in evaluator.evaluate(pack, facts, ledger.pack_day(trade.date)):
         findings.append(hit_to_finding(pack, hit, facts))
     findings.extend(_withholding_findings(trade, lens, scenario, packs))
+    findings.extend(residence_findings(trade, lens, scenario, packs, gain=gain if trade.side == "sell" else None))
 
     estimated, missing = None, ()
     if trade.side == "sell" and taxable:
