@@ -133,6 +133,8 @@ class LossRuleSet:
                 self.buys.setdefault(tx.security, []).append((tx.date, j))
         for rows in self.buys.values():
             rows.sort()
+        self.buy_position = {j: n for rows in self.buys.values() for n, (_, j) in enumerate(rows)}
+        self.skip = {security: list(range(len(rows) + 1)) for security, rows in self.buys.items()}
         # Per security and pool: the moves in date order with the running quantity, so "held at the end of
         # the window" is a binary search, not a scan of the history for every loss.
         self.holdings: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], list[Decimal], str]]] = {}
@@ -203,16 +205,34 @@ class LossRuleSet:
 
     # -- replacements --------------------------------------------------------------------------
 
+    def _live(self, security: str, n: int) -> int:
+        """The first position at or after `n` in the security's purchases that is not exhausted (path-compressed)."""
+        skip = self.skip[security]
+        root = n
+        while skip[root] != root:
+            root = skip[root]
+        while skip[n] != root:
+            skip[n], n = root, skip[n]
+        return root
+
     def _rows(self, rows: list[tuple[dt.date, int]], rule: LossRule, window: Window, sale_day: dt.date,
-              index: int) -> Iterator[tuple[dt.date, int]]:
-        """Purchases (date, event index) in the window, in order; a side of zero length keeps only the other side."""
+              index: int, live: str | None = None) -> Iterator[tuple[dt.date, int]]:
+        """Purchases (date, event index) in the window, in order; a side of zero length keeps only the other side.
+
+        With `live` (a security), purchases already exhausted are jumped over without being looked at.
+        """
         # purchases are indexed by trade date; settlement comes on or after it, so widen the search and filter
         settlement = rule.window_date == "settlement"
         lo = bisect.bisect_left(rows, (window.start - (_SETTLEMENT_SLACK if settlement else _NO_TIME), -1))
         hi = bisect.bisect_right(rows, (window.end, len(self.events)))
-        for n in range(lo, hi):
-            row = rows[n]
-            day, j = row
+        n = lo
+        while n < hi:
+            if live is not None:
+                n = self._live(live, n)
+                if n >= hi:
+                    break
+            day, j = rows[n]
+            n += 1
             if settlement:
                 day = rule.event_day(self.events[j])
                 if not window.contains(day):
@@ -225,7 +245,7 @@ class LossRuleSet:
                     matching: dict[str, IdentityMatch], sold_origins: set[str]) -> Iterator[Candidate]:
         """Replacement candidates in order of acquisition, lazily: matching stops when the loss is used up."""
         def stream(security: str, identity: IdentityMatch) -> Iterator[tuple[dt.date, int, IdentityMatch]]:
-            for day, j in self._rows(self.buys.get(security, []), rule, window, sale_day, index):
+            for day, j in self._rows(self.buys.get(security, []), rule, window, sale_day, index, live=security):
                 yield day, j, identity
 
         streams = [stream(security, identity) for security, identity in matching.items()]
@@ -241,7 +261,10 @@ class LossRuleSet:
             past = j < index
             capacity = self._capacity(tx, past)
             if capacity <= 0:
-                self.exhausted.add(j)  # units only ever leave a purchase (sold, or matched): it never comes back
+                # units only ever leave a purchase (sold, or matched): it never comes back
+                self.exhausted.add(j)
+                position = self.buy_position[j]
+                self.skip[tx.security][position] = position + 1
                 continue
             yield Candidate(tx, j, view, identity, capacity, past, self.ledger.pool_key(self.scenario.account(tx.account), tx.security))
 
