@@ -27,6 +27,7 @@ ZERO = Decimal(0)
 FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to this quantum
 TURNOVER_WEIGHT = Decimal("0.00001")  # a tie-breaker per unit of value traded (0.1 bp): among equal-tax plans, trade less
 WASH_WEIGHT = Decimal(1)  # a tie-breaker per loss rule tripped: never trip one for nothing
+POLISH_SECONDS = 5.0  # at most this long to settle the lots once the trades are fixed
 LOT_WEIGHT = Decimal("0.000001")  # a tie-breaker per unit of gain realised on a freely chosen lot
 
 
@@ -449,24 +450,30 @@ class PlanModel:
         return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows))
 
     def _polish(self, h: Any, highspy: Any, x: list[float]) -> list[float]:
-        """Fix the units traded (rounded) and solve the rest exactly: which lots, which piece of the netting.
+        """Fix the integer decisions (units traded, FIFO steps, loss-rule choices) and solve the rest (which
+        lots, how much of each, which piece of the netting) to optimality: a handful of binaries at most.
 
         Within the money gap the solver may stop on a split of lots that rounds badly (a fraction of a
-        gain lot where the tax did not care); with the trades fixed the rest is tiny and solved to optimality.
+        gain lot where the tax did not care); with the integers fixed the tie-breaks decide, exactly.
         """
         import numpy as np
 
-        fixed = {**self.sell, **self.buy}
-        if not fixed:
+        # The netting pieces stay free: fixing the piece would also fix how far a net loss may go.
+        cols = [i for i, flag in enumerate(self.m.integer) if flag and not self.m.names[i].startswith("piece[")]
+        if not cols:
             return x
-        cols = sorted(fixed.values())
+        quantities = {col: key for key, col in list(self.sell.items()) + list(self.buy.items())}
         values = []
-        for key in sorted(fixed, key=lambda k: fixed[k]):
-            col = fixed[key]
-            values.append(_num(_quantity(x[col], self.p.fractional(key[1]))))
+        for col in cols:
+            key = quantities.get(col)
+            if key is not None:
+                values.append(_num(_quantity(x[col], self.p.fractional(key[1]))))
+            else:
+                values.append(float(round(x[col])))
         h.changeColsBounds(len(cols), np.array(cols, dtype=np.int32), np.array(values, dtype=np.float64), np.array(values, dtype=np.float64))
-        h.setOptionValue("mip_abs_gap", 1e-9)
+        h.setOptionValue("mip_abs_gap", 1e-6)
         h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("time_limit", POLISH_SECONDS)
         h.run()
         if h.getInfo().primal_solution_status != 2:
             return x
