@@ -134,6 +134,7 @@ class LossRuleSet:
         for rows in self.buys.values():
             rows.sort()
         self.buy_position = {j: n for rows in self.buys.values() for n, (_, j) in enumerate(rows)}
+        self.position = {tx.id: j for j, tx in enumerate(self.events) if tx.side == "buy"}
         self.skip = {security: list(range(len(rows) + 1)) for security, rows in self.buys.items()}
         # Per security and pool: the moves in date order with the running quantity, so "held at the end of
         # the window" is a binary search, not a scan of the history for every loss.
@@ -429,21 +430,26 @@ class LossRuleSet:
             return Candidate(tx, j, self.view(rule, seller, tx.account), IdentityMatch(tx.security, "identical", "high"),
                              ZERO, j < index, key, origin)
 
+        lot = next(iter(pool.open_lots()), None) if pool is not None else None
         if pool is not None and pool.average:
             held_past = min(sum((q for _, q in past), ZERO), pool.quantity)
-            lot = next(iter(pool.open_lots()), None)
             if held_past > 0 and lot is not None:
                 units = sum((l.quantity for l in pool.by_origin.get(lot.origin, [])), ZERO)
                 out.append((cand(past[0][0], lot.origin), units, held_past))
             if future:
                 first = future[0][0]
                 out.append((cand(first), self.events[first].quantity, sum((q for _, q in future), ZERO)))
-            return out
-        for j, q in past:
-            open_units = sum((lot.quantity for lot in pool.by_origin.get(self.events[j].id, [])), ZERO) if pool else ZERO
-            if open_units > 0:
-                out.append((cand(j), open_units, open_units))
-        out.extend((cand(j), q, q) for j, q in future)
+        else:
+            for j, q in past:
+                open_units = sum((l.quantity for l in pool.by_origin.get(self.events[j].id, [])), ZERO) if pool else ZERO
+                if open_units > 0:
+                    out.append((cand(j), open_units, open_units))
+            out.extend((cand(j), q, q) for j, q in future)
+        if not out and lot is not None and lot.origin in self.position:
+            # this holder bought nothing in the window that it still has, yet holds identical property at the
+            # end (the weights fell back to holdings): its open units carry the addition
+            units = sum((l.quantity for l in pool.by_origin.get(lot.origin, [])), ZERO)
+            out.append((cand(self.position[lot.origin]), units, units))
         return out
 
     def _effect(self, rule: LossRule, sale: Any, sale_day: dt.date, cand: Candidate, quantity: Decimal,

@@ -148,3 +148,14 @@ def test_published_exercise_loss_denied_then_recovered_through_the_acb():
     book, _ = run(CA, ca(txs))
     assert book.sales["dec"].gain == D(-3200) and book.sales["dec"].disallowed == D(3200)
     assert book.sales["oct"].gain == D(-1700) and book.sales["oct"].disallowed == 0
+
+
+def test_addition_goes_to_the_holder_at_the_end_when_the_buyer_no_longer_holds():
+    # the spouse buys in the period and sells before its end; the seller still holds older units at the end:
+    # least of (S=50, P=50, H=50) / 50 -> the whole loss is superficial, and the seller's remaining units carry it
+    accounts = (("brk", "me", "taxable"), ("sp-brk", "sp", "taxable"))
+    txs = [buy("b", "2025-01-02", 100, 10), sell("s", "2025-03-03", 50, 8), buy("sp", "2025-03-10", 50, 8, account="sp-brk"),
+           sell("sp-out", "2025-03-20", 50, 8, account="sp-brk")]
+    book, _ = run(CA, ca(txs, accounts=accounts))
+    assert book.sales["s"].disallowed == D(100)
+    assert pool_cost(book, "me", TAXABLE) == D(500) + D(100)
