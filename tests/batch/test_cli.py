@@ -133,3 +133,49 @@ def test_batch_plan_raises_cash_in_every_household_as_taxpack_plan_does(tmp_path
         assert record["result"] == json.loads(json.dumps(direct))
         assert record["result"]["kind"] == "raise" and record["result"]["trades"]
         assert all(t["account"] == "p1-taxable" and t["side"] == "sell" for t in record["result"]["trades"])
+
+
+TARGETS = """\
+taxpack: 1
+band: 0.05
+targets:
+  - {group: us-total, weight: 0.5}
+  - {group: us-large, weight: 0.3}
+  - {security: AAPL, weight: 0.2}
+"""
+
+
+def test_batch_plan_with_one_targets_file_for_every_household(tmp_path: Path) -> None:
+    from taxpack.engine.plan_targets import load_targets
+    from taxpack.engine.planning import plan_rebalance
+
+    seeds = [41, 42, 43]
+    source = jsonl(tmp_path / "in.jsonl", [small(s) for s in seeds])
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(TARGETS, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run_cli("batch", "plan", str(source), "--out", str(out), "--targets", str(targets), "--workers", "2")
+    assert result.exit_code == max(r["exit_code"] for r in lines(out)) < 3, result.output
+    packs = pack_set()
+    for record, seed in zip(lines(out), seeds, strict=True):
+        path = tmp_path / f"{seed}.json"
+        path.write_text(json.dumps(small(seed)), encoding="utf-8")
+        scenario = load_scenario(path)
+        direct = plan_rebalance(scenario, packs, load_targets(targets, scenario)).to_json_dict()
+        direct["scenario"] = direct["check"]["scenario"] = record["result"]["scenario"]
+        assert record["result"] == json.loads(json.dumps(direct))
+        # Every target ends within the band (the plan's own drift, checked here against the file's 0.05).
+        assert all(abs(Decimal(v)) <= Decimal("0.05") for v in record["result"]["drift"].values())
+
+
+def test_a_target_a_household_lacks_is_that_households_error_at_the_targets_place(tmp_path: Path) -> None:
+    source = jsonl(tmp_path / "in.jsonl", [small(41), small(42)])
+    targets = tmp_path / "targets.yaml"
+    # Households of 5 securities hold the first five of the pool; XIC is not among them.
+    targets.write_text(TARGETS.replace("  - {security: AAPL, weight: 0.2}", "  - {security: AAPL, weight: 0.1}\n  - {security: XIC, weight: 0.1}"),
+                       encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert run_cli("batch", "plan", str(source), "--out", str(out), "--targets", str(targets)).exit_code == 3
+    for record in lines(out):
+        assert record["status"] == "error"
+        assert record["error"]["message"].startswith(f"{display_path(targets)}:7:5: error: security 'XIC' is not in the scenario")
