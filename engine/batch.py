@@ -85,21 +85,23 @@ def _check_input(path: Path) -> None:
                             "a folder of scenario files or a JSON Lines file with one scenario per line")
 
 
-def count_items(path: Path) -> int:
+def count_items(path: Path, exclude: Path | None = None) -> int:
     """How many households `read_items` will give (for the progress bar's estimate of time left)."""
     _check_input(path)
     if path.is_dir():
-        return len(_scenario_files(path))
+        return sum(1 for f in _scenario_files(path) if exclude is None or f.resolve() != exclude.resolve())
     with path.open("rb") as f:
         return sum(1 for line in f if line.strip())
 
 
-def read_items(path: Path) -> Iterator[Item]:
-    """The households of a folder (files sorted by name) or of a JSON Lines file (blank lines skipped)."""
+def read_items(path: Path, exclude: Path | None = None) -> Iterator[Item]:
+    """The households of a folder (files sorted by name; `exclude`, the output, is not one of them) or of a
+    JSON Lines file (blank lines skipped)."""
     _check_input(path)
     if path.is_dir():
         base = str(path.resolve())
-        for index, file in enumerate(_scenario_files(path)):
+        files = [f for f in _scenario_files(path) if exclude is None or f.resolve() != exclude.resolve()]
+        for index, file in enumerate(files):
             shown = display_path(file)
             yield Item(index, shown, shown, None, file.read_bytes(), base)
         return
@@ -399,9 +401,12 @@ def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None =
             raise SemanticError(f"--dask needs dask.distributed, which does not import here ({error})", None,
                                 "pip install 'taxpack[batch]', or a local run without --dask") from None
         parse_address(dask)  # a wrong address is said before anything is written
-    total = count_items(input_path)
+    if output.resolve() == input_path.resolve():
+        raise SemanticError("OUTPUT is INPUT: the households would be overwritten by their results", Span(display_path(output)),
+                            "another file for --out")
+    total = count_items(input_path, output)
     resumed = read_existing(output, job) if resume else Resumed(0, (), 0)
-    items = _skip_resumed(read_items(input_path), output, resumed)
+    items = _skip_resumed(read_items(input_path, output), output, resumed)
     counts = {s: 0 for s in STATUSES}
     codes: list[int] = []
     for code in resumed.codes:

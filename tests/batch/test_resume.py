@@ -92,3 +92,18 @@ def test_an_output_of_other_packs_or_another_command_is_not_resumed(tmp_path: Pa
     out.write_text(json.dumps(first) + "\n", encoding="utf-8")
     with pytest.raises(TaxpackError, match="batch plan"):
         run_batch(job, source, out, workers=1, resume=True)
+
+
+def test_the_output_is_never_read_as_a_household_nor_written_over_the_input(tmp_path: Path, job: Job) -> None:
+    folder = tmp_path / "households"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(small(1)), encoding="utf-8")
+    out = folder / "results.json"  # a .json file inside the input folder
+    run_batch(job, folder, out, workers=1)
+    run_batch(job, folder, out, workers=1, resume=True)
+    assert [json.loads(x)["source"].endswith("a.json") for x in out.read_text(encoding="utf-8").splitlines()] == [True]
+    source = jsonl(tmp_path / "in.jsonl", [small(1)])
+    before = source.read_bytes()
+    with pytest.raises(TaxpackError, match="OUTPUT is INPUT"):
+        run_batch(job, source, source, workers=1)
+    assert source.read_bytes() == before
