@@ -243,8 +243,8 @@ class PlanModel:
             elif expr or need > 0:
                 m.row(expr, lb=_num(need))
 
-        if targets is not None:
-            for jurisdiction, budget in sorted(targets.gain_budget.items()):
+        if p.targets is not None:  # the gain budget holds for raising cash too
+            for jurisdiction, budget in sorted(p.targets.gain_budget.items()):
                 expr = {}
                 for (lens, tp), terms in self.gains.items():
                     if p.curves.get((lens, tp)) and p.curves[(lens, tp)].jurisdiction == jurisdiction:
@@ -291,7 +291,10 @@ class PlanModel:
                         continue
                     # A tie-break of a millionth per unit of gain: where the tax does not care which lots go
                     # (a net loss either way), take the lowest gains, so the split stays whole when rounded.
-                    x = m.var(f"x[{index},{lot.id}]", 0.0, _num(lot.quantity), _num(LOT_WEIGHT * pool.gain_per_unit(lot)))
+                    # Whole units per lot unless the security is fractional (a budget or band can make the
+                    # best split fractional, and a rounded split can break them).
+                    x = m.var(f"x[{index},{lot.id}]", 0.0, _num(lot.quantity), _num(LOT_WEIGHT * pool.gain_per_unit(lot)),
+                              not p.fractional(pool.security) and lot.quantity == lot.quantity.to_integral_value())
                     self.lot_vars[(index, lot.id)] = x
                     row[x] = 1.0
                     account_for(pool.gain_per_unit(lot), lot.term, x, lot.quantity)

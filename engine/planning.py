@@ -235,10 +235,6 @@ def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules
             "a wider band, more cash, fewer holdings on the do-not-sell list, or a smaller amount")
     plan = solution.trades
     cost = evaluate(problem, plan)
-    if cost.total > h_cost.total and _feasible(problem, h_trades, rebalance):
-        # The solver stopped (time limit) on a worse plan than its own warm start: keep the better one.
-        notes.append("the solver's incumbent was not better than the heuristic's plan; the heuristic's plan is kept")
-        plan, cost = h_trades, h_cost
     washes = []
     for hit in cost.washes[:EXPLAIN_AT_MOST]:
         index = problem.wash.index(hit.link)
@@ -255,14 +251,6 @@ def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules
     n_check = check_trades(problem, to_transactions(problem, n_trades, prefix="naive", method="fifo"), rules_backend=rules_backend) if check_naive else None
     return PlanResult(kind, problem, trades, plan, cost, solution, check, Alternative("heuristic", h_trades, h_cost, None),
                       Alternative("naive", n_trades, n_cost, n_check), tuple(washes), tuple(notes), time_limit, gap)
-
-
-def _feasible(problem: Problem, trades: PlanTrades, rebalance: bool) -> bool:
-    if any(v < 0 for v in cash_left(problem, trades).values()):
-        return False
-    if rebalance and problem.targets is not None:
-        return all(abs(v) <= problem.targets.band for v in drift(problem, trades).values())
-    return True
 
 
 def plan_raise(scenario: Scenario, packs: PackSet, amount: Decimal, account: str, *, targets: Targets | None = None,

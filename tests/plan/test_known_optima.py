@@ -225,3 +225,22 @@ def test_planner_cost_of_the_plan_is_what_the_solver_minimised(tmp_path):
     curve = result.problem.curves[("us", "al")]
     assert result.solution.objective is not None
     assert abs(result.solution.objective - (cost.total + curve.tax_before())) < 1
+
+
+def test_gain_budget_caps_the_net_gain_of_a_lens(tmp_path):
+    """With 30,000 of other income a single filer's long-term gains are taxed at 0% (below 49,450), so the
+    least tax raises 1,000 from lot A (long, +500, no tax) rather than C (short, +100, 0.22 x 100 = 22).
+    A US gain budget of 200 allows at most 2 units of A (2 x 50 + 8 x 10 = 180; 3 of A would be 220): the
+    plan sells 2 of A and 8 of C and pays 0.22 x 80 = 17.60 (whole units per lot: 2.5 of A is not a sale)."""
+    taxpayers = [{"id": "al", "residence": "US", "citizenship": ["US"], "filing_status": "single",
+                  "other_income": {"US": 30000}, "marginal_rate": {"US": "0.22"}}]
+    lots = [buy("A", "tx", "VTI", "2024-01-10", 10, 50), buy("C", "tx", "VTI", "2026-01-05", 10, 90)]
+    sc = scenario(tmp_path, taxpayers, [{"id": "tx", "owner": "al", "country": "US", "currency": "USD"}],
+                  [{"id": "VTI", "currency": "USD", "country": "US", "kind": "etf"}], lots)
+    free = targets(tmp_path, sc, {"targets": [{"security": "VTI", "weight": 1}], "prices": {"VTI": 100}})
+    result = plan_raise(sc, PACKS, Decimal(1000), "tx", targets=free, gap=Decimal("0.01"))
+    assert result.cost.tax == 0 and {l.transaction for l in result.trades[0].lots} == {"A"}
+    capped = targets(tmp_path, sc, {"targets": [{"security": "VTI", "weight": 1}], "prices": {"VTI": 100}, "gain_budget": {"US": 200}})
+    result = plan_raise(sc, PACKS, Decimal(1000), "tx", targets=capped, gap=Decimal("0.01"))
+    assert result.cost.tax == Decimal("17.6")
+    assert {l.transaction: l.quantity for l in result.trades[0].lots} == {"A": Decimal(2), "C": Decimal(8)}
