@@ -131,12 +131,13 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
         sale = book.sales[trade.id]
         proceeds, cost, gain = sale.proceeds, sale.cost, sale.gain
         disallowed, term, lots = sale.disallowed, sale.term, tuple(sale.matches)
+        released = sale.released
         method, taxable = sale.choice.used, sale.taxable
         fx_gain, price_gain = sale.fx_gain, sale.price_gain
         findings.extend(sale.findings)
     else:
         lot = book.buys[trade.id]
-        proceeds, cost, gain, disallowed, term = ZERO, lot.cost, ZERO, ZERO, "none"
+        proceeds, cost, gain, disallowed, term, released = ZERO, lot.cost, ZERO, ZERO, "none", ZERO
         lots = (LotMatch(lot.id, lot.account, lot.acquired, lot.quantity, lot.cost, ZERO, ZERO, "none",
                          rates=(lot.rate,) if lot.rate else ()),)
         method, taxable, fx_gain, price_gain = None, ledger.is_taxable(account), None, None
@@ -160,7 +161,6 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
         else:
             for m in sale.matches:
                 by_term[m.term] = by_term.get(m.term, ZERO) + m.gain
-        released = getattr(sale, "released", ZERO) or ZERO
         if released:
             by_term[term if term in ("short", "long") else "none"] = by_term.get(term if term in ("short", "long") else "none", ZERO) + released
         key = (pack.id, taxpayer.id, trade.date.year)
@@ -188,7 +188,7 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.code, f.rule))
     return Consequence(
         jurisdiction=lens.jurisdiction, pack=pack.ref, currency=pack.currency or "", basis=lens.basis, method=method,
-        proceeds=proceeds, cost=cost, gain=gain, disallowed_loss=disallowed, term=term, lots=lots,
+        proceeds=proceeds, cost=cost, gain=gain, disallowed_loss=disallowed, released_loss=released, term=term, lots=lots,
         fx_gain=fx_gain, price_gain=price_gain, findings=tuple(findings), estimated_tax=estimated,
         estimate_missing=tuple(missing), taxable=taxable,
     )

@@ -258,6 +258,7 @@ class Consequence:
     cost: Decimal
     gain: Decimal
     disallowed_loss: Decimal = Decimal(0)
+    released_loss: Decimal = Decimal(0)  # earlier deferred losses this sale releases (negative)
     term: str = "none"
     lots: tuple[LotMatch, ...] = ()
     fx_gain: Decimal | None = None

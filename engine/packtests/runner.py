@@ -20,7 +20,7 @@ from ..packs.model import Pack
 from ..packs.registry import PackSet, pack_set
 from ..scenario.load import build_scenario, load_scenario
 
-AMOUNT_FIELDS = ("proceeds", "cost", "gain", "disallowed_loss", "recognized_gain", "estimated_tax", "price_gain", "fx_gain")
+AMOUNT_FIELDS = ("proceeds", "cost", "gain", "disallowed_loss", "released_loss", "recognized_gain", "estimated_tax", "price_gain", "fx_gain")
 TEXT_FIELDS = ("term", "method", "basis", "currency")
 KNOWN = set(AMOUNT_FIELDS) | set(TEXT_FIELDS) | {"findings", "no_findings", "taxable", "estimate_missing"}
 

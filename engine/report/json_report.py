@@ -74,7 +74,7 @@ def lot_dict(m: LotMatch, pack: "Pack | None") -> dict[str, Any]:
 
 
 def consequence_dict(c: Consequence, pack: "Pack | None") -> dict[str, Any]:
-    recognised = c.gain + c.disallowed_loss
+    recognised = c.gain + c.disallowed_loss + c.released_loss
     return {
         "jurisdiction": c.jurisdiction,
         "pack": c.pack,
@@ -86,6 +86,7 @@ def consequence_dict(c: Consequence, pack: "Pack | None") -> dict[str, Any]:
         "cost": money_text(c.cost, pack),
         "gain": money_text(c.gain, pack),
         "disallowed_loss": money_text(c.disallowed_loss, pack),
+        "released_loss": money_text(c.released_loss, pack),
         "recognized_gain": money_text(recognised, pack),
         "price_gain": money_text(c.price_gain, pack),
         "fx_gain": money_text(c.fx_gain, pack),
