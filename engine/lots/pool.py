@@ -78,6 +78,7 @@ class Pool:
         self.by_origin: dict[str, list[Lot]] = {}
         self._heaps: dict[str, list[tuple[Any, ...]]] = {}
         self.adjusted = ZERO  # on average cost: the part of `cost` that loss rules added
+        self.native_currency: str | None = None  # the trade currency of the lots (their cost_native's)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -92,10 +93,12 @@ class Pool:
         self.by_origin.setdefault(lot.origin, []).append(lot)
         self.quantity = BOOK.add(self.quantity, lot.quantity)
         self.cost = BOOK.add(self.cost, lot.cost)
-        if self.cost_native is not None and lot.cost_native is not None:
+        if self.native_currency is None:
+            self.native_currency = lot.native_currency
+        if self.cost_native is not None and lot.cost_native is not None and lot.native_currency == self.native_currency:
             self.cost_native = BOOK.add(self.cost_native, lot.cost_native)
         else:
-            self.cost_native = None
+            self.cost_native = None  # bought in several currencies: the pool has no single trade-currency cost
         for method, heap in self._heaps.items():
             heapq.heappush(heap, self._heap_entry(method, lot))
 

@@ -370,3 +370,18 @@ def test_a_loss_rule_adjustment_stays_in_the_price_part() -> None:
     assert (sale.price_gain, sale.fx_gain) == (D(-40), D(0))
     # The adjusted slice keeps its tacked holding start; the rest keeps the purchase date.
     assert sorted((m.quantity, m.adjusted_acquired) for m in sale.matches) == [(D(4), dt.date(2024, 12, 1)), (D(6), None)]
+
+
+def test_an_average_pool_bought_in_two_currencies_has_no_price_fx_split(tmp_path: Path) -> None:
+    # Units of the same ETF bought once in USD and once in CAD (an interlisted security): the CAD pool
+    # has no single trade-currency cost, so the split is not given, while cost and gain still are.
+    scenario, fx = household(tmp_path)
+    mixed = attrs.evolve(scenario, transactions=(
+        scenario.transactions[0],
+        attrs.evolve(scenario.transactions[1], currency="CAD", price=D(297), fees=D("5.40")),
+    ))
+    ca = replay(CA, mixed, fx).sales["S"]
+    # A: 19,507.80 CAD (as above); B: 40 x 297 + 5.40 = 11,885.40 CAD, the same as before by construction.
+    assert (ca.cost, ca.gain) == (D("15696.60"), D("1096.40"))
+    assert ca.price_gain is None and ca.fx_gain is None
+    assert all(m.price_gain is None and m.fx_gain is None for m in ca.matches)
