@@ -132,12 +132,15 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
         proceeds, cost, gain = sale.proceeds, sale.cost, sale.gain
         disallowed, term, lots = sale.disallowed, sale.term, tuple(sale.matches)
         released = sale.released
+        fees, fees_treatment = sale.fees, sale.fees_treatment
         method, taxable = sale.choice.used, sale.taxable
         fx_gain, price_gain = sale.fx_gain, sale.price_gain
         findings.extend(sale.findings)
     else:
         lot = book.buys[trade.id]
         proceeds, cost, gain, disallowed, term, released = ZERO, lot.cost, ZERO, ZERO, "none", ZERO
+        fees, _ = ledger.convert(trade.fees, ledger.tx_currency(trade), trade)
+        fees_treatment = ledger.fees_treatment()
         lots = (LotMatch(lot.id, lot.account, lot.acquired, lot.quantity, lot.cost, ZERO, ZERO, "none",
                          rates=(lot.rate,) if lot.rate else ()),)
         method, taxable, fx_gain, price_gain = None, ledger.is_taxable(account), None, None
@@ -188,7 +191,7 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.code, f.rule))
     return Consequence(
         jurisdiction=lens.jurisdiction, pack=pack.ref, currency=pack.currency or "", basis=lens.basis, method=method,
-        proceeds=proceeds, cost=cost, gain=gain, disallowed_loss=disallowed, released_loss=released, term=term, lots=lots,
+        proceeds=proceeds, cost=cost, gain=gain, disallowed_loss=disallowed, released_loss=released, fees=fees, fees_treatment=fees_treatment, term=term, lots=lots,
         fx_gain=fx_gain, price_gain=price_gain, findings=tuple(findings), estimated_tax=estimated,
         estimate_missing=tuple(missing), taxable=taxable,
     )

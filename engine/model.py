@@ -259,6 +259,8 @@ class Consequence:
     gain: Decimal
     disallowed_loss: Decimal = Decimal(0)
     released_loss: Decimal = Decimal(0)  # earlier deferred losses this sale releases (negative)
+    fees: Decimal = Decimal(0)  # the trade's own fees, in the lens currency
+    fees_treatment: Mapping[str, str] = attrs.field(factory=dict)  # the pack's rule for buy and sell fees
     term: str = "none"
     lots: tuple[LotMatch, ...] = ()
     fx_gain: Decimal | None = None

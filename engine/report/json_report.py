@@ -87,6 +87,8 @@ def consequence_dict(c: Consequence, pack: "Pack | None") -> dict[str, Any]:
         "gain": money_text(c.gain, pack),
         "disallowed_loss": money_text(c.disallowed_loss, pack),
         "released_loss": money_text(c.released_loss, pack),
+        "fees": money_text(c.fees, pack),
+        "fees_treatment": dict(sorted(c.fees_treatment.items())),
         "recognized_gain": money_text(recognised, pack),
         "price_gain": money_text(c.price_gain, pack),
         "fx_gain": money_text(c.fx_gain, pack),
