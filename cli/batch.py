@@ -81,7 +81,10 @@ def check(input_path: Path, output: Path, summary_path: Path | None, resume: boo
 def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
          pack_paths: tuple[Path, ...], rules_backend: str | None, raise_amount: Decimal | None, account: str | None,
          targets: Path | None, time_limit: float, gap: Decimal) -> None:
-    """Run `taxpack plan` (raise cash, or meet targets) on every household of INPUT."""
+    """Run `taxpack plan` (raise cash, or meet targets) on every household of INPUT.
+
+    The request is --raise/--account or --targets, for every household; a household written as
+    {scenario: ..., plan: {...}} carries its own request instead (see docs/batch.md)."""
     from taxpack.engine.batch import Job, PlanRequest
     from taxpack.engine.documents import load_yaml
     from taxpack.engine.errors import SemanticError
@@ -89,8 +92,6 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
 
     if (raise_amount is None) != (account is None):
         raise SemanticError("--raise and --account go together", None, "--raise AMOUNT --account ID")
-    if raise_amount is None and targets is None:
-        raise SemanticError("nothing to plan", None, "--targets TARGETS, or --raise AMOUNT --account ID")
     if raise_amount is not None and raise_amount <= 0:
         raise SemanticError(f"the amount to raise is {raise_amount}", None, "a positive amount")
     document = load_yaml(targets) if targets is not None else None

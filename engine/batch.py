@@ -22,7 +22,8 @@ import attrs
 
 from . import __version__
 from .documents import Document, decode_utf8, display_path, load_yaml_text
-from .errors import EXIT_BLOCKING, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WARNINGS, ErrorList, ParseError, SemanticError, Span, TaxpackError
+from .errors import (EXIT_BLOCKING, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WARNINGS, ErrorList, ParseError, SchemaError, SemanticError, Span,
+                     TaxpackError)
 from .packs.registry import PackSet
 from .report.json_report import dumps
 
@@ -148,13 +149,16 @@ def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
     household = item.source
     record: dict[str, Any] = {"taxpack": __version__, "batch": job.kind, "source": item.source, "packs": job.stamp}
     try:
-        document = _document(item)
-        if isinstance(document.data, dict) and isinstance(document.data.get("id"), str):
-            household = document.data["id"]
+        whole = _document(item)
+        household = _household_id(whole.data) or household
+        document, plan_document = split_household(whole)
         from .scenario.load import build_scenario
 
         scenario = build_scenario(document, Path(item.base))
-        result = _run_check(job, scenario) if job.kind == "check" else _run_plan(job, scenario)
+        if job.kind == "check":
+            result = _run_check(job, scenario)
+        else:
+            result = _run_plan(job, scenario, household_request(plan_document, job.plan, Path(item.base)))
         exit_code = result.exit_code
         record["result"] = result.to_json_dict()
     except TaxpackError as error:
@@ -171,24 +175,120 @@ def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
     return exit_code, dumps(record)
 
 
+def _household_id(data: Any) -> str | None:
+    """The scenario's `id`, read before anything is checked (so that a household's error line names it too)."""
+    if isinstance(data, dict) and isinstance(data.get("scenario"), dict):
+        data = data["scenario"]
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def _run_check(job: Job, scenario: Any) -> Any:
     from .check import run_check
 
     return run_check(scenario, job.packs, rules_backend=job.rules_backend)
 
 
-def _run_plan(job: Job, scenario: Any) -> Any:
+def _run_plan(job: Job, scenario: Any, request: PlanRequest) -> Any:
     from .planning import plan_raise, plan_rebalance
     from .plan_targets import build_targets
 
-    request = job.plan or PlanRequest()
     targets = build_targets(request.targets, scenario) if request.targets is not None else None
     if request.amount is not None:
         return plan_raise(scenario, job.packs, request.amount, request.account or "", targets=targets,
                           time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend)
-    if targets is None:
-        raise SemanticError("nothing to plan", None, "--targets TARGETS, or --raise AMOUNT --account ID")
+    assert targets is not None  # household_request gives an amount or targets
     return plan_rebalance(scenario, job.packs, targets, time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend)
+
+
+# A household may carry its own plan request: {scenario: {...}, plan: {raise: 5000, account: ID}} or
+# {scenario: {...}, plan: {targets: {...} or FILE}}; `batch check` reads the scenario and ignores the plan.
+ENVELOPE_KEYS = ("scenario", "plan")
+PLAN_KEYS = ("raise", "account", "targets", "time_limit", "gap")
+PLAN_EXPECTED = "raise: AMOUNT with account: ID, and/or targets: a targets mapping or FILE (see docs/batch.md)"
+
+
+def sub_document(document: Document, key: str) -> Document:
+    """The part of `document` under `key`, keeping every span (a document of its own, as if it were a file)."""
+    positions: dict[Any, Span] = {}
+    for path, span in document.positions.items():
+        if path[:1] == (key,):
+            positions[path[1:]] = span
+        elif path[:2] == ("<key>", key) and len(path) > 2:
+            positions[("<key>",) + path[2:]] = span
+    return Document(document.file, document.data[key], positions)
+
+
+def split_household(document: Document) -> tuple[Document, Document | None]:
+    """The scenario's document and the household's own plan request (None: the command line's)."""
+    data = document.data
+    if not (isinstance(data, dict) and "scenario" in data):
+        return document, None
+    unknown = sorted(str(k) for k in data if k not in ENVELOPE_KEYS)
+    if unknown:
+        raise SchemaError(f"unknown key '{unknown[0]}' beside `scenario`", document.key_span((unknown[0],)),
+                          "scenario: the household, and plan: its plan request")
+    return sub_document(document, "scenario"), (sub_document(document, "plan") if "plan" in data else None)
+
+
+def household_request(document: Document | None, default: PlanRequest | None, base: Path) -> PlanRequest:
+    """The household's plan request, or the command line's; every mistake placed in the household's text."""
+    default = default or PlanRequest()
+    if document is None:
+        if default.amount is None and default.targets is None:
+            raise SemanticError("nothing to plan", None, "--raise AMOUNT --account ID or --targets FILE, or a `plan:` beside the household's `scenario:`")
+        return default
+    raw = document.data
+    if not isinstance(raw, dict):
+        raise SchemaError("`plan` is not a mapping", document.span(), PLAN_EXPECTED)
+    errors: list[TaxpackError] = []
+    for key in sorted(str(k) for k in raw if k not in PLAN_KEYS):
+        errors.append(SchemaError(f"unknown key '{key}' in `plan`", document.key_span((key,)), "one of " + ", ".join(PLAN_KEYS)))
+    if ("raise" in raw) != ("account" in raw):
+        errors.append(SemanticError("`raise` and `account` go together", document.span(), "raise: AMOUNT with account: ID"))
+    if "raise" not in raw and "targets" not in raw:
+        errors.append(SemanticError("nothing to plan", document.span(), PLAN_EXPECTED))
+    amount = _plan_number(document, "raise", errors, positive=True)
+    gap = _plan_number(document, "gap", errors)
+    limit = _plan_number(document, "time_limit", errors, positive=True)
+    account = raw.get("account")
+    if account is not None and not isinstance(account, str):
+        errors.append(SchemaError("`account` is not an account id", document.span(("account",)), "the id of an account of the household"))
+    targets = None
+    if "targets" in raw:
+        if isinstance(raw["targets"], str):
+            from .documents import load_yaml
+
+            path = base / raw["targets"]
+            if not path.is_file():
+                errors.append(SemanticError(f"targets file '{raw['targets']}' not found: there is no {display_path(path)}",
+                                            document.span(("targets",)), "a targets file; the path is relative to the input's folder"))
+            else:
+                targets = load_yaml(path)
+        elif isinstance(raw["targets"], dict):
+            targets = sub_document(document, "targets")
+        else:
+            errors.append(SchemaError("`targets` is neither a mapping nor a file name", document.span(("targets",)), PLAN_EXPECTED))
+    if errors:
+        raise ErrorList(errors)
+    return PlanRequest(amount, account, targets, float(limit) if limit is not None else default.time_limit,
+                       gap if gap is not None else default.gap)
+
+
+def _plan_number(document: Document, key: str, errors: list[TaxpackError], positive: bool = False) -> Decimal | None:
+    value = document.data.get(key)
+    if value is None:
+        return None
+    number: Decimal | None = None
+    if isinstance(value, (Decimal, int, str)) and not isinstance(value, bool):
+        try:
+            number = Decimal(str(value).strip())  # the reader gives decimals as Decimal, never float
+        except ArithmeticError:
+            number = None
+    if number is None or not number.is_finite() or number < 0 or (positive and number == 0):
+        errors.append(SchemaError(f"`{key}` is {value!r}", document.span((key,)), "a positive decimal number" if positive else "a decimal number of at least 0"))
+        return None
+    return number
 
 
 def _error_dict(error: TaxpackError, item: Item) -> dict[str, Any]:
