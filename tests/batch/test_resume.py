@@ -107,3 +107,32 @@ def test_the_output_is_never_read_as_a_household_nor_written_over_the_input(tmp_
     with pytest.raises(TaxpackError, match="OUTPUT is INPUT"):
         run_batch(job, source, source, workers=1)
     assert source.read_bytes() == before
+
+
+def test_resume_after_the_command_is_killed(tmp_path: Path, job: Job) -> None:
+    """A real interruption: SIGKILL to the command and its workers while they write, then --resume."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = jsonl(tmp_path / "in.jsonl", [small(seed) for seed in range(1000, 1300)])
+    reference = tmp_path / "reference.jsonl"
+    run_batch(job, source, reference, workers=2)
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "taxpack.cli", "batch", "check", str(source), "--out", str(out), "--workers", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and (not out.exists() or out.stat().st_size < 50_000):
+        time.sleep(0.02)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    written = out.read_bytes()
+    if len(written) >= len(reference.read_bytes()):
+        pytest.skip("the command finished before it could be killed (a very fast machine): nothing to resume")
+    assert reference.read_bytes().startswith(written)  # what was written is a prefix of the full output
+    summary = run_batch(job, source, out, workers=2, resume=True)
+    assert out.read_bytes() == reference.read_bytes()
+    assert summary.resumed == written.count(b"\n")
