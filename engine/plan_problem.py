@@ -26,7 +26,7 @@ from .lots.replay import LensBook, event_order, replay
 from .model import Scenario, Transaction
 from .packs.model import Pack
 from .packs.registry import PackSet
-from .plan_targets import AccountCash, Targets
+from .plan_targets import Targets
 from .withholding import dividend_withholding
 
 ZERO = Decimal(0)
@@ -183,8 +183,10 @@ class Problem:
         return self.holdings_value() + sum(self.cash.values(), ZERO) - sum(self.raise_.values(), ZERO)
 
     def tax_free(self, account: str) -> bool:
-        """No lens taxes a sale in this account (a retirement or tax-free wrapper everywhere it matters)."""
-        return all(not p.taxable for p in self.pools if account in p.accounts) or not any(account in p.accounts for p in self.pools)
+        """No lens taxes a sale in this account (a retirement or tax-free wrapper under every lens on it)."""
+        acc = self.scenario.account(account)
+        return all(not self.books[pid].ledger.is_taxable(acc)
+                   for (a, _), pids in self.account_lenses.items() if a == account for pid in pids)
 
     def may_sell(self, account: str, security: str) -> bool:
         return self.targets is None or self.targets.may_sell(security, account)
