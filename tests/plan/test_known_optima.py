@@ -275,3 +275,26 @@ def test_two_lenses_on_one_account(tmp_path):
     assert result.cost.tax_by_lens[("us", "cam")] == 0
     assert result.cost.tax == Decimal("16")
     assert result.naive.cost.tax == Decimal("16") + Decimal("24") / Decimal("0.80")
+
+
+@pytest.mark.parametrize("fractional", [True, False])
+def test_whole_units_unless_the_security_is_fractional(tmp_path, fractional):
+    """1,000 USD to invest, all in VTI at 300, within 0.1 point of a 100% target: at least 999 USD invested,
+    i.e. 3.33 units if the security trades in fractions (the least trade inside the band); whole units
+    cannot get within the band (3 units are 90%), and the planner says no plan meets the constraints."""
+    from taxpack.engine.errors import SemanticError
+
+    sc = scenario(tmp_path, [{"id": "al", "residence": "US", "citizenship": ["US"], "filing_status": "single",
+                              "other_income": {"US": 80000}, "marginal_rate": {"US": "0.22"}}],
+                  [{"id": "tx", "owner": "al", "country": "US", "currency": "USD"}],
+                  [{"id": "VTI", "currency": "USD", "country": "US", "kind": "etf", "fractional": fractional}], [])
+    t = targets(tmp_path, sc, {"band": 0.001, "targets": [{"security": "VTI", "weight": 1}], "prices": {"VTI": 300},
+                               "accounts": {"tx": {"invest": 1000}}})
+    if not fractional:
+        with pytest.raises(SemanticError, match="no plan meets the constraints"):
+            plan_rebalance(sc, PACKS, t, gap=Decimal("0.01"))
+        return
+    result = plan_rebalance(sc, PACKS, t, gap=Decimal("0.01"))
+    (units,) = result.plan.buys.values()
+    assert Decimal(999) <= units * 300 <= Decimal(1000)
+    assert units != units.to_integral_value()
