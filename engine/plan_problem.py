@@ -290,6 +290,10 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
     native = _prices(history, targets, notes)
     prices = {sid: p * _rate(fx, history.security(sid).currency, base, as_of) for sid, p in native.items()}
     holdings = _holdings(history)
+    for group in (targets.groups if targets else ()):
+        if group.weight > 0 and not any(m in native for m in group.members):
+            raise SemanticError(f"target {group.id} has no price for any of its members ({', '.join(group.members)})",
+                                group.span, f"prices: {{{group.members[0]}: PRICE}} in the targets")
     for (account, sid), qty in holdings.items():
         if sid not in prices:
             raise SemanticError(f"no price for {sid} (held in {account}): give it under prices: in the targets",

@@ -125,3 +125,11 @@ def test_harvest_price_option_is_checked() -> None:
     result = run_cli("harvest", SCENARIO, "--price", "VTI")
     assert result.exit_code == 2
     assert "SECURITY=PRICE" in result.output
+
+
+def test_a_target_without_any_price_is_named(tmp_path: Path) -> None:
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("taxpack: 1\ntargets:\n  - {security: VTI, weight: 0.5}\n  - {security: ITOT, weight: 0.5}\n", encoding="utf-8")
+    result = run_cli("plan", SCENARIO, "--targets", str(targets))
+    assert result.exit_code == 3
+    assert "targets.yaml:4:5: error: target ITOT has no price for any of its members (ITOT)" in result.output
