@@ -34,6 +34,11 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
     from taxpack.engine.report.text_formats import render_csv, render_markdown, render_table
     from taxpack.engine.scenario.load import load_scenario
 
+    import gc
+
+    # The run allocates hundreds of thousands of small objects that all live until the end: the
+    # cyclic collector would only re-scan them (about a fifth of the time on a 10,000-row history).
+    gc.disable()
     loaded = load_scenario(scenario, transactions, trades)
     packs = pack_set(pack_paths)
     result = run_check(loaded, packs, rules_backend=rules_backend)

@@ -58,6 +58,7 @@ class Ledger:
         self.currency: str = pack.currency or "EUR"
         self.lots_section: dict[str, Any] = dict(pack.section("lots") or {})
         self.fx_section: dict[str, Any] = dict(pack.section("fx") or {})
+        self._rates: dict[tuple[str, dt.date], RateUsed] = {}
         self.holding: dict[str, Any] = dict(pack.section("holding_period") or {})
         self.wrappers: dict[str, Any] = dict(pack.section("wrappers") or {})
         self.pools: dict[tuple[str, ...], Pool] = {}
@@ -108,12 +109,17 @@ class Ledger:
     def convert(self, amount: Decimal, currency: str, tx: Transaction) -> tuple[Decimal, RateUsed | None]:
         if currency == self.currency:
             return amount, None
-        rate = self.fx.rate(
-            currency, self.currency, self.leg_date(tx),
-            missing=self.fx_section.get("missing_rate", "error"),
-            max_lookback_days=int(self.fx_section.get("max_lookback_days", 7)),
-            span=tx.span,
-        )
+        day = self.leg_date(tx)
+        key = (currency, day)
+        rate = self._rates.get(key)  # a household trades on far fewer days than it has transactions
+        if rate is None:
+            rate = self.fx.rate(
+                currency, self.currency, day,
+                missing=self.fx_section.get("missing_rate", "error"),
+                max_lookback_days=int(self.fx_section.get("max_lookback_days", 7)),
+                span=tx.span,
+            )
+            self._rates[key] = rate
         return amount * rate.rate, rate
 
     def tx_currency(self, tx: Transaction) -> str:
