@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from taxpack.engine.exit_tax import ExitInputs
+from taxpack.engine.residency.departure import ExitInputs
 from taxpack.engine.packs.registry import pack_set
-from taxpack.engine.prices import Price, PriceBook
-from taxpack.engine.residency import ExitResult, simulate_exit, to_json_dict
+from taxpack.engine.residency.prices import Price, PriceBook
+from taxpack.engine.residency.simulate import ExitResult, simulate_exit, to_json_dict
 from taxpack.engine.scenario.load import load_scenario
 
 D = Decimal

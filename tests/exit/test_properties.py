@@ -7,7 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taxpack.engine.exit_tax import allocate_exclusion, compare
+from taxpack.engine.residency.departure import allocate_exclusion, compare
 from taxpack.engine.lots.pool import BOOK
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000000"), places=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from taxpack.engine.lens import lenses_for
 from taxpack.engine.packs.registry import pack_set
-from taxpack.engine.residency import residence_findings
+from taxpack.engine.residency.simulate import residence_findings
 from taxpack.engine.scenario.load import load_scenario
 
 from .helpers import D, write_scenario

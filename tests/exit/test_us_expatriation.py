@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .helpers import D, holding, prices, run, write_scenario
 
-from taxpack.engine.exit_tax import allocate_exclusion
+from taxpack.engine.residency.departure import allocate_exclusion
 
 TAXPAYER = {"id": "sam", "residence": "US", "citizenship": ["US"], "filing_status": "single", "other_income": {"US": 0}}
 ACCOUNTS = [{"id": "brokerage", "owner": "sam", "country": "US", "currency": "USD", "wrapper": "taxable"},

@@ -15,9 +15,9 @@ from typing import Any, Iterable, Mapping
 
 import attrs
 
-from .documents import load_yaml, read_csv
-from .errors import ErrorList, EvaluationError, ParseError, Span, TaxpackError
-from .model import Scenario
+from ..documents import load_yaml, read_csv
+from ..errors import ErrorList, EvaluationError, ParseError, Span, TaxpackError
+from ..model import Scenario
 
 PRICE_COLUMNS = ["security", "date", "price", "currency"]
 

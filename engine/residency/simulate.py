@@ -14,20 +14,20 @@ from typing import Any, Mapping
 
 import attrs
 
-from . import __version__
+from .. import __version__
 from .arrival import Arrival, ArrivalCost, arrival
-from .errors import EvaluationError, SemanticError
-from .estimate import Estimate, Estimator, YearGains
-from .exit_tax import Departure, ExitInputs, Holding, Outcome, departure, value_holdings
-from .findings import make_finding
-from .fx.rates import FxTable, load_fx
-from .lens import Lens
-from .lots.replay import event_order, replay
-from .model import Finding, Scenario, Transaction
-from .packs.model import Pack
-from .packs.registry import PackSet
+from ..errors import EvaluationError, SemanticError
+from ..estimate import Estimate, Estimator, YearGains
+from .departure import Departure, ExitInputs, Holding, Outcome, departure, value_holdings
+from ..findings import make_finding
+from ..fx.rates import FxTable, load_fx
+from ..lens import Lens
+from ..lots.replay import event_order, replay
+from ..model import Finding, Scenario, Transaction
+from ..packs.model import Pack
+from ..packs.registry import PackSet
 from .prices import PriceBook
-from .report.money import money_text, number_text
+from ..report.money import money_text, number_text
 
 ZERO = Decimal(0)
 
@@ -454,6 +454,6 @@ def _trailing(trade: Transaction, move: Any, origin: str, packs: PackSet, gain: 
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
-    from .dates import Duration, shift
+    from ..dates import Duration, shift
 
     return shift(day, Duration(years=years), +1, "decreasing")

@@ -15,8 +15,8 @@ from typing import Any, Mapping
 
 import attrs
 
-from .exit_tax import Departure, Holding, compare
-from .packs.model import Pack
+from .departure import Departure, Holding, compare
+from ..packs.model import Pack
 
 ZERO = Decimal(0)
 

@@ -15,14 +15,14 @@ from typing import Any, Mapping
 
 import attrs
 
-from .dates import Duration, shift
-from .errors import ErrorList, EvaluationError
-from .estimate import Estimate, Estimator, YearGains
-from .fx.rates import FxTable
-from .lots.ledger import Ledger
-from .lots.pool import BOOK
-from .model import RateUsed, Scenario, Taxpayer
-from .packs.model import Pack
+from ..dates import Duration, shift
+from ..errors import ErrorList, EvaluationError
+from ..estimate import Estimate, Estimator, YearGains
+from ..fx.rates import FxTable
+from ..lots.ledger import Ledger
+from ..lots.pool import BOOK
+from ..model import RateUsed, Scenario, Taxpayer
+from ..packs.model import Pack
 from .prices import Price, PriceBook
 
 ZERO = Decimal(0)
