@@ -86,7 +86,7 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
     The request is --raise/--account or --targets, for every household; a household written as
     {scenario: ..., plan: {...}} carries its own request instead (see docs/batch.md)."""
     from taxpack.engine.batch import Job
-    from taxpack.engine.batch_input import PlanRequest
+    from taxpack.engine.batch.inputs import PlanRequest
     from taxpack.engine.documents import load_yaml
     from taxpack.engine.errors import SemanticError
     from taxpack.engine.packs.registry import pack_set

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 
 import attrs
 
-from .documents import Document, decode_utf8, display_path, load_yaml, load_yaml_text
-from .errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
+from ..documents import Document, decode_utf8, display_path, load_yaml, load_yaml_text
+from ..errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 

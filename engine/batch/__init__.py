@@ -18,12 +18,12 @@ from typing import IO, Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import __version__
-from .batch_input import Item, PlanRequest, count_items, household_document, household_request, read_items, split_household
-from .documents import display_path
-from .errors import EXIT_BLOCKING, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WARNINGS, ErrorList, SemanticError, Span, TaxpackError
-from .packs.registry import PackSet
-from .report.json_report import dumps
+from .. import __version__
+from .inputs import Item, PlanRequest, count_items, household_document, household_request, read_items, split_household
+from ..documents import display_path
+from ..errors import EXIT_BLOCKING, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_WARNINGS, ErrorList, SemanticError, Span, TaxpackError
+from ..packs.registry import PackSet
+from ..report.json_report import dumps
 
 STATUS_BY_CODE = {EXIT_OK: "ok", EXIT_WARNINGS: "warnings", EXIT_BLOCKING: "blocked", EXIT_INPUT: "error", EXIT_INTERNAL: "error"}
 STATUSES = ("ok", "warnings", "blocked", "error")
@@ -63,7 +63,7 @@ def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
         whole = household_document(item)
         household = _household_id(whole.data) or household
         document, plan_document = split_household(whole)
-        from .scenario.load import build_scenario
+        from ..scenario.load import build_scenario
 
         scenario = build_scenario(document, Path(item.base))
         if job.kind == "check":
@@ -95,14 +95,14 @@ def _household_id(data: Any) -> str | None:
 
 
 def _run_check(job: Job, scenario: Any) -> Any:
-    from .check import run_check
+    from ..check import run_check
 
     return run_check(scenario, job.packs, rules_backend=job.rules_backend)
 
 
 def _run_plan(job: Job, scenario: Any, request: PlanRequest) -> Any:
-    from .planning import plan_raise, plan_rebalance
-    from .plan_targets import build_targets
+    from ..planning import plan_raise, plan_rebalance
+    from ..plan_targets import build_targets
 
     targets = build_targets(request.targets, scenario) if request.targets is not None else None
     if request.amount is not None:
@@ -317,7 +317,7 @@ def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None =
     start = time.monotonic()
     if dask:
         try:
-            from .batch_dask import dask_lines, parse_address
+            from .cluster import dask_lines, parse_address
         except ImportError as error:
             raise SemanticError(f"--dask needs dask.distributed, which does not import here ({error})", None,
                                 "pip install 'taxpack[batch]', or a local run without --dask") from None
