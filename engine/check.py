@@ -265,7 +265,7 @@ def _withholding_findings(trade: Transaction, lens: Lens, scenario: Scenario, pa
     if case is None or case.pack is None:
         return []
     if case.lost_rate == 0:
-        if case.basis != "treaty-account" or trade.side != "buy":
+        if case.basis != "treaty-account" or case.rate != 0 or trade.side != "buy":
             return []
         # The account case that makes this the right place for the holding (e.g. an RRSP under Art. XXI).
         return [make_finding(case.pack, code="withholding_relief", severity="info",
@@ -284,6 +284,9 @@ def _withholding_findings(trade: Transaction, lens: Lens, scenario: Scenario, pa
     message = (f"{security.id} in {account.id} ({account.wrapper}) {sign} about {_money(lost)} {security.currency} a year: "
                f"{case.source_country} withholds {_pct(case.rate)} on dividends to a {case.resident_of} resident here "
                f"and {why}")
+    if case.relief == "refund" and case.statutory is not None and case.statutory > case.rate:
+        message += (f"; {case.source_country} first withholds {_pct(case.statutory)}: the part above "
+                    f"{_pct(case.rate)} comes back only on a refund claim")
     return [make_finding(case.pack, code="withholding_leakage", severity="warning" if trade.side == "buy" else "info",
                          message=message, rule=f"{case.pack.id}.{case.source_country.lower()}-{case.resident_of.lower()}.{case.basis}",
                          source=case.source, uncertain=case.uncertain, amount=amount,

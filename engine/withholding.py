@@ -35,6 +35,8 @@ class WithholdingCase:
     source: str | None
     uncertain: str | None
     basis: str  # treaty-account | treaty | statutory | domestic
+    relief: str | None = None  # at_source | refund: how the treaty rate is obtained
+    statutory: Decimal | None = None
 
 
 def _in_force(row: Mapping[str, Any], day: dt.date) -> bool:
@@ -97,17 +99,18 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
                 rate = _withheld(Decimal(treaty.resolve(case["dividends"], day)), statutory)
                 creditable = bool(case.get("creditable", not in_wrapper))
                 return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
-                                       treaty, case.get("source"), case.get("uncertain") or row.get("uncertain"), "treaty-account")
+                                       treaty, case.get("source"), case.get("uncertain") or row.get("uncertain"), "treaty-account",
+                                       row.get("relief"), statutory)
             rate = _withheld(Decimal(treaty.resolve(row["dividends"], day)), statutory)
             creditable = not in_wrapper
             return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
-                                   treaty, row.get("source"), row.get("uncertain"), "treaty")
+                                   treaty, row.get("source"), row.get("uncertain"), "treaty", row.get("relief"), statutory)
     if statutory is None or source_pack is None:
         return None
     rate = statutory
     creditable = not in_wrapper
     return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
-                           source_pack, section.get("source"), section.get("uncertain"), "statutory")
+                           source_pack, section.get("source"), section.get("uncertain"), "statutory", None, statutory)
 
 
 def source_pack_day(pack: Pack, day: dt.date) -> dt.date:

@@ -131,9 +131,23 @@ def _compare_fields(where: str, fields: dict[str, Any], c: dict[str, Any]) -> It
         if key not in KNOWN:
             yield f"{where}: unknown expectation '{key}' (known: {', '.join(sorted(KNOWN))})"
         elif key == "findings":
-            for code in want:
-                if code not in codes:
+            for item in want:
+                spec = item if isinstance(item, dict) else {"code": item}
+                code = spec.get("code")
+                found = [f for f in c["findings"] if f["code"] == code]
+                if not found:
                     yield f"{where}: expected finding '{code}', got {codes or 'none'}"
+                    continue
+                for name in ("severity", "amount"):
+                    if name not in spec:
+                        continue
+                    got = [f.get(name) for f in found]
+                    if name == "amount":
+                        ok = any(g is not None and Decimal(str(g)) == Decimal(str(spec[name])) for g in got)
+                    else:
+                        ok = spec[name] in got
+                    if not ok:
+                        yield f"{where}: finding '{code}' {name} expected {spec[name]}, got {', '.join(str(g) for g in got)}"
         elif key == "no_findings":
             for code in want:
                 if code in codes:
