@@ -79,20 +79,25 @@ def subdocument(doc: Document, prefix: JsonPath) -> Document:
     return Document(doc.file, value, positions)
 
 
-def run_case(case: Case, packs: PackSet | None = None, rules_backend: str | None = None) -> CaseResult:
+def case_output(case: Case, packs: PackSet | None = None, rules_backend: str | None = None) -> dict[str, Any]:
+    """The `taxpack check` JSON of a case's scenario, with the pack under test in place of its bundled version."""
     from ..check import run_check
     from ..report.json_report import to_json_dict
 
     base = packs or pack_set()
     packs = PackSet(tuple(p for p in base.packs if p.id != case.pack.id) + (case.pack,))
     scenario_ref = case.data["scenario"]
+    if isinstance(scenario_ref, str):
+        scenario = load_scenario(Path(case.document.file).parent / scenario_ref)
+    else:
+        sub = subdocument(case.document, case.path + ("scenario",))
+        scenario = build_scenario(sub, Path(case.document.file).parent)
+    return to_json_dict(run_check(scenario, packs, rules_backend=rules_backend))
+
+
+def run_case(case: Case, packs: PackSet | None = None, rules_backend: str | None = None) -> CaseResult:
     try:
-        if isinstance(scenario_ref, str):
-            scenario = load_scenario(Path(case.document.file).parent / scenario_ref)
-        else:
-            sub = subdocument(case.document, case.path + ("scenario",))
-            scenario = build_scenario(sub, Path(case.document.file).parent)
-        result = to_json_dict(run_check(scenario, packs, rules_backend=rules_backend))
+        result = case_output(case, packs, rules_backend)
     except TaxpackError as error:
         expected_error = case.data["expect"].get("error") if isinstance(case.data["expect"], dict) else None
         text = error.render()
