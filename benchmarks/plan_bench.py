@@ -12,7 +12,8 @@ gains), and wash-sale findings of `taxpack check` on the plan that the plan does
 Goals (issue 9): cash raising under 1 s; rebalance proven within a 10-unit gap in under 15 s median on
 one core; zero violations.
 
-    python benchmarks/plan_bench.py [--households 5] [--seed 1] [--time-limit 60]
+    python benchmarks/plan_bench.py [--households 5] [--seed 1] [--time-limit 60] [--no-ira]
+    python benchmarks/plan_bench.py --compare-netting [--no-ira]   # convex hull against big-M
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _cents(rng: random.Random, low: int, high: int) -> str:
     return str(Decimal(rng.randint(low * 100, high * 100)) / 100)
 
 
-def household(seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def household(seed: int, ira: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """One household (scenario) and its targets, as documents; the same seed gives the same bytes."""
     rng = random.Random(seed)
     securities = []
@@ -65,6 +66,8 @@ def household(seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
         {"id": "al-ira", "owner": "al", "country": "US", "currency": "USD", "wrapper": "ira"},
         {"id": "bo-depot", "owner": "bo", "country": "DE", "currency": "EUR", "wrapper": "taxable"},
     ]
+    if not ira:
+        accounts = [a for a in accounts if a["wrapper"] != "ira"]
     txs = []
     n = 0
     start = AS_OF - dt.timedelta(days=5 * 365)
@@ -126,7 +129,7 @@ def _m(value: Decimal | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def run(households: int, seed: int, time_limit: float) -> int:
+def run(households: int, seed: int, time_limit: float, ira: bool = True) -> int:
     from taxpack.engine.packs.registry import pack_set
     from taxpack.engine.plan_targets import load_targets
     from taxpack.engine.planning import plan_raise, plan_rebalance
@@ -140,7 +143,7 @@ def run(households: int, seed: int, time_limit: float) -> int:
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(households):
-            scenario_doc, goal_doc = household(seed + i)
+            scenario_doc, goal_doc = household(seed + i, ira=ira)
             sp, tp = Path(tmp) / f"h{i}.yaml", Path(tmp) / f"t{i}.yaml"
             sp.write_text(yaml.safe_dump(scenario_doc, sort_keys=False), encoding="utf-8")
             tp.write_text(yaml.safe_dump(goal_doc, sort_keys=False), encoding="utf-8")
@@ -180,13 +183,47 @@ def run(households: int, seed: int, time_limit: float) -> int:
     return 0
 
 
+def compare_netting(households: int, seed: int, time_limit: float, ira: bool) -> int:
+    """Solve the same rebalances with the convex-hull netting and with big-M: time, gap, root bound."""
+    from taxpack.engine.packs.registry import pack_set
+    from taxpack.engine.plan_heuristic import heuristic
+    from taxpack.engine.plan_model import PlanModel
+    from taxpack.engine.plan_problem import build_problem
+    from taxpack.engine.plan_targets import load_targets
+    from taxpack.engine.scenario.load import load_scenario
+
+    packs = pack_set()
+    print(f"{'household':<16}{'formulation':>12}{'solve s':>9}{'status':>12}{'objective':>12}{'bound':>12}{'gap':>9}")
+    times: dict[str, list[float]] = {"hull": [], "bigm": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(households):
+            scenario_doc, goal_doc = household(seed + i, ira=ira)
+            sp, tp = Path(tmp) / f"h{i}.yaml", Path(tmp) / f"t{i}.yaml"
+            sp.write_text(yaml.safe_dump(scenario_doc, sort_keys=False), encoding="utf-8")
+            tp.write_text(yaml.safe_dump(goal_doc, sort_keys=False), encoding="utf-8")
+            scenario = load_scenario(sp)
+            problem = build_problem(scenario, packs, load_targets(tp, scenario))
+            warm = heuristic(problem)
+            for netting in ("hull", "bigm"):
+                s = PlanModel(problem, rebalance=True, netting=netting).solve(time_limit=time_limit, gap=GAP, warm=warm)
+                times[netting].append(s.seconds)
+                print(f"{scenario.id:<16}{netting:>12}{s.seconds:>9.2f}{s.status[:11]:>12}{_m(s.objective):>12}{_m(s.bound):>12}{_m(s.gap):>9}", flush=True)
+    for netting, values in times.items():
+        print(f"{netting}: median {statistics.median(values):.2f} s, max {max(values):.2f} s")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--compare-netting", action="store_true", help="solve each rebalance with the hull and with big-M netting")
+    parser.add_argument("--no-ira", action="store_true", help="households without the IRA (every shift is taxed somewhere)")
     args = parser.parse_args()
-    return run(args.households, args.seed, args.time_limit)
+    if args.compare_netting:
+        return compare_netting(args.households, args.seed, args.time_limit, not args.no_ira)
+    return run(args.households, args.seed, args.time_limit, not args.no_ira)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,7 +26,7 @@ from .plan_problem import PlanPool, Problem, TaxCurve
 ZERO = Decimal(0)
 FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to this quantum
 TURNOVER_WEIGHT = Decimal("0.00001")  # a tie-breaker per unit of value traded (0.1 bp): among equal-tax plans, trade less
-WASH_WEIGHT = Decimal(1)  # a tie-breaker per loss rule tripped: never trip one for nothing
+WASH_LOSS_WEIGHT = Decimal("0.001")  # a tie-breaker per unit of loss a loss rule takes: never wash a loss for nothing
 POLISH_SECONDS = 5.0  # at most this long to settle the lots once the trades are fixed
 LOT_WEIGHT = Decimal("0.000001")  # a tie-breaker per unit of gain realised on a freely chosen lot
 
@@ -111,14 +111,14 @@ class PlanModel:
     """Builds the MIP for a problem; `solve()` returns the plan."""
 
     def __init__(self, problem: Problem, *, rebalance: bool, forbid_washes: tuple[int, ...] = (), avoid_washes: bool = False,
-                 raise_slack: bool = False) -> None:
+                 raise_slack: bool = False, netting: str = "hull") -> None:
         self.p = problem
         self.raise_slack = raise_slack
+        self.netting = netting  # "hull" (default) or "bigm": the textbook alternative, kept to measure against
         self.m = _Mip()
         self.sell: dict[tuple[str, str], int] = {}
         self.buy: dict[tuple[str, str], int] = {}
         self.lot_vars: dict[tuple[int, str], int] = {}  # (pool index, lot id) -> column
-        self.wash_vars: dict[int, int] = {}
         self.rebalance = rebalance
         self._build(forbid_washes, avoid_washes)
 
@@ -152,52 +152,46 @@ class PlanModel:
                     cost = p.prices[s] * TURNOVER_WEIGHT + p.leakage.get((a, s), ZERO)
                     self.buy[(a, s)] = m.var(f"buy[{a},{s}]", 0.0, _num(ub), _num(cost), not p.fractional(s))
 
-        # Gains per (lens, taxpayer) and term, as linear expressions; losses per (lens, taxpayer, security).
+        # Gains per (lens, taxpayer) and term, as linear expressions. Units of a loss lot that a loss rule
+        # could catch are split in two: counted (their loss enters the year) and washed (their loss does not).
         self.gains: dict[tuple[str, str], dict[str, dict[int, float]]] = {}
         self.bounds: dict[tuple[str, str], dict[str, list[Decimal]]] = {}
-        self.loss_expr: dict[tuple[str, str, str], dict[str, dict[int, float]]] = {}
-        self.loss_max: dict[tuple[str, str, str], dict[str, Decimal]] = {}
-        self.loss_lots: dict[tuple[str, str, str], list[tuple[int, Decimal]]] = {}  # columns taking loss units, with their bound
+        self.washable = {(w.lens, w.seller, w.security) for w in p.wash}
+        self.loss_split: dict[tuple[str, str, str], list[tuple[int, int, Decimal]]] = {}  # (counted, washed, units)
         for index, pool in enumerate(p.pools):
             self._pool(index, pool)
 
-        # Loss rules: a loss sale and a purchase that would wash it exclude each other, unless the plan
-        # accepts the wash (W = 1), in which case the loss leaves this year's gains.
+        # Loss rules, as a disjunction written by disaggregation: B = 1 when the plan buys something that would
+        # wash a loss on this security (or the history already did, in the window). Counted loss units need
+        # B = 0, washed ones B = 1: counted <= units (1 - B), washed <= units B, each conflicting buy <= ub B.
+        # A wash costs a thousandth of the loss it washes, so the plan never washes a loss for nothing.
+        links: dict[tuple[str, str, str], list[int]] = {}
         for i, link in enumerate(p.wash):
-            key = (link.lens, link.seller, link.security)
-            takers = self.loss_lots.get(key)
-            if not takers:
+            links.setdefault((link.lens, link.seller, link.security), []).append(i)
+        self.wash_keys: dict[tuple[str, str, str], tuple[int, list[int], list[int]]] = {}
+        for key, indexes in sorted(links.items()):
+            split = self.loss_split.get(key)
+            if not split:
                 continue
-            lsale = m.var(f"loss_sale[{i}]", 0.0, 1.0, 0.0, True)
-            for col, bound in takers:
-                m.row({col: 1.0, lsale: -_num(bound)}, ub=0.0)
-            allowed = not avoid and i not in forbid
-            w = m.var(f"wash[{i}]", 0.0, 1.0 if allowed else 0.0, _num(WASH_WEIGHT), True)
-            self.wash_vars[i] = w
-            if link.past:
-                m.row({w: 1.0, lsale: -1.0}, lb=0.0)  # history already holds a replacement: any loss sale is a wash
-            for a, s, _status in link.conflicts:
-                col = self.buy.get((a, s))
-                if col is None:
-                    continue
-                ub = self.m.ub[col]
-                m.row({col: 1.0, lsale: ub, w: -ub}, ub=ub)  # buy <= ub (1 - lsale + w)
-            gains = self.gains.setdefault((link.lens, link.seller), {})
-            for term, expr in self.loss_expr[key].items():
-                lmax = self.loss_max[key][term]
-                if lmax <= 0:
-                    continue
-                d = m.var(f"disallowed[{i},{term}]", 0.0, _num(lmax), _num(LOT_WEIGHT))
-                row = {d: 1.0, w: -_num(lmax)}
-                for col, coef in expr.items():
-                    _add(row, col, -coef)
-                m.row(row, lb=-_num(lmax))  # d >= loss - lmax (1 - w)
-                row2 = {d: 1.0}
-                for col, coef in expr.items():
-                    _add(row2, col, -coef)
-                m.row(row2, ub=0.0)  # d <= loss
-                _add(gains.setdefault(term, {}), d, 1.0)
-                self.bounds[(link.lens, link.seller)][term][1] += lmax
+            past = any(p.wash[i].past for i in indexes)
+            allowed = not avoid and not any(i in forbid for i in indexes)
+            b = m.var(f"replaced[{key[0]},{key[1]},{key[2]}]", 1.0 if past else 0.0, 1.0, 0.0, True)
+            # When a wash is not an option no unit may be washed: with B = 1 (a replacement bought, or one
+            # already in the window) the loss lots then stay unsold.
+            for counted, washed, units in split:
+                m.row({counted: 1.0, b: _num(units)}, ub=_num(units))
+                m.row({washed: 1.0, b: -_num(units)}, ub=0.0)
+                if not allowed:
+                    m.ub[washed] = 0.0
+            seen: set[tuple[str, str]] = set()
+            for i in indexes:
+                for a, sec, _status in p.wash[i].conflicts:
+                    col = self.buy.get((a, sec))
+                    if col is None or (a, sec) in seen:
+                        continue
+                    seen.add((a, sec))
+                    m.row({col: 1.0, b: -self.m.ub[col]}, ub=0.0)
+            self.wash_keys[key] = (b, [w for _, w, _ in split], indexes)
 
         for key, curve in sorted(p.curves.items()):
             self._tax(key, curve)
@@ -267,13 +261,15 @@ class PlanModel:
         lkey = (pool.lens, pool.taxpayer, pool.security)
 
         def account_for(column_gain: Decimal, term: str, col: int, units: Decimal) -> None:
+            if column_gain < 0 and lkey in self.washable:
+                counted = m.var(f"counted[{m.names[col]}]", 0.0, _num(units))
+                washed = m.var(f"washed[{m.names[col]}]", 0.0, _num(units), _num(-column_gain * WASH_LOSS_WEIGHT))
+                m.row({col: 1.0, counted: -1.0, washed: -1.0}, lb=0.0, ub=0.0)
+                self.loss_split.setdefault(lkey, []).append((counted, washed, units))
+                col = counted
             _add(gains.setdefault(term, {}), col, _num(column_gain))
             if column_gain < 0:
                 bounds[term][0] += column_gain * units
-                _add(self.loss_expr.setdefault(lkey, {}).setdefault(term, {}), col, -_num(column_gain))
-                mx = self.loss_max.setdefault(lkey, {})
-                mx[term] = mx.get(term, ZERO) - column_gain * units
-                self.loss_lots.setdefault(lkey, []).append((col, units))
             else:
                 bounds[term][1] += column_gain * units
 
@@ -343,6 +339,9 @@ class PlanModel:
         s_lo, l_lo = min(s_lo, ZERO), min(l_lo, ZERO)
         s_hi, l_hi = max(s_hi, ZERO), max(l_hi, ZERO)
         rs, rl = _num(curve.rate_short * curve.to_base), _num(curve.rate_long * curve.to_base)
+        if self.netting == "bigm":
+            self._tax_bigm(key, curve, terms, s_lo, s_hi, l_lo, l_hi, rs, rl)
+            return
         pieces = [
             # (S range, L range, extra: sign of S+L (1: >= 0, -1: <= 0, 0: none), cost of S, cost of L)
             ((0, 1), (0, 1), 0, rs, rl),
@@ -380,6 +379,39 @@ class PlanModel:
                 _add(l_total, col, -coef)
         ytd_l = curve.ytd_long + curve.ytd_other
         m.row(l_total, lb=_num(ytd_l), ub=_num(ytd_l))
+
+    def _tax_bigm(self, key: tuple[str, str], curve: TaxCurve, terms: dict[str, dict[int, float]], s_lo: Decimal, s_hi: Decimal,
+                  l_lo: Decimal, l_hi: Decimal, rs: float, rl: float) -> None:
+        """The same four pieces with big-M constraints (M from the same bounds): for comparison only."""
+        m = self.m
+        name = f"{key[0]},{key[1]}"
+        S = m.var(f"S[{name}]", _num(s_lo), _num(s_hi))
+        L = m.var(f"L[{name}]", _num(l_lo), _num(l_hi))
+        t = m.var(f"tax[{name}]", 0.0, float("inf"), 1.0)
+        for var, term_names, ytd in ((S, ("short",), curve.ytd_short), (L, ("long", "none"), curve.ytd_long + curve.ytd_other)):
+            row = {var: 1.0}
+            for term in term_names:
+                for col, coef in terms.get(term, {}).items():
+                    _add(row, col, -coef)
+            m.row(row, lb=_num(ytd), ub=_num(ytd))
+        ms = _num(max(-s_lo, s_hi))
+        ml = _num(max(-l_lo, l_hi))
+        msl = ms + ml
+        mt = max(rs, rl) * msl * 2
+        d = [m.var(f"piece[{name},{k}]", 0.0, 1.0, 0.0, True) for k in range(4)]
+        m.row({c: 1.0 for c in d}, lb=1.0, ub=1.0)
+        m.row({S: 1.0, d[0]: -ms}, lb=-ms)           # piece 1: S >= 0
+        m.row({L: 1.0, d[0]: -ml}, lb=-ml)           #          L >= 0
+        m.row({S: 1.0, d[1]: ms}, ub=ms)             # piece 2: S <= 0
+        m.row({L: 1.0, d[1]: -ml}, lb=-ml)           #          L >= 0
+        m.row({S: 1.0, L: 1.0, d[1]: -msl}, lb=-msl)  #          S + L >= 0
+        m.row({S: 1.0, d[2]: -ms}, lb=-ms)           # piece 3: S >= 0
+        m.row({L: 1.0, d[2]: ml}, ub=ml)             #          L <= 0
+        m.row({S: 1.0, L: 1.0, d[2]: -msl}, lb=-msl)  #          S + L >= 0
+        m.row({S: 1.0, L: 1.0, d[3]: msl}, ub=msl)   # piece 4: S + L <= 0
+        m.row({t: 1.0, S: -rs, L: -rl, d[0]: -mt}, lb=-mt)
+        m.row({t: 1.0, S: -rl, L: -rl, d[1]: -mt}, lb=-mt)
+        m.row({t: 1.0, S: -rs, L: -rs, d[2]: -mt}, lb=-mt)
 
     # -- solving --------------------------------------------------------------------------------------
 
@@ -449,7 +481,8 @@ class PlanModel:
         x = self._polish(h, highspy, x)
         gap_value = max(ZERO, objective - bound) if bound is not None else None
         trades = self._trades(x)
-        washes = tuple(i for i, col in sorted(self.wash_vars.items()) if x[col] > 0.5)
+        washes = tuple(sorted(i for b, washed, indexes in self.wash_keys.values()
+                              if x[b] > 0.5 and sum(x[w] for w in washed) > 1e-6 for i in indexes))
         return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows))
 
     def _polish(self, h: Any, highspy: Any, x: list[float]) -> list[float]:

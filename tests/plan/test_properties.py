@@ -2,7 +2,7 @@
 
 Both are feasible points of the program whenever they keep every account's cash and every target
 within the band, so a solver proven within its gap can only be cheaper (allowing for the gap, and for the
-tie-breaks the objective adds: 0.1 bp of value traded and one unit per loss rule tripped). Households are
+tie-breaks the objective adds: 0.1 bp of value traded and a thousandth of any loss a loss rule takes). Households are
 random: a US resident (specific identification, short/long netting, wash sales across a taxable account
 and an IRA) or a German resident (FIFO per depot, allowance), with random lots, prices, targets and cash.
 """
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from taxpack.engine.plan_cost import cash_left, drift, evaluate
 from taxpack.engine.plan_heuristic import heuristic, naive
-from taxpack.engine.plan_model import TURNOVER_WEIGHT, WASH_WEIGHT, PlanModel
+from taxpack.engine.plan_model import TURNOVER_WEIGHT, WASH_LOSS_WEIGHT, PlanModel
 from taxpack.engine.plan_problem import build_problem
 
 from .helpers import PACKS, buy, scenario, sell, targets
@@ -78,7 +78,7 @@ def _feasible(problem, trades) -> bool:
 
 def _allowance(problem, trades, cost) -> Decimal:
     traded = sum((q * problem.prices[s] for (a, s), q in list(trades.sells.items()) + list(trades.buys.items())), Decimal(0))
-    return GAP + TURNOVER_WEIGHT * traded + WASH_WEIGHT * len(cost.washes) + Decimal("0.01")
+    return GAP + TURNOVER_WEIGHT * traded + WASH_LOSS_WEIGHT * sum((w.loss for w in cost.washes), Decimal(0)) + Decimal("0.01")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
