@@ -32,6 +32,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _adjustment(adjustment: dict[str, Any], pack: "Pack | None") -> dict[str, Any]:
+    """A basis adjustment with its money rounded as the pack says (quantities stay exact)."""
+    return {k: (money_text(v, pack) if isinstance(v, Decimal) and k != "quantity" else _plain(v))
+            for k, v in sorted(adjustment.items())}
+
+
 def finding_dict(f: Finding, pack: "Pack | None", explain: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {
         "code": f.code,
@@ -126,7 +132,7 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
              "quantity": number_text(row["quantity"]), "cost": money_text(row["cost"], pack),
              "lots": [{**{k: _plain(v) for k, v in lot.items() if k not in ("cost", "quantity", "adjustments")},
                        "quantity": number_text(lot["quantity"]), "cost": money_text(lot["cost"], pack),
-                       "adjustments": [_plain(a) for a in lot["adjustments"]]} for lot in row["lots"]]}
+                       "adjustments": [_adjustment(a, pack) for a in lot["adjustments"]]} for lot in row["lots"]]}
             for row in rows
         ]
     summary = []
