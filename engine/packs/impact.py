@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
 
-from ..errors import EXIT_INTERNAL, TaxpackError
+from ..errors import TaxpackError
 from .diff import PackDiff
 from .model import Pack
 from .registry import PackSet, pack_set
@@ -27,12 +27,6 @@ FIELD_ORDER = ("proceeds", "cost", "gain", "disallowed_loss", "term", "method", 
 PACK_IDENTITY_KEYS = frozenset({"pack", "packs", "pack_sha256", "sha256", "pack_version"})
 # What makes a finding different for a client (its facts and conditions explain it, they are not it).
 FINDING_FIELDS = ("severity", "message", "citation", "confidence", "caveat", "amount")
-
-
-class ImpactUnavailable(TaxpackError):
-    """`--impact` needs `taxpack check` (engine/check.py), which this installation does not have."""
-
-    exit_code = EXIT_INTERNAL
 
 
 @attrs.frozen
@@ -82,15 +76,6 @@ class ScenarioImpact:
         return tuple(seen)
 
 
-def check_unavailable_reason() -> str | None:
-    """None when `taxpack check` can be imported; else why not (the impact replay needs it)."""
-    try:
-        from .. import check  # noqa: F401
-    except ImportError as exc:
-        return f"taxpack check (taxpack.engine.check) cannot be imported: {exc}"
-    return None
-
-
 def replace_pack(base: PackSet, pack: Pack) -> PackSet:
     """`base` with `pack` in place of the pack of the same id (or of the same jurisdiction)."""
     def replaced(p: Pack) -> bool:
@@ -109,9 +94,6 @@ def replay(
     base: PackSet | None = None,
 ) -> tuple[ScenarioImpact, ...]:
     """Check every scenario under the old and the new pack and compare the results trade by trade."""
-    reason = check_unavailable_reason()
-    if reason is not None:
-        raise ImpactUnavailable(f"--impact needs `taxpack check`, which is not available: {reason}")
     from ..check import run_check
     from ..documents import display_path
     from ..scenario.load import load_scenario

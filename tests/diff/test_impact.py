@@ -17,7 +17,6 @@ from taxpack.engine.packs.diff import diff_packs
 from taxpack.engine.packs.impact import (
     FieldDelta,
     LensImpact,
-    check_unavailable_reason,
     compare_results,
     replay,
 )
@@ -27,8 +26,6 @@ from tests.expected import REPO_ROOT, run_cli
 HERE = Path(__file__).resolve().parent
 IMPACT = HERE / "impact"
 
-_REASON = check_unavailable_reason()
-needs_check = pytest.mark.skipif(_REASON is not None, reason=f"the impact replay needs taxpack check: {_REASON}")
 
 
 def packs() -> tuple[Any, Any]:
@@ -116,22 +113,11 @@ def test_a_finding_whose_citation_changes_is_reported_changed() -> None:
     assert finding.fields == (FieldDelta("citation", "Test Act 2024 s.1 - capital gains", "Test Act 2024 s.1(2)"),)
 
 
-def test_without_check_the_replay_says_why() -> None:
-    if _REASON is None:
-        pytest.skip("taxpack check is available here")
-    from taxpack.engine.errors import TaxpackError
-
-    old, new = packs()
-    with pytest.raises(TaxpackError, match="--impact needs `taxpack check`"):
-        replay([IMPACT / "scenario.yaml"], old, new, diff_packs(old, new))
-
-
 # ------------------------------------------------------------------------------------------------
 # End to end, through the real `taxpack check`
 # ------------------------------------------------------------------------------------------------
 
 
-@needs_check
 def test_moving_a_threshold_changes_exactly_the_trades_that_cross_it() -> None:
     # Proceeds: t1 300 x 10 = 3,000; t2 400 x 15 = 6,000; t3 200 x 60 = 12,000 EUR. The reporting
     # threshold moves from 10,000 to 5,000 EUR: only t2 crosses it (t3 was and stays above, t1 below).
@@ -146,7 +132,6 @@ def test_moving_a_threshold_changes_exactly_the_trades_that_cross_it() -> None:
     assert "xa.large_sale" in lens.responsible and "/parameters/large_sale.threshold" in lens.responsible
 
 
-@needs_check
 def test_an_equivalent_pack_changes_no_trade() -> None:
     old = load_pack(IMPACT / "old.yaml")
     same = load_pack(HERE / "pairs" / "reformat" / "new.yaml")
@@ -154,7 +139,6 @@ def test_an_equivalent_pack_changes_no_trade() -> None:
     assert scenario.lenses == ()
 
 
-@needs_check
 def test_cli_impact_in_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO_ROOT)
     args = ["pack", "diff", "tests/diff/impact/old.yaml", "tests/diff/impact/new.yaml", "--impact", "tests/diff/impact/scenario.yaml"]
