@@ -8,7 +8,7 @@ computes the same trade in its own currency, with its own lots and rules.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Iterator, Literal, Mapping
 
 import attrs
 
@@ -56,31 +56,29 @@ def lenses_for(trade: Transaction, scenario: Scenario, packs: PackSet) -> tuple[
         lenses.append(Lens(residence, pack, "residence"))
     seen.add(residence)
 
-    for country in sorted(taxpayer.citizenship):
-        if country in seen:
-            continue
-        seen.add(country)
-        pack = packs.get(country)
-        if pack is None:
-            continue
-        scope = pack.section("scope") or {}
+    for country, pack, scope in _new_countries(sorted(taxpayer.citizenship), seen, packs):
         if scope.get("citizens"):
             lenses.append(Lens(country, pack, "citizenship"))
 
-    for country in sorted({account.country, security.country}):
+    if trade.side == "sell":
+        for country, pack, scope in _new_countries(sorted({account.country, security.country}), seen, packs):
+            if scope.get("non_resident_gains"):
+                lenses.append(Lens(country, pack, "source"))
+            else:
+                sid = scope.get("non_resident_gains_source") or scope.get("source")
+                notes.append(LensNote(country, f"{country} does not tax a non-resident's gain on this sale", pack.citation(sid), f"{pack.id}.scope"))
+    return lenses, notes
+
+
+def _new_countries(countries: list[str], seen: set[str], packs: PackSet) -> Iterator[tuple[str, Pack, Mapping[str, Any]]]:
+    """Countries not looked at yet that have a pack, with the pack's `scope` section."""
+    for country in countries:
         if country in seen:
             continue
         seen.add(country)
         pack = packs.get(country)
-        if pack is None:
-            continue
-        scope = pack.section("scope") or {}
-        if trade.side == "sell" and scope.get("non_resident_gains"):
-            lenses.append(Lens(country, pack, "source"))
-        elif trade.side == "sell":
-            sid = scope.get("non_resident_gains_source") or scope.get("source")
-            notes.append(LensNote(country, f"{country} does not tax a non-resident's gain on this sale", pack.citation(sid), f"{pack.id}.scope"))
-    return lenses, notes
+        if pack is not None:
+            yield country, pack, pack.section("scope") or {}
 
 
 def household_jurisdictions(scenario: Scenario, packs: PackSet) -> list[Pack]:
