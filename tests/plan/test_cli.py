@@ -133,3 +133,11 @@ def test_a_target_without_any_price_is_named(tmp_path: Path) -> None:
     result = run_cli("plan", SCENARIO, "--targets", str(targets))
     assert result.exit_code == 3
     assert "targets.yaml:4:5: error: target ITOT has no price for any of its members (ITOT)" in result.output
+
+
+@pytest.mark.parametrize("fmt, marker", [("csv", "jurisdiction,taxpayer,account"), ("markdown", "# taxpack harvest")])
+def test_harvest_text_formats(fmt: str, marker: str) -> None:
+    result = run_cli("harvest", SCENARIO, "--targets", TARGETS, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert marker in result.output
+    assert "VTI" in result.output
