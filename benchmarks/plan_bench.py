@@ -131,8 +131,8 @@ def _m(value: Decimal | None) -> str:
 
 def run(households: int, seed: int, time_limit: float, ira: bool = True) -> int:
     from taxpack.engine.packs.registry import pack_set
-    from taxpack.engine.plan_targets import load_targets
-    from taxpack.engine.planning import plan_raise, plan_rebalance
+    from taxpack.engine.plan.targets import load_targets
+    from taxpack.engine.plan.planning import plan_raise, plan_rebalance
     from taxpack.engine.scenario.load import load_scenario
 
     packs = pack_set()
@@ -186,10 +186,10 @@ def run(households: int, seed: int, time_limit: float, ira: bool = True) -> int:
 def compare_netting(households: int, seed: int, time_limit: float, ira: bool) -> int:
     """Solve the same rebalances with the convex-hull netting and with big-M: time, gap, root bound."""
     from taxpack.engine.packs.registry import pack_set
-    from taxpack.engine.plan_heuristic import heuristic
-    from taxpack.engine.plan_model import PlanModel
-    from taxpack.engine.plan_problem import build_problem
-    from taxpack.engine.plan_targets import load_targets
+    from taxpack.engine.plan.heuristic import heuristic
+    from taxpack.engine.plan.model import PlanModel
+    from taxpack.engine.plan.problem import build_problem
+    from taxpack.engine.plan.targets import load_targets
     from taxpack.engine.scenario.load import load_scenario
 
     packs = pack_set()

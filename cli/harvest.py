@@ -36,10 +36,10 @@ def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], tr
     import attrs
 
     from taxpack.engine.errors import SemanticError
-    from taxpack.engine.harvest import harvest
+    from taxpack.engine.plan.harvest import harvest
     from taxpack.engine.packs.registry import pack_set
-    from taxpack.engine.plan_report import render_harvest_csv, render_harvest_markdown, render_harvest_table
-    from taxpack.engine.plan_targets import Targets, load_targets
+    from taxpack.engine.plan.report import render_harvest_csv, render_harvest_markdown, render_harvest_table
+    from taxpack.engine.plan.targets import Targets, load_targets
     from taxpack.engine.report.json_report import dumps
     from taxpack.engine.scenario.load import load_scenario
 

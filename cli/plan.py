@@ -46,9 +46,9 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
     """Plan the trades that restore TARGETS (or raise cash) at the least total tax over every lens."""
     from taxpack.engine.errors import SemanticError
     from taxpack.engine.packs.registry import pack_set
-    from taxpack.engine.plan_report import plot_bands, render_plan_csv, render_plan_markdown, render_plan_table
-    from taxpack.engine.plan_targets import load_targets
-    from taxpack.engine.planning import band_curve, plan_raise, plan_rebalance
+    from taxpack.engine.plan.report import plot_bands, render_plan_csv, render_plan_markdown, render_plan_table
+    from taxpack.engine.plan.targets import load_targets
+    from taxpack.engine.plan.planning import band_curve, plan_raise, plan_rebalance
     from taxpack.engine.report.json_report import dumps
     from taxpack.engine.scenario.load import load_scenario
 

@@ -101,8 +101,8 @@ def _run_check(job: Job, scenario: Any) -> Any:
 
 
 def _run_plan(job: Job, scenario: Any, request: PlanRequest) -> Any:
-    from ..planning import plan_raise, plan_rebalance
-    from ..plan_targets import build_targets
+    from ..plan.planning import plan_raise, plan_rebalance
+    from ..plan.targets import build_targets
 
     targets = build_targets(request.targets, scenario) if request.targets is not None else None
     if request.amount is not None:

@@ -171,7 +171,7 @@ def household_request(document: Document | None, default: PlanRequest | None, ba
             errors.append(SchemaError("`targets` is neither a mapping nor a file name", document.span(("targets",)), PLAN_EXPECTED))
     if errors:
         raise ErrorList(errors)
-    return PlanRequest(amount, account, targets, float(limit) if limit is not None else default.time_limit,
+    return PlanRequest(amount, account, targets, float(limit) if limit is not None else default.time_limit,  # seconds, not money: the float the solver takes
                        gap if gap is not None else default.gap)
 
 

@@ -12,7 +12,7 @@ import pytest
 from taxpack.engine.check import run_check
 from taxpack.engine.documents import display_path, load_yaml_text
 from taxpack.engine.packs.registry import pack_set
-from taxpack.engine.planning import plan_raise
+from taxpack.engine.plan.planning import plan_raise
 from taxpack.engine.scenario.load import build_scenario, load_scenario
 from tests.expected import REPO_ROOT, run_cli
 
@@ -146,8 +146,8 @@ targets:
 
 
 def test_batch_plan_with_one_targets_file_for_every_household(tmp_path: Path) -> None:
-    from taxpack.engine.plan_targets import load_targets
-    from taxpack.engine.planning import plan_rebalance
+    from taxpack.engine.plan.targets import load_targets
+    from taxpack.engine.plan.planning import plan_rebalance
 
     seeds = [41, 42, 43]
     source = jsonl(tmp_path / "in.jsonl", [small(s) for s in seeds])

@@ -12,8 +12,8 @@ import yaml
 from taxpack.engine.check import run_check
 from taxpack.engine.documents import display_path
 from taxpack.engine.packs.registry import pack_set
-from taxpack.engine.plan_targets import load_targets
-from taxpack.engine.planning import plan_raise, plan_rebalance
+from taxpack.engine.plan.targets import load_targets
+from taxpack.engine.plan.planning import plan_raise, plan_rebalance
 from taxpack.engine.scenario.load import load_scenario
 from tests.expected import run_cli
 

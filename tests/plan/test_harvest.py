@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from taxpack.engine.harvest import harvest
-from taxpack.engine.plan_targets import Targets
+from taxpack.engine.plan.harvest import harvest
+from taxpack.engine.plan.targets import Targets
 
 from .helpers import PACKS, buy, scenario, sell
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from taxpack.engine.plan_cost import evaluate
-from taxpack.engine.planning import plan_raise, plan_rebalance
+from taxpack.engine.plan.cost import evaluate
+from taxpack.engine.plan.planning import plan_raise, plan_rebalance
 
 from .helpers import PACKS, buy, scenario, sell, targets
 
@@ -118,7 +118,7 @@ def test_us_specific_identification_and_netting(tmp_path, amount, lots, added):
 
 def test_netting_model_matches_the_estimator(tmp_path):
     """The planner's split curve is the Estimator's netting (§1222): check on a grid of short/long results."""
-    from taxpack.engine.plan_problem import build_problem, split_tax
+    from taxpack.engine.plan.problem import build_problem, split_tax
 
     sc = _us(tmp_path, US_LOTS)
     problem = build_problem(sc, PACKS, None)

@@ -15,10 +15,10 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.plan_cost import cash_left, drift, evaluate
-from taxpack.engine.plan_heuristic import heuristic, naive
-from taxpack.engine.plan_model import TURNOVER_WEIGHT, WASH_LOSS_WEIGHT, PlanModel
-from taxpack.engine.plan_problem import build_problem
+from taxpack.engine.plan.cost import cash_left, drift, evaluate
+from taxpack.engine.plan.heuristic import heuristic, naive
+from taxpack.engine.plan.model import TURNOVER_WEIGHT, WASH_LOSS_WEIGHT, PlanModel
+from taxpack.engine.plan.problem import build_problem
 
 from .helpers import PACKS, buy, scenario, sell, targets
 

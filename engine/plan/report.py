@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import TaxpackError
+from ..errors import TaxpackError
 
 PLAN_CSV = ["id", "side", "account", "security", "quantity", "price", "lots", "findings", "worst_severity"]
 HARVEST_CSV = ["jurisdiction", "taxpayer", "account", "security", "quantity", "method", "loss", "currency",
@@ -166,7 +166,7 @@ def render_harvest_markdown(data: dict[str, Any]) -> str:
 
 def _for_plot(value: Decimal) -> float:
     """Money to a plot coordinate: display only, never computed with again."""
-    return float(value)
+    return float(value)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
 
 
 def plot_bands(rows: list[dict[str, Any]], path: Path, currency: str) -> None:

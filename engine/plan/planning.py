@@ -14,18 +14,18 @@ from typing import Any
 
 import attrs
 
-from . import __version__
-from .check import CheckResult, run_check
-from .errors import SemanticError
-from .fx.rates import FxTable
-from .model import Scenario, SpecificLot, Transaction
-from .packs.registry import PackSet
-from .plan_cost import PlanCost, PlanTrades, cash_left, drift, evaluate
-from .plan_heuristic import heuristic, naive
-from .plan_model import PlanModel, Solution
-from .plan_problem import Problem, build_problem
-from .plan_targets import Targets
-from .report.json_report import _plain
+from .. import __version__
+from ..check import CheckResult, run_check
+from ..errors import SemanticError
+from ..fx.rates import FxTable
+from ..model import Scenario, SpecificLot, Transaction
+from ..packs.registry import PackSet
+from .cost import PlanCost, PlanTrades, cash_left, drift, evaluate
+from .heuristic import heuristic, naive
+from .model import PlanModel, Solution
+from .problem import Problem, build_problem
+from .targets import Targets
+from ..report.json_report import _plain
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")

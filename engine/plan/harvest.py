@@ -14,16 +14,16 @@ from typing import Any
 
 import attrs
 
-from . import __version__
-from .fx.rates import FxTable
-from .losses.identity import equivalents
-from .losses.lookahead import repurchase_horizon
-from .lots.replay import replay
-from .model import Scenario, SpecificLot, Transaction
-from .packs.registry import PackSet
-from .plan_problem import PlanPool, Problem, build_problem
-from .plan_targets import Targets
-from .report.json_report import _plain
+from .. import __version__
+from ..fx.rates import FxTable
+from ..losses.identity import equivalents
+from ..losses.lookahead import repurchase_horizon
+from ..lots.replay import replay
+from ..model import Scenario, SpecificLot, Transaction
+from ..packs.registry import PackSet
+from .problem import PlanPool, Problem, build_problem
+from .targets import Targets
+from ..report.json_report import _plain
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")

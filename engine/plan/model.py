@@ -19,9 +19,9 @@ from typing import Any, Mapping
 
 import attrs
 
-from .errors import TaxpackError
-from .plan_cost import PlanTrades
-from .plan_problem import PlanPool, Problem, TaxCurve
+from ..errors import TaxpackError
+from .cost import PlanTrades
+from .problem import PlanPool, Problem, TaxCurve
 
 ZERO = Decimal(0)
 FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to this quantum
@@ -37,7 +37,7 @@ class SolverMissing(TaxpackError):
 
 def _num(value: Decimal) -> float:
     """The boundary to the solver: a Decimal coefficient as the float HiGHS works with (see module doc)."""
-    return float(value)
+    return float(value)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
 
 
 def _highs() -> Any:
@@ -75,7 +75,7 @@ class _Mip:
     names: list[str] = attrs.field(factory=list)
     rows: list[tuple[float, float, dict[int, float]]] = attrs.field(factory=list)
 
-    def var(self, name: str, lb: float = 0.0, ub: float = float("inf"), cost: float = 0.0, integer: bool = False) -> int:
+    def var(self, name: str, lb: float = 0.0, ub: float = float("inf"), cost: float = 0.0, integer: bool = False) -> int:  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         self.lb.append(lb)
         self.ub.append(ub)
         self.cost.append(cost)
@@ -83,7 +83,7 @@ class _Mip:
         self.names.append(name)
         return len(self.lb) - 1
 
-    def row(self, terms: Mapping[int, float], lb: float = -float("inf"), ub: float = float("inf")) -> None:
+    def row(self, terms: Mapping[int, float], lb: float = -float("inf"), ub: float = float("inf")) -> None:  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         clean = {k: v for k, v in terms.items() if v != 0.0}
         self.rows.append((lb, ub, clean))
 
@@ -320,7 +320,7 @@ class PlanModel:
             return
         base = _num(curve.to_base)
         if curve.kind == "single":
-            t = m.var(f"tax[{key[0]},{key[1]}]", 0.0, float("inf"), base)
+            t = m.var(f"tax[{key[0]},{key[1]}]", 0.0, float("inf"), base)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
             row = {t: 1.0}
             for expr in terms.values():
                 for col, coef in expr.items():
@@ -355,8 +355,8 @@ class PlanModel:
         name = f"{key[0]},{key[1]}"
         for k, ((s_neg, s_pos), (l_neg, l_pos), sign, cs, cl) in enumerate(pieces):
             d = m.var(f"piece[{name},{k}]", 0.0, 1.0, 0.0, True)
-            sk = m.var(f"S[{name},{k}]", -float("inf"), float("inf"), cs)
-            lk = m.var(f"L[{name},{k}]", -float("inf"), float("inf"), cl)
+            sk = m.var(f"S[{name},{k}]", -float("inf"), float("inf"), cs)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
+            lk = m.var(f"L[{name},{k}]", -float("inf"), float("inf"), cl)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
             d_row[d] = 1.0
             s_row[sk] = 1.0
             l_row[lk] = 1.0
@@ -387,7 +387,7 @@ class PlanModel:
         name = f"{key[0]},{key[1]}"
         S = m.var(f"S[{name}]", _num(s_lo), _num(s_hi))
         L = m.var(f"L[{name}]", _num(l_lo), _num(l_hi))
-        t = m.var(f"tax[{name}]", 0.0, float("inf"), 1.0)
+        t = m.var(f"tax[{name}]", 0.0, float("inf"), 1.0)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         for var, term_names, ytd in ((S, ("short",), curve.ytd_short), (L, ("long", "none"), curve.ytd_long + curve.ytd_other)):
             row = {var: 1.0}
             for term in term_names:
@@ -424,7 +424,7 @@ class PlanModel:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", 0)
-        h.setOptionValue("time_limit", float(time_limit))
+        h.setOptionValue("time_limit", float(time_limit))  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         h.setOptionValue("mip_abs_gap", _num(gap))
         h.setOptionValue("mip_rel_gap", 0.0)
         n = len(m.lb)
@@ -505,7 +505,7 @@ class PlanModel:
             if key is not None:
                 values.append(_num(_quantity(x[col], self.p.fractional(key[1]))))
             else:
-                values.append(float(round(x[col])))
+                values.append(float(round(x[col])))  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         h.changeColsBounds(len(cols), np.array(cols, dtype=np.int32), np.array(values, dtype=np.float64), np.array(values, dtype=np.float64))
         h.setOptionValue("mip_abs_gap", 1e-6)
         h.setOptionValue("mip_rel_gap", 0.0)
@@ -543,7 +543,7 @@ class PlanModel:
 
 def _dec(value: float | None) -> Decimal | None:
     """A figure the solver reports (objective, bound), to the cent: for display, never re-used as money."""
-    if value is None or value != value or abs(value) == float("inf"):
+    if value is None or value != value or abs(value) == float("inf"):  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         return None
     return Decimal(repr(value)).quantize(Decimal("0.01"))
 

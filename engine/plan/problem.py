@@ -14,20 +14,20 @@ from typing import Any, Mapping
 
 import attrs
 
-from .errors import SemanticError, Span
-from .estimate import Estimator, YearGains
-from .fx.rates import FxTable, load_fx
-from .lens import household_jurisdictions, lenses_for
-from .losses.holders import holder_view
-from .losses.identity import equivalents
-from .losses.spec import LossRule
-from .lots.methods import choose_method
-from .lots.replay import LensBook, event_order, replay
-from .model import Scenario, Transaction
-from .packs.model import Pack
-from .packs.registry import PackSet
-from .plan_targets import Targets
-from .withholding import dividend_withholding
+from ..errors import SemanticError, Span
+from ..estimate import Estimator, YearGains
+from ..fx.rates import FxTable, load_fx
+from ..lens import household_jurisdictions, lenses_for
+from ..losses.holders import holder_view
+from ..losses.identity import equivalents
+from ..losses.spec import LossRule
+from ..lots.methods import choose_method
+from ..lots.replay import LensBook, event_order, replay
+from ..model import Scenario, Transaction
+from ..packs.model import Pack
+from ..packs.registry import PackSet
+from .targets import Targets
+from ..withholding import dividend_withholding
 
 ZERO = Decimal(0)
 ONE = Decimal(1)

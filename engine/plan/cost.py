@@ -14,7 +14,7 @@ from typing import Mapping
 
 import attrs
 
-from .plan_problem import PlanLot, PlanPool, Problem, WashLink
+from .problem import PlanLot, PlanPool, Problem, WashLink
 
 ZERO = Decimal(0)
 
