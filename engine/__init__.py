@@ -9,8 +9,11 @@ The pipeline, one module (or folder) a stage:
 5. `lots/`                            build lots and pools per the pack's scope; match sells to lots
 6. `losses/`                          the wash-sale family: windows, replacements, deferral
 7. `rules/`                           the packs' declarative rules, on durable_rules or in plain Python
-8. `check`                            consequences per trade and lens, estimates, summary
+8. `check`                            consequences per trade and lens (`estimate`, `withholding`, `findings`)
 9. `report/`                          table, JSON, CSV and Markdown output
+
+Built on them: `residency/` (exit taxes and arrival step-ups), `plan/` (least-tax plans and loss
+harvesting), `batch/` (many households, locally or on Dask), `packtests/` (packs' own test cases).
 
 No country code, rate, window or threshold lives here: they are all in `jurisdictions/`.
 """
