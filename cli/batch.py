@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
 import click
+
+from .options import amount
 
 EPILOG = """\b
 INPUT is a folder of scenario files (.yaml, .yml, .json; taken in name order)
@@ -24,18 +26,6 @@ Exit codes (batch): the highest of the households'
      place); or the batch itself cannot run (INPUT missing, OUTPUT not resumable)
   4  internal error (a bug in taxpack; please report it)
 """
-
-
-def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise click.BadParameter(f"'{value}' is not a decimal number (expected e.g. 5000 or 12.50)")
-    return number
 
 
 def _common(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,11 +63,11 @@ def check(input_path: Path, output: Path, summary_path: Path | None, resume: boo
 
 @command.command("plan", epilog=EPILOG)
 @_common
-@click.option("--raise", "raise_amount", callback=_decimal, help="Cash to raise in every household, in the account's currency (with --account).")
+@click.option("--raise", "raise_amount", callback=amount, help="Cash to raise in every household, in the account's currency (with --account).")
 @click.option("--account", help="The account in which to raise the cash (its id in every household).")
 @click.option("--targets", type=click.Path(path_type=Path), help="One targets file for every household (see docs/planning.md).")
 @click.option("--time-limit", type=float, default=10.0, show_default=True, help="Solver time limit per household, in seconds.")
-@click.option("--gap", callback=_decimal, default="10", show_default=True, help="Absolute gap in money at which the solver may stop.")
+@click.option("--gap", callback=amount, default="10", show_default=True, help="Absolute gap in money at which the solver may stop.")
 def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
          pack_paths: tuple[Path, ...], rules_backend: str | None, raise_amount: Decimal | None, account: str | None,
          targets: Path | None, time_limit: float, gap: Decimal) -> None:

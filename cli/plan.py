@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import click
+
+from .options import amount
 
 from .main import EXIT_CODES_HELP
 
@@ -14,25 +16,13 @@ EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (plan: those of `tax
 PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
 
 
-def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise click.BadParameter(f"'{value}' is not a decimal number (expected e.g. 5000 or 12.50)")
-    if not number.is_finite() or number < 0:
-        raise click.BadParameter(f"'{value}' is not a positive amount (expected e.g. 5000 or 12.50)")
-    return number
-
-
 @click.command("plan", epilog=EPILOG)
 @click.argument("scenario", type=click.Path(path_type=Path))
 @click.option("--targets", type=click.Path(path_type=Path), help="Targets file (weights, band, cash, budgets, lists): see docs/planning.md.")
-@click.option("--raise", "raise_amount", callback=_decimal, metavar="AMOUNT", help="Cash to raise, in the account's currency (with --account).")
+@click.option("--raise", "raise_amount", callback=amount, metavar="AMOUNT", help="Cash to raise, in the account's currency (with --account).")
 @click.option("--account", metavar="ID", help="The account in which to raise the cash.")
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, help="Solver time limit in seconds.")
-@click.option("--gap", callback=_decimal, default="10", show_default=True, metavar="MONEY", help="Absolute gap in money (plan currency) at which the solver may stop.")
+@click.option("--gap", callback=amount, default="10", show_default=True, metavar="MONEY", help="Absolute gap in money (plan currency) at which the solver may stop.")
 @click.option("--transactions", type=click.Path(path_type=Path), help="Executed history as CSV (instead of the scenario's `transactions`).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default=None,
               help="Output format (default: table on a terminal, json otherwise).")
