@@ -48,22 +48,29 @@ def validate(document: Document, schema_name: str, fast_items: Mapping[str, Call
     it accepts skip jsonschema (which is slow on 10,000 rows); the others get jsonschema's full errors.
     """
     validator = _validator(schema_name)
-    instance = to_json_types(document.data)
+    data = document.data
     raw: list[ValidationError] = []
-    if fast_items and isinstance(instance, dict):
-        instance = dict(instance)
+    if fast_items and isinstance(data, dict):
+        # The big lists are checked row by row on the parsed values; only rows the quick check does
+        # not accept are converted and given to jsonschema.
+        instance = to_json_types({k: v for k, v in data.items() if k not in fast_items})
         for key, accepts in fast_items.items():
-            items = instance.get(key)
+            if key not in data:
+                continue
+            items = data[key]
             if not isinstance(items, list):
+                instance[key] = to_json_types(items)
                 continue
             instance[key] = []  # checked item by item below
             item_validator = _item_validator(schema_name, key)
             for i, item in enumerate(items):
                 if accepts(item):
                     continue
-                for error in item_validator.iter_errors(item):
+                for error in item_validator.iter_errors(to_json_types(item)):
                     error.path.extendleft((i, key))  # re-root the error at transactions[i]
                     raw.append(error)
+    else:
+        instance = to_json_types(data)
     raw.extend(validator.iter_errors(instance))
     errors = [error for e in _leaf_errors(raw) for error in _to_errors(document, e, schema_name)]
     unique: dict[str, SchemaError] = {}

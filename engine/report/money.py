@@ -11,9 +11,16 @@ MODES = {"half_even": ROUND_HALF_EVEN, "half_up": ROUND_HALF_UP, "down": ROUND_D
 DEFAULT = {"quantum": Decimal("0.01"), "mode": "half_even"}
 
 
+_ROUNDING: dict[str, tuple[Decimal, str]] = {}
+
+
 def rounding_of(pack: Pack | None) -> tuple[Decimal, str]:
-    spec = (pack.section("rounding") if pack is not None else None) or DEFAULT
-    return Decimal(spec.get("quantum", DEFAULT["quantum"])), MODES[spec.get("mode", "half_even")]
+    key = pack.sha256 if pack is not None else ""
+    found = _ROUNDING.get(key)  # read once per pack: an output rounds tens of thousands of amounts
+    if found is None:
+        spec = (pack.section("rounding") if pack is not None else None) or DEFAULT
+        found = _ROUNDING[key] = (Decimal(spec.get("quantum", DEFAULT["quantum"])), MODES[spec.get("mode", "half_even")])
+    return found
 
 
 def round_money(value: Decimal, pack: Pack | None = None) -> Decimal:

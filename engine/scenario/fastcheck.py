@@ -8,6 +8,7 @@ never more lenient: tests/scenarios/test_fastcheck.py checks it against jsonsche
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
@@ -41,8 +42,15 @@ def _non_negative(value: Any) -> bool:
     return isinstance(value, str) and _UNSIGNED.search(value) is not None
 
 
+def _date(value: Any) -> bool:
+    # A YAML date is written back as YYYY-MM-DD before jsonschema sees it, which the pattern accepts.
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return 1 <= value.year <= 9999
+    return isinstance(value, str) and _DATE.search(value) is not None
+
+
 def transaction_ok(row: Any) -> bool:
-    """True only if the schema accepts `row` (dates already written as ISO text)."""
+    """True only if the schema accepts `row` (as parsed: dates as `date` objects or ISO text)."""
     if not isinstance(row, dict):
         return False
     for key in _REQUIRED:
@@ -53,7 +61,7 @@ def transaction_ok(row: Any) -> bool:
             return False
     if not (_id(row["id"]) and _id(row["account"]) and _id(row["security"])):
         return False
-    if not (isinstance(row["date"], str) and _DATE.search(row["date"])):
+    if not _date(row["date"]):
         return False
     if row["side"] not in ("buy", "sell") or not isinstance(row["side"], str):
         return False
@@ -63,7 +71,7 @@ def transaction_ok(row: Any) -> bool:
         return False
     if "currency" in row and not (isinstance(row["currency"], str) and _CURRENCY.search(row["currency"])):
         return False
-    if "settlement_date" in row and not (isinstance(row["settlement_date"], str) and _DATE.search(row["settlement_date"])):
+    if "settlement_date" in row and not _date(row["settlement_date"]):
         return False
     if "in_kind" in row and not isinstance(row["in_kind"], bool):
         return False
