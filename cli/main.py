@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from taxpack.engine import __version__
-from taxpack.engine.errors import EXIT_INPUT, EXIT_INTERNAL, TaxpackError
+from taxpack.engine.errors import EXIT_INTERNAL, TaxpackError
 
 EXIT_CODES_HELP = """\b
 Exit codes:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from taxpack.engine.errors import ErrorList, TaxpackError
-from taxpack.engine.validation import ValidationResult, validate_path
+from taxpack.engine.errors import TaxpackError
+from taxpack.engine.validation import validate_path
 
 
 @click.command("validate")

@@ -8,18 +8,16 @@ withholding leakage for the income it moves, and a tax estimate where the data a
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 import attrs
 
-from . import __version__
 from .estimate import Estimator, YearGains
 from .findings import make_finding
 from .fx.rates import FxTable, load_fx
 from .lens import Lens, LensNote, household_jurisdictions, lenses_for
-from .lots.ledger import Sale
+from .losses.lookahead import repurchase_horizon
 from .lots.replay import LensBook, event_order, replay
 from .model import Consequence, Finding, LotMatch, Scenario, Transaction
 from .packs.model import Pack
@@ -112,10 +110,6 @@ def _horizon(pack: Pack, scenario: Scenario, book: LensBook, trade: Transaction)
     sale = book.sales.get(trade.id)
     if sale is None or sale.gain >= 0:
         return []
-    try:
-        from .losses.lookahead import repurchase_horizon
-    except ImportError:  # the look-ahead is optional until it lands
-        return []
     return repurchase_horizon(pack, scenario, sale)
 
 
@@ -124,7 +118,6 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     pack = lens.pack
     account = scenario.account(trade.account)
     taxpayer = scenario.taxpayer(account.owner)
-    security = scenario.security(trade.security)
     ledger = book.ledger
     findings: list[Finding] = []
     if trade.side == "sell":

@@ -224,7 +224,7 @@ def semantic_errors(document: Document, test_docs: list[Document] = ()) -> list[
 def _unit_problem(unit: str, value: Any, by: str | None) -> tuple[str, str] | None:
     if by is not None:
         if not isinstance(value, dict):
-            return (f"a parameter keyed by '{by}' needs a mapping of {by} to value", f"a mapping such as {{single: ..., married_joint: ...}}")
+            return (f"a parameter keyed by '{by}' needs a mapping of {by} to value", "a mapping such as {single: ..., married_joint: ...}")
         for key, item in value.items():
             problem = _unit_problem(unit, item, None)
             if problem:

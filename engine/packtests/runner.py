@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import attrs
 
 from ..documents import Document, JsonPath, load_yaml
-from ..errors import ErrorList, Span, TaxpackError
+from ..errors import Span, TaxpackError
 from ..packs.load import pack_files
 from ..packs.model import Pack
 from ..packs.registry import PackSet, pack_set
