@@ -141,6 +141,7 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     if trade.side == "sell":
         findings.extend(_section_caveats(pack, lots))
     facts = _facts(trade, lens, scenario, proceeds, cost, gain, term, method, taxable, ledger)
+    facts["household.foreign_property_cost"] = book.foreign_cost.get(trade.id)
     for hit in evaluator.evaluate(pack, facts, ledger.pack_day(trade.date)):
         findings.append(hit_to_finding(pack, hit, facts))
     findings.extend(_withholding_findings(trade, lens, scenario, packs))
@@ -225,6 +226,7 @@ def _facts(trade: Transaction, lens: Lens, scenario: Scenario, proceeds: Decimal
         "trade.method_requested": requested,
         "trade.method_used": method,
         "trade.in_kind_contribution": trade.in_kind,
+        "trade.days_to_ex_dividend": _days_to_ex_dividend(security, trade),
         "security.id": security.id,
         "security.kind": security.kind,
         "security.country": security.country,
@@ -243,6 +245,12 @@ def _facts(trade: Transaction, lens: Lens, scenario: Scenario, proceeds: Decimal
         "lens.jurisdiction": lens.jurisdiction,
         "lens.basis": lens.basis,
     }
+
+
+def _days_to_ex_dividend(security: Any, trade: Transaction) -> int | None:
+    """Days from the trade to the security's next ex-dividend date (the scenario lists them), if any."""
+    upcoming = [d for d in security.ex_dividend_dates if d >= trade.date]
+    return (min(upcoming) - trade.date).days if upcoming else None
 
 
 def _withholding_findings(trade: Transaction, lens: Lens, scenario: Scenario, packs: PackSet) -> list[Finding]:

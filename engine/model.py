@@ -105,6 +105,7 @@ class Security:
     fractional: bool = False
     dividend_yield: Decimal | None = None
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    ex_dividend_dates: tuple[dt.date, ...] = attrs.field(default=(), converter=_tuple)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 

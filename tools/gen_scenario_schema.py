@@ -70,6 +70,7 @@ SCHEMA = {
                 "identity_group": ID, "listed": {"type": "boolean"}, "fractional": {"type": "boolean"},
                 "dividend_yield": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string"}], "description": "annual dividend yield, e.g. 0.015"},
                 "tags": {"type": "array", "items": {"type": "string"}},
+                "ex_dividend_dates": {"type": "array", "items": DATE, "description": "known upcoming ex-dividend dates (for holding-period rules such as US qualified dividends)"},
                 "isin": {"type": "string"}, "name": {"type": "string"},
             }}},
         "identity_groups": {"type": "array", "items": {

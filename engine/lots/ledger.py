@@ -99,6 +99,21 @@ class Ledger:
             pool = self.pools[key] = Pool(key, average)
         return pool
 
+    def foreign_cost(self, owner: str) -> Decimal:
+        """Cost, in this lens's currency, of the owner's securities domiciled outside this jurisdiction and
+        held in taxable accounts (what a foreign-property reporting threshold such as Canada's T1135 reads)."""
+        total = ZERO
+        for key, pool in self.pools.items():
+            if key[0] != owner or pool.quantity == 0:
+                continue
+            security = self.scenario.security(key[2])
+            if security.country == self.pack.jurisdiction:
+                continue
+            lot = next(pool.open_lots(), None)
+            if lot is not None and self.is_taxable(self.scenario.account(lot.account)):
+                total += pool.cost
+        return total
+
     # -- conversion ----------------------------------------------------------------------------
 
     def leg_date(self, tx: Transaction) -> dt.date:

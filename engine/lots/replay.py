@@ -7,6 +7,7 @@ forward in the same event list.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Sequence
 
 import attrs
@@ -34,6 +35,7 @@ class LensBook:
     ledger: Ledger
     sales: dict[str, Sale]
     buys: dict[str, Lot]
+    foreign_cost: dict[str, Decimal] = attrs.field(factory=dict)  # after each candidate trade, for its owner
 
 
 def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transaction] | None = None) -> LensBook:
@@ -42,6 +44,7 @@ def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transac
     losses = LossRuleSet(pack, scenario, ledger, events)
     sales: dict[str, Sale] = {}
     buys: dict[str, Lot] = {}
+    foreign_cost: dict[str, Decimal] = {}
     for index, tx in enumerate(events):
         if tx.side == "buy":
             buys[tx.id] = ledger.buy(tx)
@@ -49,4 +52,6 @@ def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transac
             sale = ledger.sell(tx)
             losses.on_sale(sale, index)
             sales[tx.id] = sale
-    return LensBook(pack, ledger, sales, buys)
+        if tx.candidate:
+            foreign_cost[tx.id] = ledger.foreign_cost(scenario.account(tx.account).owner)
+    return LensBook(pack, ledger, sales, buys, foreign_cost)

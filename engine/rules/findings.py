@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from ..model import Finding
 from ..packs.model import Pack
+from .facts import FACT_TYPES
 from .evaluator import RuleHit
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)+)\}")
@@ -36,9 +37,19 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def render_message(template: str, facts: Mapping[str, Any]) -> str:
-    """`template` with every `{fact.name}` replaced by the fact's value (absent: "(unknown)")."""
-    return PLACEHOLDER.sub(lambda m: format_value(facts.get(m.group(1))), template)
+def render_message(template: str, facts: Mapping[str, Any], pack: Pack | None = None) -> str:
+    """`template` with every `{fact.name}` replaced by the fact's value (absent: "(unknown)").
+
+    Money facts are shown rounded as the pack says (the facts themselves stay exact in the finding)."""
+    def show(name: str) -> str:
+        value = facts.get(name)
+        if pack is not None and isinstance(value, Decimal) and FACT_TYPES.get(name) == "money":
+            from ..report.money import money_text
+
+            return money_text(value, pack) or ABSENT
+        return format_value(value)
+
+    return PLACEHOLDER.sub(lambda m: show(m.group(1)), template)
 
 
 def hit_to_finding(pack: Pack, hit: RuleHit, facts: Mapping[str, Any], *, amount: Decimal | None = None) -> Finding:
@@ -58,7 +69,7 @@ def hit_to_finding(pack: Pack, hit: RuleHit, facts: Mapping[str, Any], *, amount
     return Finding(
         code=hit.code,
         severity=hit.severity,
-        message=render_message(hit.message_template, facts),
+        message=render_message(hit.message_template, facts, pack),
         rule=hit.rule_id,
         pack=pack.ref,
         pack_sha256=pack.sha256,

@@ -152,6 +152,7 @@ class _Builder:
             id=s["id"], currency=s["currency"], country=s["country"], kind=s.get("kind", "share"),
             identity_group=s.get("identity_group"), listed=s.get("listed", True), fractional=s.get("fractional", False),
             dividend_yield=_dec(dy, self.doc.lazy_span(("securities", i, "dividend_yield")), f"securities[{i}].dividend_yield") if dy is not None else None, tags=tuple(s.get("tags") or ()),
+            ex_dividend_dates=tuple(_date(d) for d in s.get("ex_dividend_dates") or ()),
             span=self.doc.lazy_span(("securities", i)),
         )
 

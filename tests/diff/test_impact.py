@@ -150,7 +150,7 @@ def test_cli_impact_in_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
     (impact,) = data["impact"]
     assert impact["trades_changed"] == ["t2"]
     markdown = run_cli(*args, "--format", "markdown").output
-    assert "### Impact on scenarios" in markdown and "| `t2` | XA | finding `large_sale` added (rule `xa.large_sale`) | (none) | info: 6000 is above the reporting threshold |" in markdown
+    assert "### Impact on scenarios" in markdown and "| `t2` | XA | finding `large_sale` added (rule `xa.large_sale`) | (none) | info: 6000.00 is above the reporting threshold |" in markdown
     python = run_cli(*args, "--format", "json", "--rules-backend", "python").output
     assert json.loads(python)["impact"] == data["impact"]
 

@@ -42,7 +42,7 @@ def test_finding_carries_rule_pack_citation_and_why(backend: str) -> None:
     assert finding.pack == "syn@1.0.0" and finding.pack_sha256 == PACK.sha256
     assert finding.citation == "Synthetic Act s.1" and finding.url == "https://example.org/law-a"
     assert finding.confidence == "verified"
-    assert finding.message == "loss of -600 on 2025-07-01"
+    assert finding.message == "loss of -600.00 on 2025-07-01"
     # the parameter's value from 1 July is marked uncertain in the pack: the finding says so
     assert finding.caveat == "parameter syn.loss_threshold is uncertain: announced, not enacted"
     assert finding.facts == {"trade.gain": D("-600")}  # only what the conditions looked at
