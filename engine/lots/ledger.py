@@ -59,6 +59,8 @@ class Ledger:
         self.lots_section: dict[str, Any] = dict(pack.section("lots") or {})
         self.fx_section: dict[str, Any] = dict(pack.section("fx") or {})
         self._rates: dict[tuple[str, dt.date], RateUsed] = {}
+        self._pool_seen: set[tuple[str, ...]] = set()
+        self._foreign_pools: dict[str, list[tuple[str, ...]]] = {}  # owner -> pools of taxable foreign property
         self.holding: dict[str, Any] = dict(pack.section("holding_period") or {})
         self.wrappers: dict[str, Any] = dict(pack.section("wrappers") or {})
         self.pools: dict[tuple[str, ...], Pool] = {}
@@ -102,17 +104,15 @@ class Ledger:
     def foreign_cost(self, owner: str) -> Decimal:
         """Cost, in this lens's currency, of the owner's securities domiciled outside this jurisdiction and
         held in taxable accounts (what a foreign-property reporting threshold such as Canada's T1135 reads)."""
-        total = ZERO
-        for key, pool in self.pools.items():
-            if key[0] != owner or pool.quantity == 0:
-                continue
-            security = self.scenario.security(key[2])
-            if security.country == self.pack.jurisdiction:
-                continue
-            lot = next(pool.open_lots(), None)
-            if lot is not None and self.is_taxable(self.scenario.account(lot.account)):
-                total += pool.cost
-        return total
+        return sum((self.pools[key].cost for key in self._foreign_pools.get(owner, ())), ZERO)
+
+    def _note_pool(self, key: tuple[str, ...], account: Account, security: str) -> None:
+        """Remember, once per pool, whether it holds taxable foreign property of its owner."""
+        if key in self._pool_seen:
+            return
+        self._pool_seen.add(key)
+        if self.scenario.security(security).country != self.pack.jurisdiction and self.is_taxable(account):
+            self._foreign_pools.setdefault(key[0], []).append(key)
 
     # -- conversion ----------------------------------------------------------------------------
 
@@ -146,6 +146,7 @@ class Ledger:
         _require_decimals(tx)
         account = self.scenario.account(tx.account)
         key = self.pool_key(account, tx.security)
+        self._note_pool(key, account, tx.security)
         currency = self.tx_currency(tx)
         fees = tx.fees if self._fees["buy"] == "add_to_cost" else ZERO
         native = tx.quantity * tx.price + fees
