@@ -1,6 +1,6 @@
 """One-off helper kept for maintainers: writes schemas/pack.schema.json from this readable dict.
 
-Edit the dict, run `python tools/gen_pack_schema.py`, commit both. tests/test_schemas.py checks they agree.
+Edit the dict, run `python tools/gen_pack_schema.py`, commit both. tests/test_packaging.py checks they agree.
 """
 import json
 from pathlib import Path
@@ -158,7 +158,7 @@ SCHEMA = {
             "quantum": {"type": "number", "exclusiveMinimum": 0}, "mode": {"enum": ["half_even", "half_up", "down", "up"]}, "source": SOURCE_REF}},
         "sources": {"type": "object", "minProperties": 1, "propertyNames": ID, "additionalProperties": {
             "type": "object", "required": ["citation", "confidence"], "additionalProperties": False, "properties": {
-                "citation": {"type": "string"}, "url": {"type": "string", "pattern": "^https?://"},
+                "citation": {"type": "string"}, "url": {"type": "string", "pattern": "^https?://", "description": "a web address starting with http:// or https://"},
                 "confidence": {"enum": ["verified", "secondary", "unverified", "open"]},
                 "retrieved": DATE, "note": {"type": "string"}}}},
         "parameters": {"type": "object", "propertyNames": {"pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"}, "additionalProperties": {
