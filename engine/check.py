@@ -142,7 +142,7 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
         findings.extend(_section_caveats(pack, lots))
     facts = _facts(trade, lens, scenario, proceeds, cost, gain, term, method, taxable, ledger)
     facts["household.foreign_property_cost"] = book.foreign_cost.get(trade.id)
-    for hit in evaluator.evaluate(pack, facts, ledger.pack_day(trade.date)):
+    for hit in evaluator.evaluate(pack, facts, ledger.pack.law_day(trade.date)):
         findings.append(hit_to_finding(pack, hit, facts))
     findings.extend(_withholding_findings(trade, lens, scenario, packs))
     findings.extend(residence_findings(trade, lens, scenario, packs, gain=gain if trade.side == "sell" else None))
@@ -151,20 +151,18 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     if trade.side == "sell" and taxable:
         recognised = gain + disallowed
         by_term: dict[str, Decimal] = {}
-        if sale.matches and recognised != gain and gain != 0:
-            scale = recognised / gain
-            for m in sale.matches:
-                by_term[m.term] = by_term.get(m.term, ZERO) + m.gain * scale
-        else:
-            for m in sale.matches:
-                by_term[m.term] = by_term.get(m.term, ZERO) + m.gain
+        # A disallowed loss is spread over the lots' terms in proportion to their gains.
+        scale = recognised / gain if gain != 0 and recognised != gain else Decimal(1)
+        for m in sale.matches:
+            by_term[m.term] = by_term.get(m.term, ZERO) + m.gain * scale
         if released:
-            by_term[term if term in ("short", "long") else "none"] = by_term.get(term if term in ("short", "long") else "none", ZERO) + released
+            bucket = term if term in ("short", "long") else "none"
+            by_term[bucket] = by_term.get(bucket, ZERO) + released
         key = (pack.id, taxpayer.id, trade.date.year)
         before = year_gains.get(key, YearGains())
         after = before.add(by_term)
         year_gains[key] = after
-        estimator = Estimator(pack, taxpayer, ledger.pack_day(trade.date))
+        estimator = Estimator(pack, taxpayer, ledger.pack.law_day(trade.date))
         est_after, est_before = estimator.tax(after), estimator.tax(before)
         if est_after.tax is not None and est_before.tax is not None:
             estimated = est_after.tax - est_before.tax

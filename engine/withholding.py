@@ -53,7 +53,7 @@ def _credit_cap(home: Pack | None, day: dt.date) -> Decimal | None:
     section = home.section("foreign_tax_credit") or {}
     if section.get("method") not in (None, "credit") or section.get("cap_rate") is None:
         return None
-    return Decimal(home.resolve(section["cap_rate"], source_pack_day(home, day)))
+    return Decimal(home.resolve(section["cap_rate"], home.law_day(day)))
 
 
 def _withheld(treaty_cap: Decimal, statutory: Decimal | None) -> Decimal:
@@ -68,7 +68,7 @@ def _statutory(packs: PackSet, source_country: str, day: dt.date) -> tuple[Decim
     section = pack.section("withholding") or {}
     if "dividends_non_resident" not in section:
         return None, pack, section
-    return Decimal(pack.resolve(section["dividends_non_resident"], source_pack_day(pack, day))), pack, section
+    return Decimal(pack.resolve(section["dividends_non_resident"], pack.law_day(day))), pack, section
 
 
 def _lost(rate: Decimal, creditable: bool, cap: Decimal | None) -> Decimal:
@@ -112,6 +112,3 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
     return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
                            source_pack, section.get("source"), section.get("uncertain"), "statutory", None, statutory)
 
-
-def source_pack_day(pack: Pack, day: dt.date) -> dt.date:
-    return min(max(day, pack.coverage_from), pack.coverage_to)

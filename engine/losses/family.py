@@ -305,7 +305,7 @@ class LossRuleSet:
     def _apply(self, rule: LossRule, sale: Any, index: int, units: list[LossUnits], outcome: LossOutcome) -> None:
         tx = sale.tx
         sale_day = rule.event_day(tx)
-        window = rule.window(self.pack, sale_day, self.ledger.pack_day(tx.date))
+        window = rule.window(self.pack, sale_day, self.ledger.pack.law_day(tx.date))
         seller = self.scenario.account(tx.account).owner
         matching = equivalents(self.scenario, tx.security, rule.identity)
         sold_origins = {take.lot.origin for take in sale.takes}

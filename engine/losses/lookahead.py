@@ -25,10 +25,6 @@ _OUTCOME = {
 }
 
 
-def _pack_day(pack: Pack, day: dt.date) -> dt.date:
-    return min(max(day, pack.coverage_from), pack.coverage_to)
-
-
 def repurchase_horizon(pack: Pack, scenario: Scenario, sale: Any) -> list[dict[str, Any]]:
     """For a loss sale: per rule and per group of accounts, the last day a repurchase counts and the loss at stake.
 
@@ -57,7 +53,7 @@ def repurchase_horizon(pack: Pack, scenario: Scenario, sale: Any) -> list[dict[s
         rule = LossRule.from_section(pack, i, raw)
         if not rule.applies(security):
             continue
-        window = rule.window(pack, rule.event_day(tx), _pack_day(pack, tx.date))
+        window = rule.window(pack, rule.event_day(tx), pack.law_day(tx.date))
         matching = equivalents(scenario, tx.security, rule.identity)
         groups: dict[tuple[str, str, str], list[str]] = {}
         for account in sorted(scenario.accounts, key=lambda a: a.id):

@@ -256,7 +256,7 @@ class Ledger:
             return "none"
         # Memoised per (holding start, law day): a sale touching k lots costs k dictionary look-ups, not k
         # parameter resolutions and calendar computations.
-        key = (acquired, self.pack_day(sold))
+        key = (acquired, self.pack.law_day(sold))
         first_long = self._long_from.get(key)
         if first_long is None:
             duration = self._long_term_after.get(key[1])
@@ -272,10 +272,6 @@ class Ledger:
         if isinstance(ref, dict) and "param" in ref:
             return self.pack.parameters[ref["param"]].unit
         return "days"
-
-    def pack_day(self, day: dt.date) -> dt.date:
-        """The date at which to read parameters: history before the pack's coverage reads its first values."""
-        return min(max(day, self.pack.coverage_from), self.pack.coverage_to)
 
     # -- adjustments (loss rules) ---------------------------------------------------------------
 

@@ -93,6 +93,11 @@ class Pack:
     def span(self, path: JsonPath) -> Span:
         return self.document.span(path)
 
+    def law_day(self, day: dt.date) -> dt.date:
+        """The date whose values the pack gives for `day`: a day before the coverage reads its first
+        values, a day after it its last (history and horizons reach beyond what a pack covers)."""
+        return min(max(day, self.coverage_from), self.coverage_to)
+
     def covers(self, day: dt.date) -> bool:
         return self.coverage_from <= day <= self.coverage_to
 

@@ -362,7 +362,7 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
         book = books[p.lens]
         pack = book.pack
         to_base = _rate(fx, pack.currency or base, base, as_of)
-        curve = tax_curve(pack, history, p.taxpayer, book.ledger.pack_day(as_of), _ytd(book, history, p.taxpayer, as_of.year), to_base)
+        curve = tax_curve(pack, history, p.taxpayer, book.ledger.pack.law_day(as_of), _ytd(book, history, p.taxpayer, as_of.year), to_base)
         if curve.missing:
             notes.append(f"{curve.jurisdiction} tax of {p.taxpayer} cannot be estimated (missing: {', '.join(curve.missing)}): the plan counts it as 0")
         curves[(p.lens, p.taxpayer)] = curve
@@ -409,7 +409,7 @@ def _wash_links(scenario: Scenario, books: Mapping[str, LensBook], pools: list[P
             rule = LossRule.from_section(pack, i, raw)
             if not rule.applies(security) or (p.lens, rule.id, p.taxpayer, p.security) in links:
                 continue
-            window = rule.window(pack, as_of, books[p.lens].ledger.pack_day(as_of))
+            window = rule.window(pack, as_of, books[p.lens].ledger.pack.law_day(as_of))
             matching = equivalents(scenario, p.security, rule.identity)
             conflicts = []
             counting: set[str] = set()

@@ -54,7 +54,7 @@ def arrival(pack: Pack, date: dt.date, holdings: list[Holding], departure: Depar
             stakes: Mapping[str, Decimal]) -> Arrival:
     """The cost of each holding (valued in `pack`'s currency) after arriving on `date`."""
     section: Mapping[str, Any] = pack.section("arrival") or {}
-    day = min(max(date, pack.coverage_from), pack.coverage_to)
+    day = pack.law_day(date)
     jurisdiction = pack.jurisdiction or pack.id
     source = section.get("source")
     taxed_at_exit = set()

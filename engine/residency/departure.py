@@ -243,7 +243,7 @@ class _Regime:
         self.taxpayer = taxpayer
         self.date = date
         self.valuation = date - dt.timedelta(days=1)
-        self.day = min(max(self.valuation, pack.coverage_from), pack.coverage_to)
+        self.day = pack.law_day(self.valuation)
         self.to = to
         self.holdings = holdings
         self.inputs = inputs

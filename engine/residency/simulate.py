@@ -115,7 +115,7 @@ def simulate_exit(scenario: Scenario, packs: PackSet, taxpayer_id: str, date: dt
 def _compare(dep: Departure, arr: Arrival | None, dest_pack: Pack | None, taxpayer: Any, fx: FxTable,
              valuation: dt.date) -> list[CompareRow]:
     pack = dep.pack
-    day = min(max(valuation, pack.coverage_from), pack.coverage_to)
+    day = pack.law_day(valuation)
     regular = Estimator(pack, taxpayer, day)
     rows = []
     for outcome in dep.outcomes:
@@ -136,7 +136,7 @@ def _compare(dep: Departure, arr: Arrival | None, dest_pack: Pack | None, taxpay
             if dest_gain is None:
                 missing.append(f"the holding in {arr.to}'s books")
             else:
-                dday = min(max(valuation, dest_pack.coverage_from), dest_pack.coverage_to)
+                dday = dest_pack.law_day(valuation)
                 dest_native = _tax(Estimator(dest_pack, taxpayer, dday), terms, missing)
                 if dest_native is not None:
                     if arr.currency == dep.currency:
