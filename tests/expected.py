@@ -41,3 +41,12 @@ def compare(case: Path, actual: str) -> None:
         pytest.skip(f"updated {relative(target)}")
     assert target.is_file(), f"{relative(target)} is missing: write the exact expected message there"
     assert actual == target.read_text(encoding="utf-8")
+
+
+def assert_validate_reports(case: Path) -> None:
+    """`taxpack pack validate CASE` (from the repository root): exit 1, no traceback, exactly the expected text."""
+    result = run_cli("pack", "validate", relative(case))
+    assert "Traceback" not in result.output
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    compare(case, result.output)
