@@ -24,6 +24,7 @@ from .packs.model import Pack
 from .packs.registry import PackSet
 from .rules.evaluator import get_evaluator
 from .rules.findings import hit_to_finding
+from .report.money import money_text
 from .residency import residence_findings
 from .withholding import dividend_withholding
 
@@ -280,7 +281,7 @@ def _withholding_findings(trade: Transaction, lens: Lens, scenario: Scenario, pa
     amount = lost if trade.side == "buy" else -lost
     why = ("only part of it can be credited at home (the rest is above the credit cap)" if case.creditable
            else "it cannot be credited (the account is outside the taxable computation)")
-    message = (f"{security.id} in {account.id} ({account.wrapper}) {sign} about {_money(lost)} {security.currency} a year: "
+    message = (f"{security.id} in {account.id} ({account.wrapper}) {sign} about {money_text(lost, case.pack)} {security.currency} a year: "
                f"{case.source_country} withholds {_pct(case.rate)} on dividends to a {case.resident_of} resident here "
                f"and {why}")
     if case.relief == "refund" and case.statutory is not None and case.statutory > case.rate:
@@ -292,10 +293,6 @@ def _withholding_findings(trade: Transaction, lens: Lens, scenario: Scenario, pa
                          facts={"security.dividend_yield": security.dividend_yield, "withholding.rate": case.rate,
                                 "account.wrapper": account.wrapper, "dividends.annual": dividends, "currency": security.currency,
                                 "lens.currency": ledger_currency})]
-
-
-def _money(value: Decimal) -> str:
-    return format(value.quantize(Decimal("0.01")), "f")
 
 
 def _pct(rate: Decimal) -> str:
