@@ -72,7 +72,7 @@ RULE_BODIES = [
 
 
 def synthetic_pack() -> Any:
-    from taxpack.engine.packs.load import load_pack_text
+    from taxpack.engine.law.load import load_pack_text
 
     rules = "".join(
         f"  - id: bench.r{i:02d}\n    when: {body}\n    then: {{code: r{i:02d}, severity: info, source: s, message: \"rule {i}\"}}\n"
@@ -91,8 +91,8 @@ def measure(evaluator: Any, pack: Any, cases: list[tuple[dict[str, Any], dt.date
 
 
 def main(argv: list[str]) -> int:
-    from taxpack.engine.packs.registry import find_bundled
-    from taxpack.engine.rules import compile as rules_compile
+    from taxpack.engine.law.registry import find_bundled
+    from taxpack.engine.law import rule_compiler as rules_compile
     from taxpack.engine.rules.evaluator import available_backends, get_evaluator
 
     n = int(argv[argv.index("--evaluations") + 1]) if "--evaluations" in argv else 20_000

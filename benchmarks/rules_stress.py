@@ -41,7 +41,7 @@ SYNTHETIC = REPO / "tests" / "rules" / "data" / "synthetic.yaml"
 
 def interesting_values(packs: list[Any]) -> dict[str, list[Any]]:
     """Every literal and parameter value the rules compare each fact with (all dated values)."""
-    from taxpack.engine.rules.compile import compile_pack
+    from taxpack.engine.law.rule_compiler import compile_pack
 
     found: dict[str, list[Any]] = {}
     for pack in packs:
@@ -85,7 +85,7 @@ def random_number(rnd: random.Random, kind: str, near: list[Any]) -> Any:
 
 
 def random_facts(rnd: random.Random, near: dict[str, list[Any]], start: dt.date, end: dt.date) -> dict[str, Any]:
-    from taxpack.engine.rules.facts import FACT_TYPES
+    from taxpack.engine.law.facts import FACT_TYPES
 
     facts: dict[str, Any] = {}
     for name, kind in FACT_TYPES.items():
@@ -122,8 +122,8 @@ def random_day(rnd: random.Random, pack: Any) -> dt.date:
 
 
 def stress_packs() -> list[Any]:
-    from taxpack.engine.packs.load import load_pack
-    from taxpack.engine.packs.registry import bundled_packs
+    from taxpack.engine.law.load import load_pack
+    from taxpack.engine.law.registry import bundled_packs
 
     packs = [p for p in bundled_packs() if p.section("rules")]
     if SYNTHETIC.is_file():

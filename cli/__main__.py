@@ -1,5 +1,5 @@
 """`python -m taxpack.cli ...` runs the taxpack command."""
 
-from .main import main
+from taxpack.cli.main import main
 
 main()

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import click
 
-from .options import amount
+from taxpack.cli.options import amount
 
 EPILOG = """\b
 INPUT is a folder of scenario files (.yaml, .yml, .json; taken in name order)
@@ -54,8 +54,8 @@ def command() -> None:
 def check(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
           pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
     """Run `taxpack check` on every household of INPUT."""
-    from taxpack.engine.batch import Job
-    from taxpack.engine.packs.registry import pack_set
+    from taxpack.engine.batch.runner import Job
+    from taxpack.engine.law.registry import pack_set
 
     job = Job("check", pack_set(pack_paths), rules_backend)
     _run(job, input_path, output, summary_path, resume, workers, dask_address)
@@ -75,11 +75,11 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
 
     The request is --raise/--account or --targets, for every household; a household written as
     {scenario: ..., plan: {...}} carries its own request instead (see docs/batch.md)."""
-    from taxpack.engine.batch import Job
-    from taxpack.engine.batch.inputs import PlanRequest
-    from taxpack.engine.documents import load_yaml
-    from taxpack.engine.errors import SemanticError
-    from taxpack.engine.packs.registry import pack_set
+    from taxpack.engine.batch.runner import Job
+    from taxpack.engine.batch.households import PlanRequest
+    from taxpack.engine.core.documents import load_yaml
+    from taxpack.engine.core.errors import SemanticError
+    from taxpack.engine.law.registry import pack_set
 
     if (raise_amount is None) != (account is None):
         raise SemanticError("--raise and --account go together", None, "--raise AMOUNT --account ID")
@@ -93,8 +93,8 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
 
 def _run(job: Any, input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None,
          dask_address: str | None) -> None:
-    from taxpack.engine.batch import run_batch
-    from taxpack.engine.errors import SemanticError
+    from taxpack.engine.batch.runner import run_batch
+    from taxpack.engine.core.errors import SemanticError
 
     if dask_address and workers:
         raise SemanticError("--workers is for local runs; with --dask the cluster's workers run the households", None, "--workers N, or --dask local:N")

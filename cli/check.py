@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .main import EXIT_CODES_HELP
+from taxpack.cli.group import EXIT_CODES_HELP
 
 EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (check):")
 
@@ -27,12 +27,12 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
             record: Path | None, pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
     """Annotate the candidate trades of SCENARIO with their tax consequences under every lens."""
     # Imported here so that `taxpack --help` and the pack commands start fast.
-    from taxpack.engine.audit import write_record
-    from taxpack.engine.check import run_check
-    from taxpack.engine.packs.registry import pack_set
-    from taxpack.engine.report.json_report import dumps, to_json_dict
-    from taxpack.engine.report.text_formats import render_csv, render_markdown, render_table
-    from taxpack.engine.scenario.load import load_scenario
+    from taxpack.engine.report.record import write_record
+    from taxpack.engine.consequences.check import run_check
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.consequences.serialize import dumps, to_json_dict
+    from taxpack.engine.report.check_formats import render_csv, render_markdown, render_table
+    from taxpack.engine.inputs.scenario import load_scenario
 
     import gc
 

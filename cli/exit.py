@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .main import EXIT_CODES_HELP
+from taxpack.cli.group import EXIT_CODES_HELP
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -70,11 +70,11 @@ def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, transactio
             max_price_age: int, compare: bool, fmt: str | None, pack_paths: tuple[Path, ...]) -> None:
     """Simulate TAXPAYER leaving for TO on DATE: exit tax, deferral, reporting, and the cost on arrival."""
     from taxpack.engine.residency.departure import ExitInputs
-    from taxpack.engine.packs.registry import pack_set
-    from taxpack.engine.residency.prices import load_prices_csv, scenario_prices
-    from taxpack.engine.report.json_report import dumps
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.inputs.prices import load_prices_csv, scenario_prices
+    from taxpack.engine.consequences.serialize import dumps
     from taxpack.engine.residency.simulate import simulate_exit, to_json_dict
-    from taxpack.engine.scenario.load import load_scenario
+    from taxpack.engine.inputs.scenario import load_scenario
 
     loaded = load_scenario(scenario, transactions)
     book = scenario_prices(loaded, scenario)

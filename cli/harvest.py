@@ -35,13 +35,13 @@ def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], tr
     """List loss-harvesting candidates of SCENARIO per lens."""
     import attrs
 
-    from taxpack.engine.errors import SemanticError
+    from taxpack.engine.core.errors import SemanticError
     from taxpack.engine.plan.harvest import harvest
-    from taxpack.engine.packs.registry import pack_set
-    from taxpack.engine.plan.report import render_harvest_csv, render_harvest_markdown, render_harvest_table
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.report.plan_formats import render_harvest_csv, render_harvest_markdown, render_harvest_table
     from taxpack.engine.plan.targets import Targets, load_targets
-    from taxpack.engine.report.json_report import dumps
-    from taxpack.engine.scenario.load import load_scenario
+    from taxpack.engine.consequences.serialize import dumps
+    from taxpack.engine.inputs.scenario import load_scenario
 
     loaded = load_scenario(scenario, transactions)
     known = {s.id for s in loaded.securities}

@@ -3,44 +3,23 @@
 Exit codes (stable): 0 ok / nothing to flag; 1 warnings (check), invalid (pack validate), different
 (pack diff) or failed (pack test); 2 a blocking finding (check); 3 the input is wrong (the message
 says where); 4 an internal error (a bug: please report it).
+
+Every command is registered here, in `COMMANDS`, by name: a missing module fails at import and in
+tests/cli/test_commands.py, never silently.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
+from taxpack.cli import batch, check, harvest, pack, plan
+from taxpack.cli import exit as exit_command
+from taxpack.cli.group import EXIT_CODES_HELP, TaxpackGroup
 from taxpack.engine import __version__
-from taxpack.engine.errors import EXIT_INTERNAL, TaxpackError
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  nothing to flag / valid / equivalent / passed
-  1  warnings (check), invalid (pack validate), different (pack diff), failed (pack test)
-  2  a blocking finding (check)
-  3  the input is wrong; the message says where (file:line:col, or CSV row and column)
-  4  internal error (a bug in taxpack; please report it)
-"""
-
-
-class TaxpackGroup(click.Group):
-    """A click group that turns every user error into its message and exit code, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except TaxpackError as error:
-            click.echo(error.render(), err=True)
-            sys.exit(error.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
-            raise
-        except KeyboardInterrupt:  # pragma: no cover
-            sys.exit(130)
-        except Exception as error:  # pragma: no cover - a bug; keep the message short, no traceback
-            click.echo(f"internal error: {type(error).__name__}: {error} (this is a bug in taxpack; please report it)", err=True)
-            sys.exit(EXIT_INTERNAL)
+COMMANDS: tuple[click.Command, ...] = (check.command, plan.command, harvest.command, exit_command.command, batch.command, pack.pack)
 
 
 @click.group(cls=TaxpackGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,22 +28,8 @@ def cli() -> None:
     """taxpack: annotate candidate trades with their tax consequences under every jurisdiction that taxes them."""
 
 
-def _register() -> None:
-    from . import pack  # noqa: F401  (registers the `pack` group and its commands)
-
-    cli.add_command(pack.pack)
-    for name in ("check", "plan", "harvest", "exit", "batch"):
-        try:
-            module = __import__(f"taxpack.cli.{name}", fromlist=["command"])
-        except ModuleNotFoundError as exc:
-            if exc.name == f"taxpack.cli.{name}":
-                continue
-            raise
-        cli.add_command(module.command)
-
-
-_register()
-
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 def main() -> None:
     """Run the command. A usage error (unknown option, bad date) is an input error: exit 3, not click's 2,

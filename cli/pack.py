@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import click
 
-from . import pack_list, pack_show, pack_validate
-from .main import EXIT_CODES_HELP, TaxpackGroup
+from taxpack.cli import pack_audit, pack_diff, pack_list, pack_show, pack_test, pack_validate
+from taxpack.cli.group import EXIT_CODES_HELP, TaxpackGroup
+
+COMMANDS: tuple[click.Command, ...] = (
+    pack_list.command, pack_show.command, pack_validate.command, pack_test.command, pack_audit.command, pack_diff.command,
+)
 
 
 @click.group(cls=TaxpackGroup, epilog=EXIT_CODES_HELP)
@@ -13,14 +17,5 @@ def pack() -> None:
     """List, show, validate, test, audit and compare jurisdiction packs."""
 
 
-for _module in (pack_list, pack_show, pack_validate):
-    pack.add_command(_module.command)
-
-for _name in ("pack_test", "pack_audit", "pack_diff"):
-    try:
-        _mod = __import__(f"taxpack.cli.{_name}", fromlist=["command"])
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"taxpack.cli.{_name}":
-            raise
-    else:
-        pack.add_command(_mod.command)
+for _command in COMMANDS:
+    pack.add_command(_command)

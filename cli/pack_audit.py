@@ -10,9 +10,9 @@ import json
 
 import click
 
-from taxpack.engine.packs.audit import audit_pack
-from taxpack.engine.packs.registry import bundled_packs, find_bundled
-from taxpack.engine.errors import SemanticError
+from taxpack.engine.law.weak_spots import audit_pack
+from taxpack.engine.law.registry import bundled_packs, find_bundled
+from taxpack.engine.core.errors import SemanticError
 
 
 @click.command("audit")

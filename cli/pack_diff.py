@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from taxpack.engine.errors import EXIT_OK, EXIT_WARNINGS
-from taxpack.engine.packs.diff import diff_packs
-from taxpack.engine.packs.gitrev import load_spec, parse_spec
+from taxpack.engine.core.errors import EXIT_OK, EXIT_WARNINGS
+from taxpack.engine.law.diff import diff_packs
+from taxpack.engine.law.gitrev import load_spec, parse_spec
 from taxpack.engine.report.diff_formats import RENDERERS
 
 
@@ -37,7 +37,7 @@ def command(old: str, new: str, fmt: str, scenarios: tuple[Path, ...], rules_bac
     diff = diff_packs(old_pack, new_pack)
     impact = None
     if scenarios:
-        from taxpack.engine.packs.impact import replay
+        from taxpack.engine.review.impact import replay
 
         impact = replay(scenarios, old_pack, new_pack, diff, rules_backend=rules_backend)
     click.echo(RENDERERS[fmt](diff, impact), nl=False)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from taxpack.engine.packs.registry import bundled_packs
+from taxpack.engine.law.registry import bundled_packs
 
 
 @click.command("list")

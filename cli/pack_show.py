@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from taxpack.engine.documents import did_you_mean
-from taxpack.engine.errors import SemanticError
-from taxpack.engine.packs.registry import bundled_packs, find_bundled
-from taxpack.engine.packs.show import values_in_force
+from taxpack.engine.core.documents import did_you_mean
+from taxpack.engine.core.errors import SemanticError
+from taxpack.engine.law.registry import bundled_packs, find_bundled
+from taxpack.engine.law.show import values_in_force
 
 
 @click.command("show")

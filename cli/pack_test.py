@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from taxpack.engine.errors import SemanticError
-from taxpack.engine.packs.load import load_pack
-from taxpack.engine.packs.registry import bundled_packs, find_bundled
+from taxpack.engine.core.errors import SemanticError
+from taxpack.engine.law.load import load_pack
+from taxpack.engine.law.registry import bundled_packs, find_bundled
 
 
 @click.command("test")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from taxpack.engine.errors import TaxpackError
-from taxpack.engine.validation import validate_path
+from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.law.validate import validate_path
 
 
 @click.command("validate")
@@ -37,7 +37,7 @@ def command(paths: tuple[Path, ...], fmt: str, since: str | None) -> None:
                 click.echo(f"{result.path}:{extra} {status}".rstrip(), err=not result.ok)
     guard_ok = True
     if since is not None:
-        from taxpack.engine.packs.guard import guard_since
+        from taxpack.engine.law.guard import guard_since
 
         guard = guard_since(since, paths)
         guard_ok = guard.ok

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.dates import Duration, is_month_end, long_term_from, shift, term, window
-from taxpack.engine.errors import EvaluationError, SemanticError, Span
+from taxpack.engine.core.dates import Duration, is_month_end, long_term_from, shift, term, window
+from taxpack.engine.core.errors import EvaluationError, SemanticError, Span
 
 D = dt.date
 YEAR = Duration(months=12)  # the US pack's holding_period.long_term_after

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from taxpack.engine import documents
-from taxpack.engine.documents import decode_utf8, load_yaml_text, parse_csv_text, to_json_types
-from taxpack.engine.errors import ParseError, Span
+from taxpack.engine.core import documents
+from taxpack.engine.core.documents import decode_utf8, load_yaml_text, parse_csv_text, to_json_types
+from taxpack.engine.core.errors import ParseError, Span
 
 
 def load(text: str) -> object:
@@ -28,7 +28,7 @@ def test_numbers_are_decimal_never_float() -> None:
 
 
 def test_float_looking_value_in_a_pack_stays_decimal() -> None:
-    from taxpack.engine.packs.load import load_pack_text
+    from taxpack.engine.law.load import load_pack_text
 
     text = """format: 1
 kind: treaties

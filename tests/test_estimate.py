@@ -10,9 +10,9 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from taxpack.engine.estimate import Estimator, YearGains, bracket_tax
-from taxpack.engine.model import Taxpayer
-from taxpack.engine.packs.load import load_pack
+from taxpack.engine.consequences.estimate import Estimator, YearGains, bracket_tax
+from taxpack.engine.core.household import Taxpayer
+from taxpack.engine.law.load import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 6, 1)

@@ -76,7 +76,7 @@ def test_generated_schemas_are_committed(tool: str, tmp_path: Path) -> None:
 
 def test_installed_schemas_are_the_repository_schemas() -> None:
     """The loader reads schemas as package data; they must be the files in schemas/."""
-    from taxpack.engine.schemas import load_schema
+    from taxpack.engine.core.schemas import load_schema
 
     for path in (REPO_ROOT / "schemas").glob("*.schema.json"):
         assert load_schema(path.name.removesuffix(".schema.json")) == json.loads(path.read_text(encoding="utf-8"))

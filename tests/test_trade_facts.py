@@ -11,9 +11,9 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
-from taxpack.engine.check import run_check
-from taxpack.engine.packs.registry import pack_set
-from taxpack.engine.scenario.load import load_scenario
+from taxpack.engine.consequences.check import run_check
+from taxpack.engine.law.registry import pack_set
+from taxpack.engine.inputs.scenario import load_scenario
 
 
 def scenario(tmp_path: Path, ex_dates: str, held: int, price: str = "300") -> Path:

@@ -12,24 +12,23 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import decimal
 import heapq
 from decimal import Decimal
 from typing import Any, Iterator, Sequence
 
 import attrs
 
-from ..findings import make_finding
-from ..model import Finding, Scenario, Transaction
-from ..packs.model import Pack
-from .holders import HolderView, holder_view
-from .identity import IdentityMatch, equivalents, weakest
-from .spec import LossRule, Window
+from taxpack.engine.core.money import money_text
+from taxpack.engine.law.findings import make_finding
+from taxpack.engine.core.household import Finding, Scenario, Transaction
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.losses.holders import HolderView, holder_view
+from taxpack.engine.losses.identity import IdentityMatch, equivalents, weakest
+from taxpack.engine.losses.spec import LossRule, Window
 
 ZERO = Decimal(0)
 _NO_TIME = dt.timedelta(0)
 _SETTLEMENT_SLACK = dt.timedelta(days=31)  # how far a purchase's settlement may trail its trade date
-_ROUNDING = {"half_even": "ROUND_HALF_EVEN", "half_up": "ROUND_HALF_UP", "down": "ROUND_DOWN", "up": "ROUND_UP"}
 _EFFECT_WORDS = {
     "add_to_replacement_basis": "added to the basis of",
     "usable_against_reacquired": "usable only against a gain on",
@@ -98,14 +97,6 @@ class LossOutcome:
     disallowed: Decimal = ZERO
     released: Decimal = ZERO
     pairs: list[WashPair] = attrs.field(factory=list)
-
-
-def money(pack: Pack, amount: Decimal) -> str:
-    """An amount as the pack rounds it for display (computation stays exact)."""
-    rounding = pack.section("rounding") or {}
-    quantum = Decimal(str(rounding.get("quantum", "0.01")))
-    mode = getattr(decimal, _ROUNDING.get(str(rounding.get("mode", "half_even")), "ROUND_HALF_EVEN"))
-    return format(amount.quantize(quantum, rounding=mode), ",f")
 
 
 def qty(value: Decimal) -> str:
@@ -532,15 +523,15 @@ class LossRuleSet:
             })
         listed = "; ".join(f"{p.replacement} ({p.account}, {p.date.isoformat()}, {qty(p.quantity)} {p.security}"
                            f"{', lost for good' if p.outcome == 'lost' else ''})" for p in pairs)
-        message = (f"{rule.title}: loss of {money(pack, loss)} {cur} on {qty(quantity)} {sale.tx.security}; "
-                   f"{money(pack, total)} {cur} disallowed")
+        message = (f"{rule.title}: loss of {money_text(loss, pack, grouped=True)} {cur} on {qty(quantity)} {sale.tx.security}; "
+                   f"{money_text(total, pack, grouped=True)} {cur} disallowed")
         if formula:
             message += f" ({formula})"
         parts = []
         if kept:
-            parts.append(f"{money(pack, kept)} {_EFFECT_WORDS[rule.effect]} the replacement")
+            parts.append(f"{money_text(kept, pack, grouped=True)} {_EFFECT_WORDS[rule.effect]} the replacement")
         if lost:
-            parts.append(f"{money(pack, lost)} lost for good (replacement in a tax-exempt account)")
+            parts.append(f"{money_text(lost, pack, grouped=True)} lost for good (replacement in a tax-exempt account)")
         if parts:
             message += ": " + ", ".join(parts)
         message += f"; window {window.start.isoformat()} to {window.end.isoformat()}; replacements: {listed}"
@@ -573,10 +564,10 @@ class LossRuleSet:
     def _release_finding(self, rule: LossRule, sale: Any, usable: Decimal, stranded: Decimal, origins: list[str]) -> Finding:
         cur = self.ledger.currency
         pack = self.pack
-        message = (f"{rule.title}: {money(pack, usable)} {cur} of loss deferred from sale {', '.join(origins)} "
+        message = (f"{rule.title}: {money_text(usable, pack, grouped=True)} {cur} of loss deferred from sale {', '.join(origins)} "
                    f"is released into this sale")
         if stranded:
-            message += (f"; {money(pack, stranded)} {cur} could only be set against a gain on these shares and this "
+            message += (f"; {money_text(stranded, pack, grouped=True)} {cur} could only be set against a gain on these shares and this "
                         "disposal has none, so it stays unusable")
         return make_finding(pack, code=rule.code, severity="info", message=message, rule=rule.id, source=rule.source,
                             facts={"loss_rule.id": rule.id, "loss.released": usable, "loss.stranded": stranded,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import attrs
 
-from ..model import Account, Scenario
-from ..packs.model import Pack
-from .spec import LossRule
+from taxpack.engine.core.household import Account, Scenario
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.losses.spec import LossRule
 
 
 @attrs.frozen

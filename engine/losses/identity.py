@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from ..model import Scenario
+from taxpack.engine.core.household import Scenario
 
 LEVELS = ("identical", "substantially_identical")
 CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..model import Scenario
-from ..packs.model import Pack
-from .family import ZERO, money
-from .holders import holder_view
-from .identity import equivalents
-from .spec import LossRule
+from taxpack.engine.core.household import Scenario
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.core.money import money_text
+from taxpack.engine.losses.family import ZERO
+from taxpack.engine.losses.holders import holder_view
+from taxpack.engine.losses.identity import equivalents
+from taxpack.engine.losses.spec import LossRule
 
 _OUTCOME = {
     "add_to_replacement_basis": ("deferred", "deferred into the replacement's basis"),
@@ -76,7 +77,7 @@ def repurchase_horizon(pack: Pack, scenario: Scenario, sale: Any) -> list[dict[s
             condition = f" and still held on {window.end.isoformat()}" if rule.held_at_end else ""
             message = (f"{rule.title}: buying {what} in {whose} {wrapper} account{'s' if len(accounts) > 1 else ''} "
                        f"{', '.join(accounts)} on or before {window.end.isoformat()}{condition} would leave up to "
-                       f"{money(pack, exposed)} {currency} of this loss {words}; from {(window.end + dt.timedelta(days=1)).isoformat()} it is free")
+                       f"{money_text(exposed, pack, grouped=True)} {currency} of this loss {words}; from {(window.end + dt.timedelta(days=1)).isoformat()} it is free")
             rows.append({
                 "rule": rule.id,
                 "code": rule.code,

@@ -11,10 +11,10 @@ from typing import Any, Mapping
 
 import attrs
 
-from ..dates import Duration, shift
-from ..errors import Span
-from ..model import Security
-from ..packs.model import Pack
+from taxpack.engine.core.dates import Duration, shift
+from taxpack.engine.core.errors import Span
+from taxpack.engine.core.household import Security
+from taxpack.engine.law.pack import Pack
 
 EFFECTS = ("add_to_replacement_basis", "usable_against_reacquired", "defer_until_replacement_sold")
 HOLDER_STATUSES = ("counts", "permanent", "ignored", "uncertain")

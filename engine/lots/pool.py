@@ -16,8 +16,8 @@ from typing import Any, Iterable, Iterator
 
 import attrs
 
-from ..errors import EvaluationError, Span
-from ..model import RateUsed
+from taxpack.engine.core.errors import EvaluationError, Span
+from taxpack.engine.core.household import RateUsed
 
 ZERO = Decimal(0)
 # Bookkeeping context: sums and differences of quantities and costs are exact (shares of a cost are

@@ -12,12 +12,12 @@ from typing import Sequence
 
 import attrs
 
-from ..fx.rates import FxTable
-from ..losses.family import LossRuleSet
-from ..model import Scenario, Transaction
-from ..packs.model import Pack
-from .ledger import Ledger, Sale
-from .pool import Lot
+from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.losses.family import LossRuleSet
+from taxpack.engine.core.household import Scenario, Transaction
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.lots.ledger import Ledger, Sale
+from taxpack.engine.lots.pool import Lot
 
 
 def event_order(scenario: Scenario) -> list[Transaction]:

@@ -13,12 +13,12 @@ from typing import Any, Iterator
 
 import attrs
 
-from ..documents import Document, JsonPath, load_yaml
-from ..errors import Span, TaxpackError
-from ..packs.load import pack_files
-from ..packs.model import Pack
-from ..packs.registry import PackSet, pack_set
-from ..scenario.load import build_scenario, load_scenario
+from taxpack.engine.core.documents import Document, JsonPath, load_yaml
+from taxpack.engine.core.errors import Span, TaxpackError
+from taxpack.engine.law.load import pack_files
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.registry import PackSet, pack_set
+from taxpack.engine.inputs.scenario import build_scenario, load_scenario
 
 AMOUNT_FIELDS = ("proceeds", "cost", "gain", "disallowed_loss", "released_loss", "recognized_gain", "estimated_tax", "price_gain", "fx_gain")
 TEXT_FIELDS = ("term", "method", "basis", "currency")
@@ -81,8 +81,8 @@ def subdocument(doc: Document, prefix: JsonPath) -> Document:
 
 def case_output(case: Case, packs: PackSet | None = None, rules_backend: str | None = None) -> dict[str, Any]:
     """The `taxpack check` JSON of a case's scenario, with the pack under test in place of its bundled version."""
-    from ..check import run_check
-    from ..report.json_report import to_json_dict
+    from taxpack.engine.consequences.check import run_check
+    from taxpack.engine.consequences.serialize import to_json_dict
 
     base = packs or pack_set()
     packs = PackSet(tuple(p for p in base.packs if p.id != case.pack.id) + (case.pack,))

@@ -6,6 +6,6 @@ way; `planning` runs it all and checks every plan (and the naive one) with `taxp
 `harvest` lists losses worth realising; `report` renders plans and harvests.
 """
 
-from .planning import PlanResult, band_curve, plan_raise, plan_rebalance
+from taxpack.engine.plan.planning import PlanResult, band_curve, plan_raise, plan_rebalance
 
 __all__ = ["PlanResult", "band_curve", "plan_raise", "plan_rebalance"]

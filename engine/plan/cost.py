@@ -14,7 +14,7 @@ from typing import Mapping
 
 import attrs
 
-from .problem import PlanLot, PlanPool, Problem, WashLink
+from taxpack.engine.plan.problem import PlanLot, PlanPool, Problem, WashLink
 
 ZERO = Decimal(0)
 

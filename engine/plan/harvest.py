@@ -14,19 +14,19 @@ from typing import Any
 
 import attrs
 
-from .. import __version__
-from ..fx.rates import FxTable
-from ..losses.identity import equivalents
-from ..losses.lookahead import repurchase_horizon
-from ..lots.replay import replay
-from ..model import Scenario, SpecificLot, Transaction
-from ..packs.registry import PackSet
-from .problem import PlanPool, Problem, build_problem
-from .targets import Targets
-from ..report.json_report import _plain
+from taxpack.engine.core.money import money_text
+from taxpack.engine import __version__
+from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.losses.identity import equivalents
+from taxpack.engine.losses.lookahead import repurchase_horizon
+from taxpack.engine.lots.replay import replay
+from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
+from taxpack.engine.law.registry import PackSet
+from taxpack.engine.plan.problem import PlanPool, Problem, build_problem
+from taxpack.engine.plan.targets import Targets
+from taxpack.engine.consequences.serialize import _plain
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 REPLACEMENTS = 3
 
 
@@ -55,9 +55,9 @@ class HarvestCandidate:
             "jurisdiction": self.jurisdiction, "taxpayer": self.taxpayer, "account": self.account, "security": self.security,
             "quantity": _plain(self.quantity), "method": self.method,
             "lots": [{"transaction": o, "quantity": _plain(q)} for o, q in self.lots],
-            "loss": _money(self.loss), "by_term": {t: _money(v) for t, v in self.by_term}, "currency": self.currency,
-            "saving_this_year": _money(self.saving), "value_at_marginal_rate": _money(self.rate_value),
-            "already_washed": _money(self.already_washed),
+            "loss": money_text(self.loss), "by_term": {t: money_text(v) for t, v in self.by_term}, "currency": self.currency,
+            "saving_this_year": money_text(self.saving), "value_at_marginal_rate": money_text(self.rate_value),
+            "already_washed": money_text(self.already_washed),
             "replacements": list(self.replacements), "replacement_basis": self.replacement_basis,
             "do_not_buy_back": [
                 {"rule": h["rule"], "code": h["code"], "until": h["until"].isoformat(), "free_from": h["free_from"].isoformat(),
@@ -80,9 +80,6 @@ class HarvestResult:
             "packs": p.packs.stamp(), "candidates": [c.to_json_dict() for c in self.candidates], "notes": list(p.notes),
         }
 
-
-def _money(value: Decimal) -> str:
-    return format(value.quantize(CENT), "f")
 
 
 def _best_sale(pool: PlanPool, account: str, held: Decimal) -> tuple[Decimal, list[tuple[Any, Decimal]]]:

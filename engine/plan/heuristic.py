@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from .cost import PlanTrades
-from .problem import PlanLot, PlanPool, Problem
+from taxpack.engine.plan.cost import PlanTrades
+from taxpack.engine.plan.problem import PlanLot, PlanPool, Problem
 
 ZERO = Decimal(0)
 QUANTUM = Decimal("0.000001")

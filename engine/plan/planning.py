@@ -14,21 +14,21 @@ from typing import Any
 
 import attrs
 
-from .. import __version__
-from ..check import CheckResult, run_check
-from ..errors import SemanticError
-from ..fx.rates import FxTable
-from ..model import Scenario, SpecificLot, Transaction
-from ..packs.registry import PackSet
-from .cost import PlanCost, PlanTrades, cash_left, drift, evaluate
-from .heuristic import heuristic, naive
-from .model import PlanModel, Solution
-from .problem import Problem, build_problem
-from .targets import Targets
-from ..report.json_report import _plain
+from taxpack.engine.core.money import money_text
+from taxpack.engine import __version__
+from taxpack.engine.consequences.check import CheckResult, run_check
+from taxpack.engine.core.errors import SemanticError
+from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
+from taxpack.engine.law.registry import PackSet
+from taxpack.engine.plan.cost import PlanCost, PlanTrades, cash_left, drift, evaluate
+from taxpack.engine.plan.heuristic import heuristic, naive
+from taxpack.engine.plan.milp import PlanModel, Solution
+from taxpack.engine.plan.problem import Problem, build_problem
+from taxpack.engine.plan.targets import Targets
+from taxpack.engine.consequences.serialize import _plain
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_GAP = Decimal(10)
 EXPLAIN_AT_MOST = 5  # loss rules tripped by a plan that get a re-solve to say what avoiding them would cost
@@ -53,12 +53,12 @@ class WashDecision:
 
     def to_json_dict(self) -> dict[str, Any]:
         why = ("no plan within the band and the cash constraints avoids it" if self.avoiding_costs_more is None
-               else f"the best plan that avoids it costs {_money(self.avoiding_costs_more)} more")
+               else f"the best plan that avoids it costs {money_text(self.avoiding_costs_more)} more")
         return {
             "jurisdiction": self.jurisdiction, "rule": self.rule, "code": self.code, "seller": self.seller,
-            "security": self.security, "loss": _money(self.loss), "currency": self.currency,
+            "security": self.security, "loss": money_text(self.loss), "currency": self.currency,
             "replacement_buys": [f"{s}@{a}" for a, s in self.buys], "history_buys": list(self.past),
-            "window_end": self.window_end.isoformat(), "avoiding_costs_more": _money(self.avoiding_costs_more),
+            "window_end": self.window_end.isoformat(), "avoiding_costs_more": money_text(self.avoiding_costs_more),
             "citation": self.citation, "why": why,
         }
 
@@ -112,22 +112,22 @@ class PlanResult:
             "as_of": p.as_of.isoformat(),
             "packs": p.packs.stamp(),
             "currency": p.base,
-            "household_value": _money(value),
+            "household_value": money_text(value),
             "trades": [_trade_dict(t) for t in self.trades],
             "tax": _cost_dict(self.cost),
-            "engine_tax": _money(self.engine_tax()),
+            "engine_tax": money_text(self.engine_tax()),
             "solver": {
-                "status": s.status, "objective": _money(s.objective), "bound": _money(s.bound), "gap": _money(s.gap),
-                "gap_limit": _money(self.gap_limit), "time_limit": self.time_limit, "warm_start": s.warm_start,
+                "status": s.status, "objective": money_text(s.objective), "bound": money_text(s.bound), "gap": money_text(s.gap),
+                "gap_limit": money_text(self.gap_limit), "time_limit": self.time_limit, "warm_start": s.warm_start,
                 "variables": s.variables, "integers": s.integers, "constraints": s.constraints,
             },
             "naive": {"trades": _plan_rows(self.naive.trades), "tax": _cost_dict(self.naive.cost),
-                      "engine_tax": _money(_engine_tax(p, self.naive.check) if self.naive.check else None)},
+                      "engine_tax": money_text(_engine_tax(p, self.naive.check) if self.naive.check else None)},
             "heuristic": {"tax": _cost_dict(self.heuristic.cost)},
-            "saving": _money(self.saving),
-            "saving_bp": _money(self.saving / value * 10000 if value else ZERO),
+            "saving": money_text(self.saving),
+            "saving_bp": money_text(self.saving / value * 10000 if value else ZERO),
             "washes": [w.to_json_dict() for w in self.washes],
-            "cash_left": {a: _money(v) for a, v in sorted(cash_left(p, self.plan).items())},
+            "cash_left": {a: money_text(v) for a, v in sorted(cash_left(p, self.plan).items())},
             "drift": {g: _plain(v.quantize(Decimal("0.0001"))) for g, v in drift(p, self.plan).items()},
             "band": _plain(p.targets.band) if p.targets and self.kind == "rebalance" else None,
             "check": self.check.to_json_dict(),
@@ -139,15 +139,12 @@ class PlanResult:
         return data
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.quantize(CENT), "f")
-
 
 def _cost_dict(cost: PlanCost) -> dict[str, Any]:
     return {
-        "total": _money(cost.tax),
-        "by_lens": [{"lens": lens, "taxpayer": tp, "tax": _money(v)} for (lens, tp), v in sorted(cost.tax_by_lens.items())],
-        "leakage_change": _money(cost.leakage_change),
+        "total": money_text(cost.tax),
+        "by_lens": [{"lens": lens, "taxpayer": tp, "tax": money_text(v)} for (lens, tp), v in sorted(cost.tax_by_lens.items())],
+        "leakage_change": money_text(cost.leakage_change),
         "loss_rules_tripped": len(cost.washes),
     }
 

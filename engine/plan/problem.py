@@ -14,20 +14,20 @@ from typing import Any, Mapping
 
 import attrs
 
-from ..errors import SemanticError, Span
-from ..estimate import Estimator, YearGains
-from ..fx.rates import FxTable, load_fx
-from ..lens import household_jurisdictions, lenses_for
-from ..losses.holders import holder_view
-from ..losses.identity import equivalents
-from ..losses.spec import LossRule
-from ..lots.methods import choose_method
-from ..lots.replay import LensBook, event_order, replay
-from ..model import Scenario, Transaction
-from ..packs.model import Pack
-from ..packs.registry import PackSet
-from .targets import Targets
-from ..withholding import dividend_withholding
+from taxpack.engine.core.errors import SemanticError, Span
+from taxpack.engine.consequences.estimate import Estimator, YearGains
+from taxpack.engine.inputs.fx import FxTable, load_fx
+from taxpack.engine.lots.lens import household_jurisdictions, lenses_for
+from taxpack.engine.losses.holders import holder_view
+from taxpack.engine.losses.identity import equivalents
+from taxpack.engine.losses.spec import LossRule
+from taxpack.engine.lots.methods import choose_method
+from taxpack.engine.lots.replay import LensBook, event_order, replay
+from taxpack.engine.core.household import Scenario, Transaction
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.registry import PackSet
+from taxpack.engine.plan.targets import Targets
+from taxpack.engine.consequences.withholding import dividend_withholding
 
 ZERO = Decimal(0)
 ONE = Decimal(1)

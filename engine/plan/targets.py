@@ -14,10 +14,10 @@ from typing import Any, Mapping
 
 import attrs
 
-from ..documents import Document, load_yaml
-from ..errors import ErrorList, SchemaError, SemanticError, Span, TaxpackError
-from ..model import Scenario
-from ..schemas import validate as schema_validate
+from taxpack.engine.core.documents import Document, load_yaml
+from taxpack.engine.core.errors import ErrorList, SchemaError, SemanticError, Span, TaxpackError
+from taxpack.engine.core.household import Scenario
+from taxpack.engine.core.schemas import validate as schema_validate
 
 ONE = Decimal(1)
 ZERO = Decimal(0)

@@ -12,15 +12,8 @@ import json
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..packs.diff import (
-    ConditionChange,
-    FieldChange,
-    PackDiff,
-    ParameterChange,
-    RuleChange,
-    ValueChange,
-)
-from ..packs.impact import ScenarioImpact
+from taxpack.engine.law.diff import ConditionChange, FieldChange, PackDiff, ParameterChange, RuleChange, ValueChange
+from taxpack.engine.review.impact import ScenarioImpact
 
 DURATION_UNITS = ("days", "weeks", "months", "years")
 MAX_SHOWN = 160  # longer values are cut in text and Markdown (JSON always has them whole)
@@ -123,7 +116,7 @@ def value_line(p: ParameterChange, v: ValueChange) -> str:
 
 
 def _same_shown(a: Any, b: Any) -> bool:
-    from ..packs.diff import same
+    from taxpack.engine.law.diff import same
 
     return same(a, b)
 
@@ -363,7 +356,7 @@ def render_text(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) 
 
 
 def _render_when(rule: Any) -> str:
-    from ..packs.diff import render_condition
+    from taxpack.engine.law.diff import render_condition
 
     return render_condition((rule or {}).get("when"))
 

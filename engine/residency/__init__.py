@@ -1,10 +1,10 @@
-"""Moving country: the exit tax of the country left, the cost on arrival, and sales around a move.
+"""Moving country: the exit tax of the country left and the cost on arrival (`taxpack exit`).
 
-`simulate_exit` runs `taxpack exit` (departure under the leaving country's pack, arrival under the
-destination's); `residence_findings` flags, inside `taxpack check`, trades whose outcome a planned
-move changes. Prices for deemed disposals come from `prices` (a CSV or the scenario), never guessed.
+`simulate_exit` runs the departure under the leaving country's pack and the arrival under the
+destination's. Prices for deemed disposals come from `inputs.prices` (a CSV or the scenario), never
+guessed. The findings `taxpack check` adds to sales around a move live in `consequences.residence_change`.
 """
 
-from .simulate import ExitResult, residence_findings, simulate_exit, to_json_dict
+from taxpack.engine.residency.simulate import ExitResult, simulate_exit, to_json_dict
 
-__all__ = ["ExitResult", "residence_findings", "simulate_exit", "to_json_dict"]
+__all__ = ["ExitResult", "simulate_exit", "to_json_dict"]

@@ -15,8 +15,9 @@ from typing import Any, Mapping
 
 import attrs
 
-from .departure import Departure, Holding, compare
-from ..packs.model import Pack
+from taxpack.engine.core.money import percent_text
+from taxpack.engine.residency.departure import Departure, Holding, compare
+from taxpack.engine.law.pack import Pack
 
 ZERO = Decimal(0)
 
@@ -76,11 +77,11 @@ def arrival(pack: Pack, date: dt.date, holdings: list[Holding], departure: Depar
                 threshold = Decimal(pack.resolve(section["holding_threshold"], day))
                 stake = stakes.get(h.security)
                 if stake is not None and compare(stake, threshold, section.get("holding_comparison")):
-                    costs.append(ArrivalCost(h, h.cost, h.fmv, "step_up", f"a substantial holding ({_pct(stake)}): acquired at market value on arrival", source))
+                    costs.append(ArrivalCost(h, h.cost, h.fmv, "step_up", f"a substantial holding ({percent_text(stake)}): acquired at market value on arrival", source))
                     continue
-                seen = "not given" if stake is None else _pct(stake)
+                seen = "not given" if stake is None else percent_text(stake)
                 costs.append(ArrivalCost(h, h.cost, h.cost, "historical",
-                                         f"the step-up covers holdings of at least {_pct(threshold)} only (stake {seen}): historical cost", source))
+                                         f"the step-up covers holdings of at least {percent_text(threshold)} only (stake {seen}): historical cost", source))
                 continue
         if after and departure is not None and all((h.security, a) in taxed_at_exit for a in h.accounts) and _after_exit_applies(pack, after, day, h, departure, stakes):
             elective = bool(after.get("election"))
@@ -114,7 +115,3 @@ def _after_exit_applies(pack: Pack, after: Mapping[str, Any], day: dt.date, h: H
         if stake is None or not compare(stake, threshold, after.get("holding_comparison")):
             return False
     return True
-
-
-def _pct(rate: Decimal) -> str:
-    return format((Decimal(rate) * 100).normalize(), "f") + "%"

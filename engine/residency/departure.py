@@ -15,15 +15,16 @@ from typing import Any, Mapping
 
 import attrs
 
-from ..dates import Duration, shift
-from ..errors import ErrorList, EvaluationError
-from ..estimate import Estimate, Estimator, YearGains
-from ..fx.rates import FxTable
-from ..lots.ledger import Ledger
-from ..lots.pool import BOOK
-from ..model import RateUsed, Scenario, Taxpayer
-from ..packs.model import Pack
-from .prices import Price, PriceBook
+from taxpack.engine.core.money import money_text, percent_text
+from taxpack.engine.core.dates import Duration, shift
+from taxpack.engine.core.errors import ErrorList, EvaluationError
+from taxpack.engine.consequences.estimate import Estimate, Estimator, YearGains
+from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.lots.ledger import Ledger
+from taxpack.engine.lots.pool import BOOK
+from taxpack.engine.core.household import RateUsed, Scenario, Taxpayer
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.inputs.prices import Price, PriceBook
 
 ZERO = Decimal(0)
 FUND_KINDS = ("fund", "etf")
@@ -420,10 +421,10 @@ class _Regime:
         stake = self._stake(holding)
         if stake is not None and compare(stake, threshold, how):
             taxation = "gain_taxation" if self.section.get("gain_taxation") else "capital_gains"
-            return Outcome(holding, "deemed_sold", f"a holding of {_pct(stake)} of the company, {_word(how)} {_pct(threshold)}",
+            return Outcome(holding, "deemed_sold", f"a holding of {percent_text(stake)} of the company, {_word(how)} {percent_text(threshold)}",
                            source or self.source(None), taxation)
-        seen = "not given" if stake is None else _pct(stake)
-        return Outcome(holding, "not_caught", f"stake {seen}, not {_word(how)} {_pct(threshold)} of the company", source or self.source(None))
+        seen = "not given" if stake is None else percent_text(stake)
+        return Outcome(holding, "not_caught", f"stake {seen}, not {_word(how)} {percent_text(threshold)} of the company", source or self.source(None))
 
     def _fund(self, holding: Holding) -> Outcome:
         funds = self.section.get("funds") or {}
@@ -434,16 +435,16 @@ class _Regime:
         stake = self._stake(holding)
         threshold = Decimal(self.value(funds["holding_threshold"])) if funds.get("holding_threshold") else None
         if stake is not None and threshold is not None and compare(stake, threshold, funds.get("holding_comparison")):
-            return Outcome(holding, "deemed_sold", f"{_pct(stake)} of the fund, at least {_pct(threshold)}", source, taxation)
+            return Outcome(holding, "deemed_sold", f"{percent_text(stake)} of the fund, at least {percent_text(threshold)}", source, taxation)
         if funds.get("cost_threshold"):
             limit = Decimal(self.value(funds["cost_threshold"]))
             # Tested per fund: every unit of this fund the taxpayer holds, across accounts.
             cost = sum((h.cost for h in self.holdings if h.security == holding.security and h.taxable), ZERO)
             if compare(cost, limit, funds.get("cost_comparison")):
-                return Outcome(holding, "deemed_sold", f"units of this fund cost {_money(cost)} {self.pack.currency}, at least {_money(limit)}",
+                return Outcome(holding, "deemed_sold", f"units of this fund cost {money_text(cost, self.pack, grouped=True)} {self.pack.currency}, at least {money_text(limit, self.pack, grouped=True)}",
                                source, taxation)
-            return Outcome(holding, "not_caught", f"units of this fund cost {_money(cost)} {self.pack.currency}, below {_money(limit)}, "
-                                                  f"and the stake is {'not given' if stake is None else _pct(stake)}", source)
+            return Outcome(holding, "not_caught", f"units of this fund cost {money_text(cost, self.pack, grouped=True)} {self.pack.currency}, below {money_text(limit, self.pack, grouped=True)}, "
+                                                  f"and the stake is {'not given' if stake is None else percent_text(stake)}", source)
         return Outcome(holding, "not_caught", "fund stake below the threshold", source)
 
     def _all(self, candidates: list[Holding]) -> list[Outcome]:
@@ -457,8 +458,8 @@ class _Regime:
         held = compare(total, threshold, how)
         self.tests.append(Condition("total value of the holdings", total, threshold, held, source, f"{_word(how)} the threshold"))
         if held:
-            return [Outcome(h, "deemed_sold", f"the holdings total {_money(total)} {self.pack.currency}, {_word(how)} "
-                                              f"{_money(threshold)}: all are deemed sold", source) for h in candidates]
+            return [Outcome(h, "deemed_sold", f"the holdings total {money_text(total, self.pack, grouped=True)} {self.pack.currency}, {_word(how)} "
+                                              f"{money_text(threshold, self.pack, grouped=True)}: all are deemed sold", source) for h in candidates]
         out = []
         for h in candidates:
             if section.get("holding_threshold"):
@@ -468,20 +469,20 @@ class _Regime:
                     floor = Decimal(self.value(section["holding_value"]))
                     how_v = section.get("holding_value_comparison")
                     if not compare(h.fmv, floor, how_v):
-                        outcome = Outcome(h, "not_caught", f"{outcome.reason}, but worth {_money(h.fmv)} {self.pack.currency}, not "
-                                                           f"{_word(how_v)} {_money(floor)}", source)
+                        outcome = Outcome(h, "not_caught", f"{outcome.reason}, but worth {money_text(h.fmv, self.pack, grouped=True)} {self.pack.currency}, not "
+                                                           f"{_word(how_v)} {money_text(floor, self.pack, grouped=True)}", source)
                     else:
-                        outcome = attrs.evolve(outcome, reason=f"{outcome.reason}, worth {_money(h.fmv)} {self.pack.currency}, "
-                                                               f"{_word(how_v)} {_money(floor)}")
+                        outcome = attrs.evolve(outcome, reason=f"{outcome.reason}, worth {money_text(h.fmv, self.pack, grouped=True)} {self.pack.currency}, "
+                                                               f"{_word(how_v)} {money_text(floor, self.pack, grouped=True)}")
                 if outcome.status == "deemed_sold":
                     outcome = attrs.evolve(outcome, taxation="capital_gains")
                 else:
-                    outcome = attrs.evolve(outcome, reason=f"the holdings total {_money(total)} {self.pack.currency}, not "
-                                                           f"{_word(how)} {_money(threshold)}; {outcome.reason}")
+                    outcome = attrs.evolve(outcome, reason=f"the holdings total {money_text(total, self.pack, grouped=True)} {self.pack.currency}, not "
+                                                           f"{_word(how)} {money_text(threshold, self.pack, grouped=True)}; {outcome.reason}")
                 out.append(outcome)
             else:
-                out.append(Outcome(h, "not_caught", f"the holdings total {_money(total)} {self.pack.currency}, not {_word(how)} "
-                                                    f"{_money(threshold)}", source))
+                out.append(Outcome(h, "not_caught", f"the holdings total {money_text(total, self.pack, grouped=True)} {self.pack.currency}, not {_word(how)} "
+                                                    f"{money_text(threshold, self.pack, grouped=True)}", source))
         return out
 
     # -- tax -----------------------------------------------------------------------------------
@@ -575,10 +576,10 @@ class _Regime:
                 out["security_threshold_meaning"] = self.pack.parameters[ref["param"]].description
             if tax is not None and tax.tax is not None:
                 out["security_required"] = tax.tax > limit
-                out["condition"] = (f"security is required when the tax deferred is above {_money(limit)} {self.pack.currency}; "
-                                    f"the estimated tax on the deemed gains is {_money(tax.tax)}")
+                out["condition"] = (f"security is required when the tax deferred is above {money_text(limit, self.pack, grouped=True)} {self.pack.currency}; "
+                                    f"the estimated tax on the deemed gains is {money_text(tax.tax, self.pack, grouped=True)}")
             else:
-                out["condition"] = f"security is required when the tax deferred is above {_money(limit)} {self.pack.currency}"
+                out["condition"] = f"security is required when the tax deferred is above {money_text(limit, self.pack, grouped=True)} {self.pack.currency}"
         elif "security" in spec:
             out["security"] = spec["security"]
         if spec.get("instalments"):
@@ -605,7 +606,7 @@ class _Regime:
             if item.get("above"):
                 limit = Decimal(self.value(item["above"]))
                 row["required"] = reportable > limit
-                row["condition"] = f"reportable property {_money(reportable)} {self.pack.currency}, required above {_money(limit)}"
+                row["condition"] = f"reportable property {money_text(reportable, self.pack, grouped=True)} {self.pack.currency}, required above {money_text(limit, self.pack, grouped=True)}"
             else:
                 row["required"] = deemed
                 row["condition"] = "required when a holding is deemed sold" if deemed else "no holding is deemed sold"
@@ -664,11 +665,3 @@ def departure(pack: Pack, scenario: Scenario, taxpayer: Taxpayer, date: dt.date,
         tests=tuple(regime.tests), outcomes=tuple(outcomes), tax=tax, deferral=regime.deferral(tax, deemed),
         reporting=tuple(regime.reporting(applies, outcomes)), assumptions=tuple(regime.assumptions), caveats=tuple(caveats),
     )
-
-
-def _pct(rate: Decimal) -> str:
-    return format((Decimal(rate) * 100).normalize(), "f") + "%"
-
-
-def _money(value: Decimal) -> str:
-    return format(Decimal(value).quantize(Decimal("0.01")), ",f")

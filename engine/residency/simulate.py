@@ -2,8 +2,7 @@
 
 `simulate_exit` values the taxpayer's holdings the day before the move and runs the leaving country's
 exit tax and the destination's arrival rule over them (`taxpack exit`); `--compare` sets the tax of
-selling each holding before the move against selling it just after. `residence_findings` flags, in
-`taxpack check`, trades whose outcome depends on which side of a planned move they fall.
+selling each holding before the move against selling it just after.
 """
 
 from __future__ import annotations
@@ -14,20 +13,20 @@ from typing import Any, Mapping
 
 import attrs
 
-from .. import __version__
-from .arrival import Arrival, ArrivalCost, arrival
-from ..errors import EvaluationError, SemanticError
-from ..estimate import Estimate, Estimator, YearGains
-from .departure import Departure, ExitInputs, Holding, Outcome, departure, value_holdings
-from ..findings import make_finding
-from ..fx.rates import FxTable, load_fx
-from ..lens import Lens
-from ..lots.replay import event_order, replay
-from ..model import Finding, Scenario, Transaction
-from ..packs.model import Pack
-from ..packs.registry import PackSet
-from .prices import PriceBook
-from ..report.money import money_text, number_text
+from taxpack.engine import __version__
+from taxpack.engine.residency.arrival import Arrival, ArrivalCost, arrival
+from taxpack.engine.core.errors import EvaluationError, SemanticError
+from taxpack.engine.consequences.estimate import Estimate, Estimator, YearGains
+from taxpack.engine.residency.departure import Departure, ExitInputs, Holding, Outcome, departure, value_holdings
+from taxpack.engine.law.findings import make_finding
+from taxpack.engine.inputs.fx import FxTable, load_fx
+from taxpack.engine.lots.lens import Lens
+from taxpack.engine.lots.replay import event_order, replay
+from taxpack.engine.core.household import Finding, Scenario, Transaction
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.registry import PackSet
+from taxpack.engine.inputs.prices import PriceBook
+from taxpack.engine.core.money import money_text, number_text
 
 ZERO = Decimal(0)
 
@@ -297,163 +296,3 @@ def to_json_dict(result: ExitResult) -> dict[str, Any]:
             "sell_after": _m(r.after, pack), "difference": _m(r.difference, pack), "missing": list(r.missing),
         } for r in result.compare]
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Findings for `taxpack check`: trades on either side of a planned move
-# ---------------------------------------------------------------------------------------------
-
-
-def residence_findings(trade: Transaction, lens: Lens, scenario: Scenario, packs: PackSet, *,
-                       gain: Decimal | None = None) -> list[Finding]:
-    """Findings on a sale whose tax depends on which side of a residence change it falls.
-
-    Only on the residence lens (one set per trade). `gain` is the lens's gain on the sale, if known.
-    """
-    if trade.side != "sell" or lens.basis != "residence":
-        return []
-    account = scenario.account(trade.account)
-    taxpayer = scenario.taxpayer(account.owner)
-    changes = sorted(taxpayer.residence_changes, key=lambda c: c.date)
-    if not changes:
-        return []
-    findings: list[Finding] = []
-    here = lens.jurisdiction
-    upcoming = next((c for c in changes if c.date > trade.date), None)
-    past = [c for c in changes if c.date <= trade.date]
-    last = past[-1] if past else None
-
-    if upcoming is not None and upcoming.to != here and (gain is None or gain > 0):
-        findings.extend(_before_move(trade, lens, upcoming, packs, gain))
-    if last is not None and last.to == here and _held_before(scenario, trade, last.date):
-        origin = taxpayer.residence_on(last.date - dt.timedelta(days=1))
-        findings.extend(_after_arrival(trade, lens, last, origin, packs))
-    if last is not None:
-        origin = taxpayer.residence_on(last.date - dt.timedelta(days=1))
-        if origin != here and _held_before(scenario, trade, last.date):
-            findings.extend(_trailing(trade, last, origin, packs, gain))
-    return findings
-
-
-def _held_before(scenario: Scenario, trade: Transaction, day: dt.date) -> bool:
-    """Did the account hold this security (a buy of it) before `day`?"""
-    return any(tx.side == "buy" and tx.account == trade.account and tx.security == trade.security and tx.date < day
-               for tx in scenario.transactions)
-
-
-def _step_up(pack: Pack | None) -> Mapping[str, Any] | None:
-    section = (pack.section("arrival") if pack is not None else None) or {}
-    return section if section.get("step_up") else None
-
-
-def _before_move(trade: Transaction, lens: Lens, move: Any, packs: PackSet, gain: Decimal | None) -> list[Finding]:
-    dest = packs.get(move.to)
-    step = _step_up(dest)
-    if dest is None or step is None:
-        return []
-    days = (move.date - trade.date).days
-    leaving = lens.pack
-    exit_tax = leaving.section("exit_tax") or {}
-    scope = step.get("scope", "all")
-    scope_text = "" if scope == "all" else " (substantial holdings only)"
-    if exit_tax.get("applies") is False:
-        tail = (f"{lens.jurisdiction} has no exit tax ({leaving.citation(exit_tax.get('source'))}): selling after the move would "
-                f"leave the gain accrued so far untaxed by both")
-        severity = "warning"
-    elif exit_tax.get("deemed_disposal") == "all" and not exit_tax.get("threshold") and not exit_tax.get("who"):
-        tail = f"{lens.jurisdiction}'s exit tax would tax the same gain at departure anyway ({leaving.citation(exit_tax.get('source'))})"
-        severity = "info"
-    else:
-        tail = (f"whether {lens.jurisdiction}'s exit tax would catch this holding depends on its tests and thresholds "
-                f"({leaving.citation(exit_tax.get('source'))}); `taxpack exit` shows whether it does")
-        severity = "info"
-    message = (f"sold {days} days before the move to {move.to} on {move.date.isoformat()}: {move.to} takes property held on "
-               f"arrival at its value then{scope_text}, so this gain would not be taxed there; {tail}")
-    return [make_finding(dest, code="sale_before_move_step_up", severity=severity, message=message,
-                         rule=f"{dest.id}.arrival", source=step.get("source"), uncertain=step.get("uncertain"), amount=gain,
-                         facts={"move.date": move.date, "move.to": move.to, "days_before_move": days,
-                                "leaving": lens.jurisdiction, "leaving.exit_tax": exit_tax.get("applies")})]
-
-
-def _after_arrival(trade: Transaction, lens: Lens, move: Any, origin: str, packs: PackSet) -> list[Finding]:
-    pack = lens.pack
-    section = pack.section("arrival") or {}
-    facts = {"arrival.date": move.date, "arrival.from": origin, "security.id": trade.security}
-    if section.get("step_up"):
-        scope = section.get("scope", "all")
-        scope_text = "" if scope == "all" else " if it is a substantial holding"
-        return [make_finding(pack, code="cost_not_stepped_up", severity="warning",
-                             message=(f"{trade.security} was held before arriving in {lens.jurisdiction} on {move.date.isoformat()}: "
-                                      f"its cost here is its value on arrival{scope_text}, not the purchase cost used in this gain; "
-                                      f"`taxpack exit SCENARIO --date {move.date.isoformat()} --to {lens.jurisdiction}` gives that cost"),
-                             rule=f"{pack.id}.arrival", source=section.get("source"), uncertain=section.get("uncertain"), facts=facts)]
-    after = section.get("after_exit_tax") or {}
-    origin_pack = packs.get(origin)
-    origin_exit = (origin_pack.section("exit_tax") if origin_pack is not None else None) or {}
-    out: list[Finding] = []
-    limited = bool(after.get("holding_threshold") or after.get("kinds"))
-    if after and (after.get("from") is None or origin in after["from"]):
-        what = "may elect" if after.get("election") else "may take"
-        only = ""
-        if after.get("holding_threshold"):
-            only = f" (only a holding of at least {_pct(pack.resolve(after['holding_threshold'], pack.coverage_from))} of the company)"
-        out.append(make_finding(pack, code="arrival_exit_value", severity="info",
-                                message=(f"{trade.security} was held before arriving from {origin} on {move.date.isoformat()}: if {origin} "
-                                         f"taxed it at departure, the taxpayer {what} its value then as the cost here{only} "
-                                         f"({pack.citation(after.get('source'))}); the gain shown uses the purchase cost"),
-                                rule=f"{pack.id}.arrival", source=after.get("source"), facts=facts))
-        if not limited:
-            return out
-    if origin_exit.get("applies"):
-        return out + [make_finding(pack, code="double_tax_risk", severity="warning",
-                             message=(f"{trade.security} was held before arriving from {origin} on {move.date.isoformat()}: {origin}'s "
-                                      f"exit tax may have taxed the gain to then, and {lens.jurisdiction} keeps the purchase cost "
-                                      f"({pack.citation(section.get('source'))}), so that part of the gain may be taxed twice"),
-                             rule=f"{pack.id}.arrival", source=section.get("source"), uncertain=section.get("uncertain"), facts=facts)]
-    return out
-
-
-def _pct(rate: Any) -> str:
-    return format((Decimal(rate) * 100).normalize(), "f") + "%"
-
-
-def _trailing(trade: Transaction, move: Any, origin: str, packs: PackSet, gain: Decimal | None) -> list[Finding]:
-    pack = packs.get(origin)
-    if pack is None:
-        return []
-    section = pack.section("exit_tax") or {}
-    out = []
-    facts = {"departure.date": move.date, "departure.from": origin, "security.id": trade.security}
-    ends = section.get("deferral_ends_on_sale")
-    if section.get("applies") and ends:
-        within = ends.get("years") if isinstance(ends, Mapping) else None
-        limit = _add_years(move.date, int(within)) if within else None
-        if limit is None or trade.date < limit:
-            when = f" within {within} years of leaving" if within else ""
-            deferral = section.get("deferral") or {}
-            out.append(make_finding(pack, code="exit_tax_deferral_ends", severity="info",
-                                    message=(f"if {origin}'s exit tax on {trade.security} was deferred when leaving on "
-                                             f"{move.date.isoformat()}, this sale{when} ends the deferral and the tax falls due"),
-                                    rule=f"{pack.id}.exit_tax", source=deferral.get("source") or section.get("source"), facts=facts))
-    carry = section.get("loss_carryback")
-    if section.get("applies") and carry and gain is not None and gain < 0:
-        out.append(make_finding(pack, code="exit_tax_loss_carryback", severity="info",
-                                message=(f"a loss on this sale of property {origin} deemed sold on leaving ({move.date.isoformat()}) may be "
-                                         f"carried back against the departure gain"),
-                                rule=f"{pack.id}.exit_tax", source=carry.get("source"), facts=facts))
-    temporary = section.get("temporary_non_residence")
-    if temporary:
-        years = int(temporary.get("absence_under_years", 0))
-        if years and trade.date < _add_years(move.date, years):
-            out.append(make_finding(pack, code="temporary_non_residence", severity="warning",
-                                    message=(f"sold within {years} years of leaving {origin} ({move.date.isoformat()}): if the holding is "
-                                             f"large enough and the taxpayer returns within {years} years, {origin} taxes this gain on "
-                                             f"return as if made before leaving"),
-                                    rule=f"{pack.id}.exit_tax", source=temporary.get("source"), facts=facts))
-    return out
-
-
-def _add_years(day: dt.date, years: int) -> dt.date:
-    from ..dates import Duration, shift
-
-    return shift(day, Duration(years=years), +1, "decreasing")

@@ -12,9 +12,9 @@ from typing import Any, Mapping, Protocol, Sequence
 
 import attrs
 
-from ..errors import TaxpackError
-from ..packs.model import Pack
-from .compile import CompiledPack, CompiledRule, leaf_held
+from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.rule_compiler import CompiledPack, CompiledRule, leaf_held
 
 # Chosen by the stress run (benchmarks/rules_stress.py; figures and reasons in docs/rules-evaluation.md):
 # durable_rules survived 100,000+ random evaluations with no crash and no disagreement, so it is the
@@ -98,7 +98,7 @@ def make_hit(rule: CompiledRule, conditions: tuple[ConditionResult, ...]) -> Rul
 
 def available_backends() -> tuple[str, ...]:
     """The backends that work on this interpreter, default first when it is available."""
-    from .durable_eval import durable_available
+    from taxpack.engine.rules.durable_backend import durable_available
 
     names = [b for b in BACKENDS if b != "durable" or durable_available()]
     return tuple(sorted(names, key=lambda b: b != DEFAULT_BACKEND))
@@ -106,8 +106,8 @@ def available_backends() -> tuple[str, ...]:
 
 def get_evaluator(name: str | None = None) -> Evaluator:
     """The evaluator called `name`; None means the default (durable, or python where durable cannot run)."""
-    from .durable_eval import DurableEvaluator, durable_available
-    from .python_eval import PythonEvaluator
+    from taxpack.engine.rules.durable_backend import DurableEvaluator, durable_available
+    from taxpack.engine.rules.python_backend import PythonEvaluator
 
     if name is None:
         name = DEFAULT_BACKEND if DEFAULT_BACKEND != "durable" or durable_available() else "python"

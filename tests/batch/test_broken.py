@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taxpack.engine.batch import Job, run_batch
-from taxpack.engine.documents import display_path
-from taxpack.engine.packs.registry import pack_set
+from taxpack.engine.batch.runner import Job, run_batch
+from taxpack.engine.core.documents import display_path
+from taxpack.engine.law.registry import pack_set
 
 from .helpers import jsonl, lines, oversold, small, uncovered_date, unknown_account
 

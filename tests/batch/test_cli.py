@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.check import run_check
-from taxpack.engine.documents import display_path, load_yaml_text
-from taxpack.engine.packs.registry import pack_set
+from taxpack.engine.consequences.check import run_check
+from taxpack.engine.core.documents import display_path, load_yaml_text
+from taxpack.engine.law.registry import pack_set
 from taxpack.engine.plan.planning import plan_raise
-from taxpack.engine.scenario.load import build_scenario, load_scenario
+from taxpack.engine.inputs.scenario import build_scenario, load_scenario
 from tests.expected import REPO_ROOT, run_cli
 
 from .helpers import households, jsonl, lines, oversold, small

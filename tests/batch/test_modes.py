@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from taxpack.engine.batch import Job, run_batch
-from taxpack.engine.documents import display_path
-from taxpack.engine.packs.registry import pack_set
+from taxpack.engine.batch.runner import Job, run_batch
+from taxpack.engine.core.documents import display_path
+from taxpack.engine.law.registry import pack_set
 
 from .helpers import jsonl, lines, oversold, small, uncovered_date, unknown_account
 
@@ -53,7 +53,7 @@ def test_results_come_out_in_input_order_whatever_order_they_finish_in() -> None
     import random
     import time
 
-    from taxpack.engine.batch import Item, in_order
+    from taxpack.engine.batch.runner import Item, in_order
 
     rng = random.Random(4)
     delays = [rng.random() / 200 for _ in range(120)]
@@ -81,7 +81,7 @@ def test_results_come_out_in_input_order_whatever_order_they_finish_in() -> None
 def test_progress_bar_on_a_terminal_only() -> None:
     import io
 
-    from taxpack.engine.batch import Progress
+    from taxpack.engine.batch.runner import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taxpack.engine.check import run_check
-from taxpack.engine.documents import display_path
-from taxpack.engine.packs.registry import pack_set
+from taxpack.engine.consequences.check import run_check
+from taxpack.engine.core.documents import display_path
+from taxpack.engine.law.registry import pack_set
 from taxpack.engine.plan.targets import load_targets
 from taxpack.engine.plan.planning import plan_raise, plan_rebalance
-from taxpack.engine.scenario.load import load_scenario
+from taxpack.engine.inputs.scenario import load_scenario
 from tests.expected import run_cli
 
 from .helpers import jsonl, lines, small

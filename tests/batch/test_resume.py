@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.batch import Job, read_existing, run_batch
-from taxpack.engine.errors import TaxpackError
-from taxpack.engine.packs.registry import pack_set
+from taxpack.engine.batch.runner import Job, read_existing, run_batch
+from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.law.registry import pack_set
 
 from .helpers import jsonl, oversold, small
 

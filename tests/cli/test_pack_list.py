@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.documents import load_yaml
-from taxpack.engine.packs.load import load_pack
-from taxpack.engine.packs.registry import bundled_packs
+from taxpack.engine.core.documents import load_yaml
+from taxpack.engine.law.load import load_pack
+from taxpack.engine.law.registry import bundled_packs
 from tests.expected import REPO_ROOT, run_cli
 
 BUNDLED = sorted(p.parent for p in (REPO_ROOT / "jurisdictions").glob("*/pack.yaml"))

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from taxpack.engine.packs.registry import find_bundled
+from taxpack.engine.law.registry import find_bundled
 from tests.expected import run_cli
 
 

@@ -44,9 +44,9 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from taxpack.engine.fx.rates import FxTable
+from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.lots.replay import replay
-from taxpack.engine.model import Account, Scenario, Security, Taxpayer, Transaction
+from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction
 from tests.conftest import CORPORA, corpus
 from tests.lots.packs import us_like
 

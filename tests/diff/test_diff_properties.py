@@ -16,10 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.packs.diff import PackDiff, diff_packs
-from taxpack.engine.packs.load import load_pack_text
-from taxpack.engine.packs.model import Pack
-from taxpack.engine.packs.registry import bundled_packs
+from taxpack.engine.law.diff import PackDiff, diff_packs
+from taxpack.engine.law.load import load_pack_text
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.registry import bundled_packs
 
 PACKS = bundled_packs()
 

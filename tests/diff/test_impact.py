@@ -2,7 +2,7 @@
 
 The comparison of two `taxpack check` results is tested on results written by hand in the JSON shape
 `check` publishes (issue 6). The end-to-end replay runs the real `taxpack check`; it is skipped, with
-the reason, where `taxpack.engine.check` cannot be imported.
+the reason, where `taxpack.engine.consequences.check` cannot be imported.
 """
 
 from __future__ import annotations
@@ -13,14 +13,9 @@ from typing import Any
 
 import pytest
 
-from taxpack.engine.packs.diff import diff_packs
-from taxpack.engine.packs.impact import (
-    FieldDelta,
-    LensImpact,
-    compare_results,
-    replay,
-)
-from taxpack.engine.packs.load import load_pack
+from taxpack.engine.law.diff import diff_packs
+from taxpack.engine.review.impact import FieldDelta, LensImpact, compare_results, replay
+from taxpack.engine.law.load import load_pack
 from tests.expected import REPO_ROOT, run_cli
 
 HERE = Path(__file__).resolve().parent

@@ -13,15 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.packs.diff import (
-    ConditionChange,
-    FieldChange,
-    PackDiff,
-    ValueChange,
-    diff_conditions,
-    diff_packs,
-)
-from taxpack.engine.packs.load import load_pack
+from taxpack.engine.law.diff import ConditionChange, FieldChange, PackDiff, ValueChange, diff_conditions, diff_packs
+from taxpack.engine.law.load import load_pack
 
 PAIRS = Path(__file__).resolve().parent / "pairs"
 CASES = sorted(p.name for p in PAIRS.iterdir() if p.is_dir())
@@ -237,7 +230,7 @@ def test_condition_alignment(old: dict, new: dict, expected: tuple) -> None:
 
 
 def test_a_change_of_structure_is_shown_whole() -> None:
-    from taxpack.engine.packs.diff import _diff_rules
+    from taxpack.engine.law.diff import _diff_rules
 
     rule = {"id": "r", "then": {"code": "c", "severity": "info", "message": "m", "source": "s"}}
     old = dict(rule, when={"all": [{"fact": "a.b", "eq": 1}, {"fact": "c.d", "eq": 2}]})
@@ -247,7 +240,7 @@ def test_a_change_of_structure_is_shown_whole() -> None:
 
 
 def test_reordering_rules_is_reported() -> None:
-    from taxpack.engine.packs.diff import _diff_rules
+    from taxpack.engine.law.diff import _diff_rules
 
     then = {"code": "c", "severity": "info", "message": "m", "source": "s"}
     a = {"id": "a", "when": {"fact": "x.y", "eq": 1}, "then": then}

@@ -83,7 +83,7 @@ def test_long_term_resident_property_owned_on_arrival_is_caught(tmp_path):
 def test_missing_price_is_an_error_naming_the_security(tmp_path):
     import pytest
 
-    from taxpack.engine.errors import TaxpackError
+    from taxpack.engine.core.errors import TaxpackError
 
     with pytest.raises(TaxpackError) as info:
         run(scenario(tmp_path), "ann", "2026-07-01", "PT", prices("2026-06-30", ACME="400 CAD"))
@@ -93,7 +93,7 @@ def test_missing_price_is_an_error_naming_the_security(tmp_path):
 def test_stale_price_is_not_used(tmp_path):
     import pytest
 
-    from taxpack.engine.errors import TaxpackError
+    from taxpack.engine.core.errors import TaxpackError
 
     with pytest.raises(TaxpackError, match="the latest is of 2026-06-01"):
         run(scenario(tmp_path), "ann", "2026-07-01", "PT", prices("2026-06-01", ACME="400 CAD", XIC="60 CAD"))

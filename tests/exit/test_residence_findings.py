@@ -8,10 +8,10 @@ Canada's loss carry-back against the departure gain (s.128.1(8)) and the US trea
 
 from __future__ import annotations
 
-from taxpack.engine.lens import lenses_for
-from taxpack.engine.packs.registry import pack_set
-from taxpack.engine.residency.simulate import residence_findings
-from taxpack.engine.scenario.load import load_scenario
+from taxpack.engine.lots.lens import lenses_for
+from taxpack.engine.law.registry import pack_set
+from taxpack.engine.consequences.residence_change import residence_findings
+from taxpack.engine.inputs.scenario import load_scenario
 
 from .helpers import D, write_scenario
 

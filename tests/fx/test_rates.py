@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.errors import ErrorList, EvaluationError, ParseError
-from taxpack.engine.fx.rates import FX_CONTEXT, FxTable, load_fx
-from taxpack.engine.model import RateUsed, Scenario
+from taxpack.engine.core.errors import ErrorList, EvaluationError, ParseError
+from taxpack.engine.inputs.fx import FX_CONTEXT, FxTable, load_fx
+from taxpack.engine.core.household import RateUsed, Scenario
 
 D = dt.date
 ECB = FxTable.embedded()
@@ -206,7 +206,7 @@ def test_an_unknown_currency_is_named() -> None:
 
 
 def test_the_error_carries_the_callers_span() -> None:
-    from taxpack.engine.errors import Span
+    from taxpack.engine.core.errors import Span
 
     with pytest.raises(EvaluationError) as caught:
         ECB.rate("USD", "CAD", D(2026, 3, 7), span=Span("scenario.yaml", 12, 7))
@@ -343,8 +343,8 @@ def test_load_fx_uses_the_scenarios_override_file(tmp_path: Path) -> None:
 def test_without_the_currencyconverter_package_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from taxpack.engine.errors import TaxpackError
-    from taxpack.engine.fx import rates
+    from taxpack.engine.core.errors import TaxpackError
+    from taxpack.engine.inputs import fx as rates
 
     monkeypatch.setitem(sys.modules, "currency_converter", None)  # as if it were not installed
     with pytest.raises(TaxpackError) as caught:

@@ -18,7 +18,7 @@ import datetime as dt
 
 import pytest
 
-from taxpack.engine.model import IdentityGroup
+from taxpack.engine.core.household import IdentityGroup
 
 from .helpers import D, buy, finding, household, pack, pool_cost, recognised, run, sell
 

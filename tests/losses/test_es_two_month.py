@@ -96,7 +96,7 @@ def test_two_months_after_31_december_a_purchase_on_1_march(rounding, deferred):
 
 
 def test_a_month_window_without_a_rounding_rule_is_an_error_where_the_date_is_ambiguous():
-    from taxpack.engine.errors import EvaluationError
+    from taxpack.engine.core.errors import EvaluationError
 
     p = pack_variant("es_two_month", ("      month_rounding: decreasing\n", ""))
     rule = LossRule.from_section(p, 0, p.section("loss_rules")[0])

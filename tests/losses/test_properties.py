@@ -19,7 +19,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.model import IdentityGroup, Transaction
+from taxpack.engine.core.household import IdentityGroup, Transaction
 
 from .helpers import buy, household, pack, recognised, run, sell
 

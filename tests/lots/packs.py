@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from taxpack.engine.model import Account, Scenario, Security, Taxpayer, Transaction
-from taxpack.engine.packs.load import load_pack, load_pack_text
-from taxpack.engine.packs.model import Pack
+from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction
+from taxpack.engine.law.load import load_pack, load_pack_text
+from taxpack.engine.law.pack import Pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 JURISDICTIONS = REPO_ROOT / "jurisdictions"

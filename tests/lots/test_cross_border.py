@@ -24,15 +24,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.errors import EvaluationError, Span
-from taxpack.engine.fx.rates import FxTable
-from taxpack.engine.lens import lenses_for
+from taxpack.engine.core.errors import EvaluationError, Span
+from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.lots.lens import lenses_for
 from taxpack.engine.lots.ledger import Ledger
 from taxpack.engine.lots.pool import BOOK
 from taxpack.engine.lots.replay import replay
-from taxpack.engine.model import Account, Scenario, Security, SpecificLot, Taxpayer, Transaction
-from taxpack.engine.packs.load import load_pack_text
-from taxpack.engine.packs.registry import PackSet
+from taxpack.engine.core.household import Account, Scenario, Security, SpecificLot, Taxpayer, Transaction
+from taxpack.engine.law.load import load_pack_text
+from taxpack.engine.law.registry import PackSet
 from tests.lots.packs import JURISDICTIONS, ca_pack, de_pack, us_like
 
 D = Decimal
@@ -180,7 +180,7 @@ def test_residence_follows_a_planned_move() -> None:
 
 
 def attrs_change(day: dt.date, to: str) -> Any:
-    from taxpack.engine.model import ResidenceChange
+    from taxpack.engine.core.household import ResidenceChange
 
     return ResidenceChange(day, to)
 

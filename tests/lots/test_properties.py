@@ -22,11 +22,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.fx.rates import FxTable
+from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.lots.ledger import Ledger, Sale
 from taxpack.engine.lots.pool import BOOK
 from taxpack.engine.lots.replay import replay
-from taxpack.engine.model import Account, LotMatch, RateUsed, Scenario, Security, SpecificLot, Taxpayer, Transaction
+from taxpack.engine.core.household import (
+    Account,
+    LotMatch,
+    RateUsed,
+    Scenario,
+    Security,
+    SpecificLot,
+    Taxpayer,
+    Transaction,
+)
 from tests.lots.packs import ca_pack, us_like
 
 ZERO = Decimal(0)
@@ -305,7 +314,7 @@ def test_taxable_accounts_pool_together_and_a_wrapper_apart(q1: Decimal, p1: Dec
         assert us.ledger.pool_key(us_sc.account("cash"), "XIC") != us.ledger.pool_key(us_sc.account("margin"), "XIC")
         assert [(m.lot, m.quantity) for m in us.sales["s1"].matches] == [("c1", sell_q)]
     else:
-        from taxpack.engine.errors import EvaluationError
+        from taxpack.engine.core.errors import EvaluationError
 
         with pytest.raises(EvaluationError, match="exceeds"):
             replay(US, us_sc, ECB)

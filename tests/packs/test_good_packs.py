@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.packs.load import load_pack, load_pack_text
+from taxpack.engine.law.load import load_pack, load_pack_text
 from tests.expected import REPO_ROOT, relative, run_cli
 
 GOOD = REPO_ROOT / "tests" / "packs" / "good"

@@ -257,7 +257,7 @@ def test_two_lenses_on_one_account(tmp_path):
     rates.write_text("date,currency,quote,rate\n" + "".join(f"{d},CAD,USD,0.80\n" for d in ("2020-01-10", "2025-12-01", "2026-03-02")),
                      encoding="utf-8")
     from .helpers import write
-    from taxpack.engine.scenario.load import load_scenario
+    from taxpack.engine.inputs.scenario import load_scenario
 
     data = {"taxpack": 1, "as_of": "2026-03-02",
             "taxpayers": [{"id": "cam", "residence": "CA", "citizenship": ["US"], "filing_status": "single",
@@ -282,7 +282,7 @@ def test_whole_units_unless_the_security_is_fractional(tmp_path, fractional):
     """1,000 USD to invest, all in VTI at 300, within 0.1 point of a 100% target: at least 999 USD invested,
     i.e. 3.33 units if the security trades in fractions (the least trade inside the band); whole units
     cannot get within the band (3 units are 90%), and the planner says no plan meets the constraints."""
-    from taxpack.engine.errors import SemanticError
+    from taxpack.engine.core.errors import SemanticError
 
     sc = scenario(tmp_path, [{"id": "al", "residence": "US", "citizenship": ["US"], "filing_status": "single",
                               "other_income": {"US": 80000}, "marginal_rate": {"US": "0.22"}}],

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from taxpack.engine.plan.cost import cash_left, drift, evaluate
 from taxpack.engine.plan.heuristic import heuristic, naive
-from taxpack.engine.plan.model import TURNOVER_WEIGHT, WASH_LOSS_WEIGHT, PlanModel
+from taxpack.engine.plan.milp import TURNOVER_WEIGHT, WASH_LOSS_WEIGHT, PlanModel
 from taxpack.engine.plan.problem import build_problem
 
 from .helpers import PACKS, buy, scenario, sell, targets

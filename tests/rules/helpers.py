@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.packs.load import load_pack
-from taxpack.engine.packs.model import Pack
+from taxpack.engine.law.load import load_pack
+from taxpack.engine.law.pack import Pack
 from taxpack.engine.rules.evaluator import available_backends
 
 DATA = Path(__file__).resolve().parent / "data"

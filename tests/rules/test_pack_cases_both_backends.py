@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from taxpack.engine.errors import TaxpackError
-from taxpack.engine.packs.registry import bundled_packs, pack_set
+from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.law.registry import bundled_packs, pack_set
 from taxpack.engine.packtests.runner import case_output, collect_cases
 from taxpack.engine.rules.evaluator import available_backends
 

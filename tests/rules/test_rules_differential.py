@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.packs.model import Pack
-from taxpack.engine.packs.registry import bundled_packs
-from taxpack.engine.rules.compile import compile_pack, leaf_held, tree_held
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.registry import bundled_packs
+from taxpack.engine.law.rule_compiler import compile_pack, leaf_held, tree_held
 from taxpack.engine.rules.evaluator import available_backends, get_evaluator
-from taxpack.engine.rules.facts import FACT_TYPES
+from taxpack.engine.law.facts import FACT_TYPES
 
 from .helpers import synthetic
 
@@ -159,7 +159,7 @@ def _candidates(name: str, near: list[Any]) -> list[Any]:
 def _search(rule: Any, names: list[str], candidates: dict[str, list[Any]], pack: Pack, day: dt.date) -> dict[str, Any] | None:
     from itertools import islice, product
 
-    from taxpack.engine.rules.compile import normalize_facts, resolve_params
+    from taxpack.engine.law.rule_compiler import normalize_facts, resolve_params
 
     compiled = compile_pack(pack)
     params = resolve_params(compiled, pack, day)

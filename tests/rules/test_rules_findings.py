@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from taxpack.engine.errors import TaxpackError
-from taxpack.engine.rules import durable_eval
+from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.rules import durable_backend as durable_eval
 from taxpack.engine.rules.evaluator import available_backends, get_evaluator
-from taxpack.engine.rules.findings import format_value, hit_to_finding, render_message
+from taxpack.engine.rules.explain import format_value, hit_to_finding, render_message
 
 from .helpers import backends, synthetic
 

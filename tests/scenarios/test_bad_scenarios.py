@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.errors import TaxpackError
-from taxpack.engine.scenario.load import load_scenario
+from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.inputs.scenario import load_scenario
 from tests.expected import REPO_ROOT, assert_validate_reports, compare, expected_path, relative
 
 BAD = REPO_ROOT / "tests" / "scenarios" / "bad"

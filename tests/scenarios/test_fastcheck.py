@@ -5,8 +5,8 @@ from __future__ import annotations
 import jsonschema
 from hypothesis import given, settings, strategies as st
 
-from taxpack.engine.scenario.fastcheck import transaction_ok
-from taxpack.engine.schemas import load_schema
+from taxpack.engine.inputs.row_check import transaction_ok
+from taxpack.engine.core.schemas import load_schema
 
 SCHEMA = load_schema("scenario")["properties"]["transactions"]["items"]
 VALIDATOR = jsonschema.validators.validator_for(load_schema("scenario"))(SCHEMA)

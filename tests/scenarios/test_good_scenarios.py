@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.model import SpecificLot
-from taxpack.engine.scenario.load import load_scenario
+from taxpack.engine.core.household import SpecificLot
+from taxpack.engine.inputs.scenario import load_scenario
 from tests.expected import REPO_ROOT, relative, run_cli
 
 GOOD = REPO_ROOT / "tests" / "scenarios" / "good"
@@ -77,8 +77,8 @@ def test_history_in_both_file_and_csv_is_refused(monkeypatch: pytest.MonkeyPatch
 
 
 def test_ids_that_look_like_dates_are_text() -> None:
-    from taxpack.engine.documents import load_yaml_text
-    from taxpack.engine.scenario.load import build_scenario
+    from taxpack.engine.core.documents import load_yaml_text
+    from taxpack.engine.inputs.scenario import build_scenario
 
     text = ("taxpack: 1\nas_of: 2026-03-02\ntaxpayers: [{id: 2024-01-01, residence: CA}]\n"
             "accounts: [{id: 2024-01-02, owner: 2024-01-01, country: CA, currency: CAD}]\n"

@@ -1,0 +1,191 @@
+"""The households of a batch: read from a folder or a JSON Lines file, each with its place, and the plan
+request a household may carry beside its scenario.
+
+Every span of a household points into the input (a JSON Lines household's line numbers are the input's),
+so an error found anywhere in a worker says where it is in what the user wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import attrs
+
+from taxpack.engine.core.documents import Document, decode_utf8, display_path, load_yaml, load_yaml_text
+from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
+
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@attrs.frozen
+class Item:
+    """One household of the input, as text: what a worker needs and nothing it would have to read itself."""
+
+    index: int  # 0-based position in the input
+    source: str  # where it came from: "households/h001.yaml" or "households.jsonl:5"
+    shown: str  # the file name its errors show
+    line: int | None  # JSON Lines: the line number; a folder: None
+    raw: bytes
+    base: str  # the folder relative paths inside the scenario resolve against
+
+
+@attrs.frozen
+class PlanRequest:
+    """What `batch plan` asks of every household: raise `amount` in `account`, or meet `targets`."""
+
+    amount: Decimal | None = None
+    account: str | None = None
+    targets: Document | None = None
+    time_limit: float = 10.0
+    gap: Decimal = Decimal(10)
+
+
+def _scenario_files(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SCENARIO_SUFFIXES), key=lambda p: p.name)
+
+
+def _check_input(path: Path) -> None:
+    if not path.exists():
+        raise SemanticError(f"there is no {display_path(path)}", Span(display_path(path)),
+                            "a folder of scenario files or a JSON Lines file with one scenario per line")
+
+
+def count_items(path: Path, exclude: Path | None = None) -> int:
+    """How many households `read_items` will give (for the progress bar's estimate of time left)."""
+    _check_input(path)
+    if path.is_dir():
+        return sum(1 for f in _scenario_files(path) if exclude is None or f.resolve() != exclude.resolve())
+    with path.open("rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def read_items(path: Path, exclude: Path | None = None) -> Iterator[Item]:
+    """The households of a folder (files sorted by name; `exclude`, the output, is not one of them) or of a
+    JSON Lines file (blank lines skipped)."""
+    _check_input(path)
+    if path.is_dir():
+        base = str(path.resolve())
+        files = [f for f in _scenario_files(path) if exclude is None or f.resolve() != exclude.resolve()]
+        for index, file in enumerate(files):
+            shown = display_path(file)
+            yield Item(index, shown, shown, None, file.read_bytes(), base)
+        return
+    shown = display_path(path)
+    base = str(path.resolve().parent)
+    index = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            yield Item(index, f"{shown}:{number}", shown, number, raw.rstrip(b"\r\n"), base)
+            index += 1
+
+
+def household_document(item: Item) -> Document:
+    """The household's document, every span pointing into the input (JSON Lines: the input's line)."""
+    if item.line is None:
+        return load_yaml_text(decode_utf8(item.raw, item.shown), item.shown)
+    try:
+        text = decode_utf8(item.raw, item.shown)
+    except ParseError as error:  # decoded alone, the line is line 1 of itself: place it in the input
+        span = error.span
+        raise ParseError(error.message, Span(item.shown, item.line, span.col if span else None), error.expected) from None
+    try:
+        json.loads(text)  # strict JSON first: a line of YAML is not a JSON Lines record
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc.msg}", Span(item.shown, item.line, exc.colno),
+                         "one scenario object per line, as JSON") from None
+    document = load_yaml_text(text, item.shown)
+    positions = {key: attrs.evolve(span, line=item.line) for key, span in document.positions.items()}
+    return Document(document.file, document.data, positions)
+
+
+# A household may carry its own plan request: {scenario: {...}, plan: {raise: 5000, account: ID}} or
+# {scenario: {...}, plan: {targets: {...} or FILE}}; `batch check` reads the scenario and ignores the plan.
+ENVELOPE_KEYS = ("scenario", "plan")
+PLAN_KEYS = ("raise", "account", "targets", "time_limit", "gap")
+PLAN_EXPECTED = "raise: AMOUNT with account: ID, and/or targets: a targets mapping or FILE (see docs/batch.md)"
+
+
+def sub_document(document: Document, key: str) -> Document:
+    """The part of `document` under `key`, keeping every span (a document of its own, as if it were a file)."""
+    positions: dict[Any, Span] = {}
+    for path, span in document.positions.items():
+        if path[:1] == (key,):
+            positions[path[1:]] = span
+        elif path[:2] == ("<key>", key) and len(path) > 2:
+            positions[("<key>",) + path[2:]] = span
+    return Document(document.file, document.data[key], positions)
+
+
+def split_household(document: Document) -> tuple[Document, Document | None]:
+    """The scenario's document and the household's own plan request (None: the command line's)."""
+    data = document.data
+    if not (isinstance(data, dict) and "scenario" in data):
+        return document, None
+    unknown = sorted(str(k) for k in data if k not in ENVELOPE_KEYS)
+    if unknown:
+        raise SchemaError(f"unknown key '{unknown[0]}' beside `scenario`", document.key_span((unknown[0],)),
+                          "scenario: the household, and plan: its plan request")
+    return sub_document(document, "scenario"), (sub_document(document, "plan") if "plan" in data else None)
+
+
+def household_request(document: Document | None, default: PlanRequest | None, base: Path) -> PlanRequest:
+    """The household's plan request, or the command line's; every mistake placed in the household's text."""
+    default = default or PlanRequest()
+    if document is None:
+        if default.amount is None and default.targets is None:
+            raise SemanticError("nothing to plan", None, "--raise AMOUNT --account ID or --targets FILE, or a `plan:` beside the household's `scenario:`")
+        return default
+    raw = document.data
+    if not isinstance(raw, dict):
+        raise SchemaError("`plan` is not a mapping", document.span(), PLAN_EXPECTED)
+    errors: list[TaxpackError] = []
+    for key in sorted(str(k) for k in raw if k not in PLAN_KEYS):
+        errors.append(SchemaError(f"unknown key '{key}' in `plan`", document.key_span((key,)), "one of " + ", ".join(PLAN_KEYS)))
+    if ("raise" in raw) != ("account" in raw):
+        errors.append(SemanticError("`raise` and `account` go together", document.span(), "raise: AMOUNT with account: ID"))
+    if "raise" not in raw and "targets" not in raw:
+        errors.append(SemanticError("nothing to plan", document.span(), PLAN_EXPECTED))
+    amount = _plan_number(document, "raise", errors, positive=True)
+    gap = _plan_number(document, "gap", errors)
+    limit = _plan_number(document, "time_limit", errors, positive=True)
+    account = raw.get("account")
+    if account is not None and not isinstance(account, str):
+        errors.append(SchemaError("`account` is not an account id", document.span(("account",)), "the id of an account of the household"))
+    targets = None
+    if "targets" in raw:
+        if isinstance(raw["targets"], str):
+            path = base / raw["targets"]
+            if not path.is_file():
+                errors.append(SemanticError(f"targets file '{raw['targets']}' not found: there is no {display_path(path)}",
+                                            document.span(("targets",)), "a targets file; the path is relative to the input's folder"))
+            else:
+                targets = load_yaml(path)
+        elif isinstance(raw["targets"], dict):
+            targets = sub_document(document, "targets")
+        else:
+            errors.append(SchemaError("`targets` is neither a mapping nor a file name", document.span(("targets",)), PLAN_EXPECTED))
+    if errors:
+        raise ErrorList(errors)
+    return PlanRequest(amount, account, targets, float(limit) if limit is not None else default.time_limit,  # seconds, not money: the float the solver takes
+                       gap if gap is not None else default.gap)
+
+
+def _plan_number(document: Document, key: str, errors: list[TaxpackError], positive: bool = False) -> Decimal | None:
+    value = document.data.get(key)
+    if value is None:
+        return None
+    number: Decimal | None = None
+    if isinstance(value, (Decimal, int, str)) and not isinstance(value, bool):
+        try:
+            number = Decimal(str(value).strip())  # the reader gives decimals as Decimal, never float
+        except ArithmeticError:
+            number = None
+    if number is None or not number.is_finite() or number < 0 or (positive and number == 0):
+        errors.append(SchemaError(f"`{key}` is {value!r}", document.span((key,)), "a positive decimal number" if positive else "a decimal number of at least 0"))
+        return None
+    return number

@@ -1,0 +1,375 @@
+"""Many households at once: each household is one independent check (or plan), so a batch spreads them
+over processes or a Dask cluster and writes one JSON line per household, in input order.
+
+The input is a folder of scenario files (sorted by name) or a JSON Lines file (one scenario object per
+line). Every worker receives the packs once (`Job`), then only household texts; a household whose input
+is wrong gets its error, with its place, in its own line, and the batch goes on. Output lines are made
+by the same function in every mode, so a run on one core, on many, or on a cluster gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import time
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator
+
+import attrs
+
+from taxpack.engine import __version__
+from taxpack.engine.batch.households import (
+    Item,
+    PlanRequest,
+    count_items,
+    household_document,
+    household_request,
+    read_items,
+    split_household,
+)
+from taxpack.engine.core.documents import display_path
+from taxpack.engine.core.errors import (
+    EXIT_BLOCKING,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_WARNINGS,
+    ErrorList,
+    SemanticError,
+    Span,
+    TaxpackError,
+)
+from taxpack.engine.law.registry import PackSet
+from taxpack.engine.consequences.serialize import dumps
+
+STATUS_BY_CODE = {EXIT_OK: "ok", EXIT_WARNINGS: "warnings", EXIT_BLOCKING: "blocked", EXIT_INPUT: "error", EXIT_INTERNAL: "error"}
+STATUSES = ("ok", "warnings", "blocked", "error")
+# Households in flight per worker: enough to keep every worker busy while the writer waits for the
+# next one in order, few enough that a slow household does not make the buffer grow without bound.
+IN_FLIGHT_PER_WORKER = 8
+Coded = tuple[int, str]  # a household's exit code and its result line
+
+
+@attrs.frozen
+class Job:
+    """Everything every worker receives once: the kind of batch, the packs, and the plan request."""
+
+    kind: str  # check | plan
+    packs: PackSet
+    rules_backend: str | None = None
+    plan: PlanRequest | None = None
+
+    @property
+    def stamp(self) -> list[dict[str, str]]:
+        return self.packs.stamp()
+
+
+# --------------------------------------------------------------------------------------------- worker
+
+
+def run_item(job: Job, item: Item) -> str:
+    """The result line of one household: its check (or plan), or its error with its place."""
+    return run_item_coded(job, item)[1]
+
+
+def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
+    """The household's exit code and result line (the writer counts statuses without parsing lines again)."""
+    household = item.source
+    record: dict[str, Any] = {"taxpack": __version__, "batch": job.kind, "source": item.source, "packs": job.stamp}
+    try:
+        whole = household_document(item)
+        household = _household_id(whole.data) or household
+        document, plan_document = split_household(whole)
+        from taxpack.engine.inputs.scenario import build_scenario
+
+        scenario = build_scenario(document, Path(item.base))
+        if job.kind == "check":
+            result = _run_check(job, scenario)
+        else:
+            result = _run_plan(job, scenario, household_request(plan_document, job.plan, Path(item.base)))
+        exit_code = result.exit_code
+        record["result"] = result.to_json_dict()
+    except TaxpackError as error:
+        exit_code = error.exit_code if error.exit_code >= EXIT_INPUT else EXIT_INPUT
+        record["error"] = _error_dict(error, item)
+    except Exception as error:  # a bug in taxpack: this household's line says so, the batch goes on
+        exit_code = EXIT_INTERNAL
+        record["error"] = {"message": f"{item.source}: internal error: {type(error).__name__}: {error} (this is a bug in taxpack; please report it)",
+                           "errors": [{"kind": "internal error", "message": f"{type(error).__name__}: {error}", "expected": None,
+                                       "file": item.shown, "line": item.line, "col": None, "column": None}]}
+    record["household"] = household
+    record["status"] = STATUS_BY_CODE[exit_code]
+    record["exit_code"] = exit_code
+    return exit_code, dumps(record)
+
+
+def _household_id(data: Any) -> str | None:
+    """The scenario's `id`, read before anything is checked (so that a household's error line names it too)."""
+    if isinstance(data, dict) and isinstance(data.get("scenario"), dict):
+        data = data["scenario"]
+    value = data.get("id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _run_check(job: Job, scenario: Any) -> Any:
+    from taxpack.engine.consequences.check import run_check
+
+    return run_check(scenario, job.packs, rules_backend=job.rules_backend)
+
+
+def _run_plan(job: Job, scenario: Any, request: PlanRequest) -> Any:
+    from taxpack.engine.plan.planning import plan_raise, plan_rebalance
+    from taxpack.engine.plan.targets import build_targets
+
+    targets = build_targets(request.targets, scenario) if request.targets is not None else None
+    if request.amount is not None:
+        return plan_raise(scenario, job.packs, request.amount, request.account or "", targets=targets,
+                          time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend)
+    assert targets is not None  # household_request gives an amount or targets
+    return plan_rebalance(scenario, job.packs, targets, time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend)
+
+
+def _error_dict(error: TaxpackError, item: Item) -> dict[str, Any]:
+    errors = error.errors if isinstance(error, ErrorList) else [error]
+    lines = []
+    for e in errors:
+        # An error that has no place of its own (a plan's account, say) is placed at the household.
+        lines.append(e.render() if e.span is not None else f"{item.source}: {e.render()}")
+    return {"message": "\n".join(lines), "errors": [e.as_dict() for e in errors]}
+
+
+# The job of this worker process, installed once by `init_worker` (process pools) or by the Dask plugin.
+_JOBS: dict[str, Job] = {}
+
+
+def init_worker(job: Job, key: str = "local") -> None:
+    _JOBS[key] = job
+
+
+def run_in_worker(item: Item, key: str = "local") -> tuple[int, str]:
+    return run_item_coded(_JOBS[key], item)
+
+
+# ---------------------------------------------------------------------------------------------- order
+
+
+def in_order(items: Iterable[Item], submit: Callable[[Item], Any], wait_any: Callable[[list[Any]], Iterable[Any]],
+             result: Callable[[Any], Coded], window: int) -> Iterator[Coded]:
+    """Results in input order as they complete: out-of-order ones wait in a buffer of at most `window`."""
+    source = iter(items)
+    pending: dict[Any, int] = {}
+    ready: dict[int, Coded] = {}
+    submitted = 0
+    next_out = 0
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) + len(ready) < window:
+            item = next(source, None)
+            if item is None:
+                exhausted = True
+                break
+            pending[submit(item)] = submitted
+            submitted += 1
+        while next_out in ready:
+            yield ready.pop(next_out)
+            next_out += 1
+        if not pending:
+            if exhausted and not ready:
+                return
+            continue
+        for future in wait_any(list(pending)):
+            ready[pending.pop(future)] = result(future)
+
+
+def local_lines(job: Job, items: Iterable[Item], workers: int) -> Iterator[Coded]:
+    """One process per worker, each given the job once; one worker runs in this process."""
+    if workers <= 1:
+        for item in items:
+            yield run_item_coded(job, item)
+        return
+    with cf.ProcessPoolExecutor(max_workers=workers, initializer=init_worker, initargs=(job,)) as pool:
+        try:
+            yield from in_order(items, lambda item: pool.submit(run_in_worker, item),
+                                lambda fs: cf.wait(fs, return_when=cf.FIRST_COMPLETED).done,
+                                lambda f: f.result(), workers * IN_FLIGHT_PER_WORKER)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------------------------- resume
+
+
+@attrs.frozen
+class Resumed:
+    count: int  # households already written
+    codes: tuple[int, ...]  # their exit codes
+    keep_bytes: int  # the size of the complete lines; anything after is a truncated line to rewrite
+
+
+def read_existing(output: Path, job: Job) -> Resumed:
+    """The complete result lines of an earlier run, each checked; the unfinished line an interruption left is dropped."""
+    if not output.exists():
+        return Resumed(0, (), 0)
+    shown = display_path(output)
+    lines = output.read_bytes().split(b"\n")
+    # Every line but the last ended with a newline, which is written last: those are complete. The last
+    # piece (empty after a clean run) is what an interruption cut short, and is written again.
+    codes: list[int] = []
+    offset = 0
+    for number, line in enumerate(lines[:-1], start=1):
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            record = None
+        if (not isinstance(record, dict) or not isinstance(record.get("source"), str)
+                or record.get("exit_code") not in STATUS_BY_CODE or record.get("status") != STATUS_BY_CODE[record["exit_code"]]):
+            raise SemanticError("this line is not a complete result line, so the output cannot be resumed", Span(shown, number),
+                                "an output written by `taxpack batch`; remove the file to start again")
+        if record.get("batch") != job.kind:
+            raise SemanticError(f"this output was written by `batch {record.get('batch')}`, not `batch {job.kind}`", Span(shown, number),
+                                "the same command as the run being resumed")
+        if record.get("packs") != job.stamp:
+            raise SemanticError("this output was written with other packs (versions or hashes differ)", Span(shown, number),
+                                "the same packs as the run being resumed, or no --resume")
+        codes.append(record["exit_code"])
+        offset += len(line) + 1
+    return Resumed(len(codes), tuple(codes), offset)
+
+
+def _skip_resumed(items: Iterator[Item], output: Path, resumed: Resumed) -> Iterator[Item]:
+    """The items after those already written, checking that the written ones are this input's first ones."""
+    if resumed.count:
+        shown = display_path(output)
+        with output.open("rb") as f:
+            for number in range(1, resumed.count + 1):
+                written = json.loads(f.readline())["source"]
+                item = next(items, None)
+                if item is None or item.source != written:
+                    raise SemanticError(
+                        f"line {number} of the output is household '{written}', but the input's household {number} is "
+                        f"{repr(item.source) if item else 'missing'}", Span(shown, number),
+                        "the same input as the run being resumed")
+    return items
+
+
+# -------------------------------------------------------------------------------------------- summary
+
+
+@attrs.frozen
+class Summary:
+    kind: str
+    households: int
+    counts: dict[str, int]
+    resumed: int
+    exit_code: int
+    seconds: float = attrs.field(eq=False)
+    workers: str = attrs.field(eq=False)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        # No time here: the summary of a run is as reproducible as its output.
+        return {"batch": self.kind, "households": self.households, **{s: self.counts[s] for s in STATUSES},
+                "resumed": self.resumed, "exit_code": self.exit_code}
+
+    def render(self) -> str:
+        rate = (self.households - self.resumed) / self.seconds if self.seconds > 0 else 0.0
+        resumed = f" ({self.resumed} already written)" if self.resumed else ""
+        return (f"batch {self.kind}: {self.households} households{resumed}: {self.counts['ok']} ok, {self.counts['warnings']} warnings, "
+                f"{self.counts['blocked']} blocked, {self.counts['error']} errors; {self.seconds:.1f} s, {rate:.1f} households/s on {self.workers}")
+
+
+# ------------------------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line progress bar with an estimate of time left, on a terminal only (nothing elsewhere)."""
+
+    def __init__(self, total: int, done: int, stream: IO[str] | None) -> None:
+        self.stream = stream if stream is not None and stream.isatty() else None
+        self.total, self.done, self.start_done = total, done, done
+        self.start = self.last = time.monotonic()
+
+    def step(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.stream is None or (now - self.last < 0.2 and self.done < self.total):
+            return
+        self.last = now
+        rate = (self.done - self.start_done) / max(now - self.start, 1e-9)
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * self.done / self.total) if self.total else width
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate:.1f}/s ETA {_clock(left)} ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds + 0.5)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+# ---------------------------------------------------------------------------------------------- batch
+
+
+def worst_exit(codes: Iterable[int]) -> int:
+    """The batch's exit code: the highest of its households' (0 all ok, 1 warnings, 2 blocked, 3 input errors, 4 a bug)."""
+    return max(codes, default=EXIT_OK)
+
+
+def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None = None, dask: str | None = None,
+              resume: bool = False, progress: IO[str] | None = None) -> Summary:
+    """Run `job` on every household of `input_path`, writing `output` (JSON Lines) in input order."""
+    start = time.monotonic()
+    if dask:
+        try:
+            from taxpack.engine.batch.cluster import dask_lines, parse_address
+        except ImportError as error:
+            raise SemanticError(f"--dask needs dask.distributed, which does not import here ({error})", None,
+                                "pip install 'taxpack[batch]', or a local run without --dask") from None
+        parse_address(dask)  # a wrong address is said before anything is written
+    if output.resolve() == input_path.resolve():
+        raise SemanticError("OUTPUT is INPUT: the households would be overwritten by their results", Span(display_path(output)),
+                            "another file for --out")
+    total = count_items(input_path, output)
+    resumed = read_existing(output, job) if resume else Resumed(0, (), 0)
+    items = _skip_resumed(read_items(input_path, output), output, resumed)
+    counts = {s: 0 for s in STATUSES}
+    codes: list[int] = []
+    for code in resumed.codes:
+        counts[STATUS_BY_CODE[code]] += 1
+        codes.append(code)
+    if resume and output.exists():
+        with output.open("r+b") as f:
+            f.truncate(resumed.keep_bytes)  # drop the line an interruption cut short
+    if dask:
+        lines = dask_lines(job, items, dask)
+        where = f"Dask {dask}"
+    else:
+        n = workers or default_workers()
+        lines = local_lines(job, items, n)
+        where = f"{n} local worker{'s' if n != 1 else ''}"
+    bar = Progress(total, resumed.count, progress)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with output.open("ab" if resume else "wb") as out:
+            for code, line in lines:
+                out.write(line.encode("utf-8"))
+                counts[STATUS_BY_CODE[code]] += 1
+                codes.append(code)
+                bar.step()
+    finally:
+        bar.close()
+    return Summary(job.kind, sum(counts.values()), counts, resumed.count, worst_exit(codes), time.monotonic() - start, where)

@@ -1,0 +1,272 @@
+"""The household and its trades: the domain model every pipeline stage reads.
+
+A *scenario* is one household on one day (`as_of`): taxpayers, their accounts, the securities they
+hold, the executed history (which builds the lots) and the candidate trades to annotate. Everything is
+an immutable `attrs` class; money and quantities are `Decimal`, dates are `datetime.date`.
+Each object keeps the `Span` where the user wrote it, so a consequence can point back to its input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal, Mapping
+
+import attrs
+
+from taxpack.engine.core.errors import Span
+
+Side = Literal["buy", "sell"]
+Severity = Literal["info", "warning", "blocking"]
+SEVERITIES: tuple[str, ...] = ("info", "warning", "blocking")
+LOT_METHODS: tuple[str, ...] = ("fifo", "lifo", "hifo", "lofo", "average", "specific")
+SECURITY_KINDS: tuple[str, ...] = ("share", "etf", "fund", "bond", "currency")
+TERMS: tuple[str, ...] = ("short", "long", "mixed", "none")
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    return tuple(value) if value is not None else ()
+
+
+@attrs.frozen
+class ResidenceChange:
+    """A planned (or past) move: from `date` on, the taxpayer is resident in `to`."""
+
+    date: dt.date
+    to: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Taxpayer:
+    """A person: where they are resident for tax, which citizenships they hold, and their tax data.
+
+    `other_income` and `marginal_rate` are per jurisdiction (ISO code), in that pack's currency; they
+    let a pack estimate tax, and are absent when the user did not give them (the estimate is then absent).
+    """
+
+    id: str
+    residence: str
+    citizenship: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    filing_status: str | None = None
+    spouse: str | None = None
+    other_income: Mapping[str, Decimal] = attrs.field(factory=dict)
+    marginal_rate: Mapping[str, Decimal] = attrs.field(factory=dict)
+    residence_changes: tuple[ResidenceChange, ...] = attrs.field(default=(), converter=_tuple)
+    resident_since: dt.date | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+    def residence_on(self, day: dt.date) -> str:
+        """The country of residence on `day`, following the planned moves."""
+        country = self.residence
+        for change in sorted(self.residence_changes, key=lambda c: c.date):
+            if change.date <= day:
+                country = change.to
+        return country
+
+
+@attrs.frozen
+class Account:
+    """An account at a broker or bank. `wrapper` is `taxable` or a wrapper a pack defines (ira, tfsa...)."""
+
+    id: str
+    owner: str
+    country: str
+    currency: str
+    wrapper: str = "taxable"
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class IdentityGroup:
+    """Securities that a loss rule may treat as the same: how close they are and how sure we are.
+
+    `level` is `identical` (the same property: CA s.54, IE same class) or `substantially_identical`
+    (US §1091); `confidence` (high, medium, low) is carried into every finding that relies on the group.
+    """
+
+    id: str
+    level: str = "substantially_identical"
+    confidence: str = "medium"
+    note: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Security:
+    """A tradable security: its currency, domicile country, kind, and the identity group it belongs to."""
+
+    id: str
+    currency: str
+    country: str
+    kind: str = "share"
+    identity_group: str | None = None
+    listed: bool = True
+    fractional: bool = False
+    dividend_yield: Decimal | None = None
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    ex_dividend_dates: tuple[dt.date, ...] = attrs.field(default=(), converter=_tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class SpecificLot:
+    """One line of a specific identification: take `quantity` from the lot bought by `transaction`."""
+
+    transaction: str
+    quantity: Decimal
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+LotChoice = str | tuple[SpecificLot, ...]
+
+
+@attrs.frozen
+class Transaction:
+    """An executed buy or sell (history), or a candidate trade when `candidate` is true.
+
+    `price` and `fees` are in `currency` (the security's unless given). `lots` on a sell is the lot
+    method the taxpayer asks for, or a tuple of `SpecificLot` for specific identification.
+    """
+
+    id: str
+    account: str
+    security: str
+    date: dt.date
+    side: str
+    quantity: Decimal
+    price: Decimal
+    fees: Decimal = Decimal(0)
+    currency: str | None = None
+    settlement_date: dt.date | None = None
+    lots: LotChoice | None = None
+    candidate: bool = False
+    in_kind: bool = False  # a transfer in kind (e.g. a position contributed to a TFSA), not a market trade
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def gross(self) -> Decimal:
+        return self.quantity * self.price
+
+
+@attrs.frozen
+class FxOverride:
+    """User-supplied exchange rates: one unit of `currency` is worth `rate` units of `quote` on `date`."""
+
+    path: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Scenario:
+    """One household on one day: the whole input of `taxpack check`."""
+
+    as_of: dt.date
+    taxpayers: tuple[Taxpayer, ...]
+    accounts: tuple[Account, ...]
+    securities: tuple[Security, ...]
+    transactions: tuple[Transaction, ...] = ()
+    trades: tuple[Transaction, ...] = ()
+    identity_groups: tuple[IdentityGroup, ...] = ()
+    fx_rates: str | None = None  # absolute path of an override CSV, if any
+    source: str | None = None  # the file it came from, as shown to the user
+    id: str | None = None
+    _cache: dict[str, dict[str, Any]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    def taxpayer(self, tid: str) -> Taxpayer:
+        return self._index("taxpayers")[tid]
+
+    def account(self, aid: str) -> Account:
+        return self._index("accounts")[aid]
+
+    def security(self, sid: str) -> Security:
+        return self._index("securities")[sid]
+
+    def group(self, gid: str) -> IdentityGroup | None:
+        return self._index("identity_groups").get(gid)
+
+    def _index(self, name: str) -> dict[str, Any]:
+        cache = self._cache  # a memo of id -> object; the scenario itself never changes
+        if name not in cache:
+            cache[name] = {item.id: item for item in getattr(self, name)}
+        return cache[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the engine produces
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Finding:
+    """Something a rule says about a trade: what, how serious, why (rule, pack, citation, facts)."""
+
+    code: str
+    severity: str
+    message: str
+    rule: str
+    pack: str  # "id@version"
+    pack_sha256: str
+    citation: str
+    url: str | None = None
+    confidence: str = "verified"
+    caveat: str | None = None
+    facts: Mapping[str, Any] = attrs.field(factory=dict)
+    conditions: tuple[Mapping[str, Any], ...] = ()  # explanation: each condition, the value seen, held or not
+    amount: Decimal | None = None  # money at stake (e.g. the loss disallowed), in the lens currency
+
+
+@attrs.frozen
+class RateUsed:
+    """An exchange rate applied to one leg, and the date whose rate it is (may be earlier than asked)."""
+
+    currency: str
+    quote: str
+    date: dt.date
+    rate: Decimal
+    rate_date: dt.date
+    source: str
+
+
+@attrs.frozen
+class LotMatch:
+    """One lot (or a slice of a pool) consumed by a sell, as one jurisdiction sees it."""
+
+    lot: str  # id of the buy transaction that opened the lot, or "pool"
+    account: str
+    acquired: dt.date | None
+    quantity: Decimal
+    cost: Decimal
+    proceeds: Decimal
+    gain: Decimal
+    term: str
+    fx_gain: Decimal | None = None
+    price_gain: Decimal | None = None
+    rates: tuple[RateUsed, ...] = ()
+    adjusted_acquired: dt.date | None = None  # after tacking
+
+
+@attrs.frozen
+class Consequence:
+    """A candidate trade seen through one jurisdiction's lens."""
+
+    jurisdiction: str
+    pack: str
+    currency: str
+    basis: str  # why this lens applies: residence, citizenship, source
+    method: str | None
+    proceeds: Decimal
+    cost: Decimal
+    gain: Decimal
+    disallowed_loss: Decimal = Decimal(0)
+    released_loss: Decimal = Decimal(0)  # earlier deferred losses this sale releases (negative)
+    fees: Decimal = Decimal(0)  # the trade's own fees, in the lens currency
+    fees_treatment: Mapping[str, str] = attrs.field(factory=dict)  # the pack's rule for buy and sell fees
+    term: str = "none"
+    lots: tuple[LotMatch, ...] = ()
+    fx_gain: Decimal | None = None
+    price_gain: Decimal | None = None
+    findings: tuple[Finding, ...] = ()
+    estimated_tax: Decimal | None = None
+    estimate_missing: tuple[str, ...] = ()
+    taxable: bool = True  # false inside a wrapper the pack treats as outside the taxable computation

@@ -1,0 +1,150 @@
+"""A loaded jurisdiction pack: sources, dated parameters, treatment sections, rules and tests.
+
+Parameters follow OpenFisca: each value is in force from its date until the next one, and carries the
+source (statute, regulation, guidance) it comes from. `Pack.value(name, day)` is how every engine stage
+reads law; nothing in `engine/` holds a rate, a window or a threshold of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+import attrs
+
+from taxpack.engine.core.documents import Document, JsonPath
+from taxpack.engine.core.errors import EvaluationError, Span
+from taxpack.engine.core.money import Rounding
+
+
+@attrs.frozen
+class Source:
+    """A legal or official source, and how sure the pack's authors are of what they read there."""
+
+    id: str
+    citation: str
+    confidence: str  # verified | secondary | unverified | open
+    url: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class DatedValue:
+    """One value of a parameter, in force from `start` until the next value's start."""
+
+    start: dt.date
+    value: Any
+    source: str
+    uncertain: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Parameter:
+    """A named, dated legal value: a rate, threshold, window or allowance."""
+
+    name: str
+    description: str
+    unit: str
+    values: tuple[DatedValue, ...]
+    by: str | None = None
+    currency: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+    def at(self, day: dt.date) -> DatedValue | None:
+        """The value in force on `day`, or None when none is (before the first, or ended by null)."""
+        current: DatedValue | None = None
+        for dated in self.values:
+            if dated.start <= day:
+                current = dated
+            else:
+                break
+        if current is None or current.value is None:
+            return None
+        return current
+
+
+@attrs.frozen
+class Pack:
+    """A validated pack. `data` is the validated document; typed views are built for what is dated."""
+
+    id: str
+    kind: str
+    title: str
+    version: str
+    coverage_from: dt.date
+    coverage_to: dt.date
+    sha256: str
+    data: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    document: Document = attrs.field(eq=False, repr=False)
+    sources: Mapping[str, Source] = attrs.field(eq=False, repr=False)
+    parameters: Mapping[str, Parameter] = attrs.field(eq=False, repr=False)
+    path: str = ""
+    jurisdiction: str | None = None
+    currency: str | None = None
+    rounding: Rounding = Rounding()
+
+    @property
+    def ref(self) -> str:
+        """`id@version`, the name under which findings cite this pack."""
+        return f"{self.id}@{self.version}"
+
+    def section(self, name: str) -> Any:
+        return self.data.get(name)
+
+    def span(self, path: JsonPath) -> Span:
+        return self.document.span(path)
+
+    def law_day(self, day: dt.date) -> dt.date:
+        """The date whose values the pack gives for `day`: a day before the coverage reads its first
+        values, a day after it its last (history and horizons reach beyond what a pack covers)."""
+        return min(max(day, self.coverage_from), self.coverage_to)
+
+    def covers(self, day: dt.date) -> bool:
+        return self.coverage_from <= day <= self.coverage_to
+
+    def require_coverage(self, day: dt.date, span: Span | None = None) -> None:
+        if not self.covers(day):
+            raise EvaluationError(
+                f"no pack covers {day.isoformat()} for {self.jurisdiction or self.id}: pack {self.ref} covers "
+                f"{self.coverage_from.isoformat()} to {self.coverage_to.isoformat()}",
+                span,
+            )
+
+    def value(self, name: str, day: dt.date, key: str | None = None, span: Span | None = None) -> DatedValue:
+        """The dated value of parameter `name` on `day` (for a keyed parameter, the entry `key`)."""
+        parameter = self.parameters.get(name)
+        if parameter is None:
+            raise EvaluationError(f"pack {self.ref} has no parameter '{name}'", span)
+        dated = parameter.at(day)
+        if dated is None:
+            raise EvaluationError(
+                f"pack {self.ref}: parameter '{name}' has no value in force on {day.isoformat()}", span
+            )
+        if key is not None:
+            table = dated.value
+            if not isinstance(table, Mapping) or key not in table:
+                raise EvaluationError(
+                    f"pack {self.ref}: parameter '{name}' has no entry '{key}' on {day.isoformat()}", span
+                )
+            return attrs.evolve(dated, value=table[key])
+        return dated
+
+    def resolve(self, value: Any, day: dt.date, key: str | None = None) -> Any:
+        """A section field: a literal, or `{param: name}` resolved to its value on `day`."""
+        if isinstance(value, Mapping) and set(value) == {"param"}:
+            return self.value(value["param"], day, key).value
+        return value
+
+    def resolve_dated(self, value: Any, day: dt.date, key: str | None = None) -> DatedValue | None:
+        """Like `resolve`, but keeps the source of a parameter value (None for a literal)."""
+        if isinstance(value, Mapping) and set(value) == {"param"}:
+            return self.value(value["param"], day, key)
+        return None
+
+    def source(self, sid: str | None) -> Source | None:
+        return self.sources.get(sid) if sid else None
+
+    def citation(self, sid: str | None) -> str:
+        source = self.source(sid)
+        return source.citation if source else ""

@@ -1,0 +1,89 @@
+"""Turn a rule that fired into a `Finding`: the message, the citation, the confidence and the why.
+
+A finding must explain itself: the rule id, the pack (id@version and content hash), the source it
+cites and how sure the pack is of that source, the facts the rule looked at and each condition with
+the value seen. Anything less than a `verified` source, or an `uncertain:` parameter, is a caveat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any, Mapping
+
+from taxpack.engine.core.household import Finding
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.facts import FACT_TYPES
+from taxpack.engine.rules.evaluator import RuleHit
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)+)\}")
+ABSENT = "(unknown)"
+
+
+def format_value(value: Any) -> str:
+    """A fact as a message shows it: Decimal plainly (no exponent), dates ISO, booleans lowercase."""
+    if value is None:
+        return ABSENT
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return ", ".join(format_value(v) for v in items)
+    return str(value)
+
+
+def render_message(template: str, facts: Mapping[str, Any], pack: Pack | None = None) -> str:
+    """`template` with every `{fact.name}` replaced by the fact's value (absent: "(unknown)").
+
+    Money facts are shown rounded as the pack says (the facts themselves stay exact in the finding)."""
+    def show(name: str) -> str:
+        value = facts.get(name)
+        if pack is not None and isinstance(value, Decimal) and FACT_TYPES.get(name) == "money":
+            from taxpack.engine.core.money import money_text
+
+            return money_text(value, pack) or ABSENT
+        return format_value(value)
+
+    return PLACEHOLDER.sub(lambda m: show(m.group(1)), template)
+
+
+def hit_to_finding(pack: Pack, hit: RuleHit, facts: Mapping[str, Any], *, amount: Decimal | None = None) -> Finding:
+    source = pack.source(hit.source)
+    confidence = source.confidence if source else "unverified"
+    caveats: list[str] = []
+    if hit.caveat:
+        caveats.append(hit.caveat)
+    if confidence != "verified":
+        caveats.append(f"source confidence: {confidence}")
+    for condition in hit.conditions:
+        if condition.uncertain:
+            note = f"parameter {condition.param} is uncertain: {condition.uncertain}"
+            if note not in caveats:
+                caveats.append(note)
+    names = sorted({c.fact for c in hit.conditions})
+    return Finding(
+        code=hit.code,
+        severity=hit.severity,
+        message=render_message(hit.message_template, facts, pack),
+        rule=hit.rule_id,
+        pack=pack.ref,
+        pack_sha256=pack.sha256,
+        citation=source.citation if source else hit.source,
+        url=source.url if source else None,
+        confidence=confidence,
+        caveat="; ".join(caveats) if caveats else None,
+        facts={name: _plain(facts.get(name)) for name in names},
+        conditions=tuple(c.as_dict() for c in hit.conditions),
+        amount=amount,
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (tuple, set, frozenset)):
+        return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+    return value
