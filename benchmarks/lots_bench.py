@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from taxpack.engine.inputs.fx import FxTable  # noqa: E402
-from taxpack.engine.lots.ledger import Ledger  # noqa: E402
 from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction  # noqa: E402
+from taxpack.engine.inputs.fx import FxTable  # noqa: E402
 from taxpack.engine.law.load import load_pack  # noqa: E402
+from taxpack.engine.lots.ledger import Ledger  # noqa: E402
 
 LOTS_PER_DAY = 50
 LOT_SIZE = Decimal(10)

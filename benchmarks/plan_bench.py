@@ -130,10 +130,10 @@ def _m(value: Decimal | None) -> str:
 
 
 def run(households: int, seed: int, time_limit: float, ira: bool = True) -> int:
-    from taxpack.engine.law.registry import pack_set
-    from taxpack.engine.plan.targets import load_targets
-    from taxpack.engine.plan.planning import plan_raise, plan_rebalance
     from taxpack.engine.inputs.scenario import load_scenario
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.plan.planning import plan_raise, plan_rebalance
+    from taxpack.engine.plan.targets import load_targets
 
     packs = pack_set()
     loss_codes = {str(rule.get("code") or rule["id"]) for p in packs.packs for rule in (p.section("loss_rules") or [])}
@@ -185,12 +185,12 @@ def run(households: int, seed: int, time_limit: float, ira: bool = True) -> int:
 
 def compare_netting(households: int, seed: int, time_limit: float, ira: bool) -> int:
     """Solve the same rebalances with the convex-hull netting and with big-M: time, gap, root bound."""
+    from taxpack.engine.inputs.scenario import load_scenario
     from taxpack.engine.law.registry import pack_set
     from taxpack.engine.plan.heuristic import heuristic
     from taxpack.engine.plan.milp import PlanModel
     from taxpack.engine.plan.problem import build_problem
     from taxpack.engine.plan.targets import load_targets
-    from taxpack.engine.inputs.scenario import load_scenario
 
     packs = pack_set()
     print(f"{'household':<16}{'formulation':>12}{'solve s':>9}{'status':>12}{'objective':>12}{'bound':>12}{'gap':>9}")

@@ -91,16 +91,16 @@ def measure(evaluator: Any, pack: Any, cases: list[tuple[dict[str, Any], dt.date
 
 
 def main(argv: list[str]) -> int:
-    from taxpack.engine.law.registry import find_bundled
     from taxpack.engine.law import rule_compiler as rules_compile
+    from taxpack.engine.law.registry import find_bundled
     from taxpack.engine.rules.evaluator import available_backends, get_evaluator
 
     n = int(argv[argv.index("--evaluations") + 1]) if "--evaluations" in argv else 20_000
     seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 3
     packs = [p for p in (find_bundled("us"), synthetic_pack()) if p is not None]
     print(f"Python {sys.version.split()[0]}, {n} evaluations per cell, backends available: {', '.join(available_backends())}\n")
-    print(f"| pack | rules | backend | evaluations/s | us/evaluation | hits |")
-    print(f"|---|---:|---|---:|---:|---:|")
+    print("| pack | rules | backend | evaluations/s | us/evaluation | hits |")
+    print("|---|---:|---|---:|---:|---:|")
     for pack in packs:
         rnd = random.Random(seed)
         near = interesting_values([pack])

@@ -54,7 +54,7 @@ def command() -> None:
 def check(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
           pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
     """Run `taxpack check` on every household of INPUT."""
-    from taxpack.engine.batch.runner import Job
+    from taxpack.engine.batch.jobs import Job
     from taxpack.engine.law.registry import pack_set
 
     job = Job("check", pack_set(pack_paths), rules_backend)
@@ -75,8 +75,8 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
 
     The request is --raise/--account or --targets, for every household; a household written as
     {scenario: ..., plan: {...}} carries its own request instead (see docs/batch.md)."""
-    from taxpack.engine.batch.runner import Job
     from taxpack.engine.batch.households import PlanRequest
+    from taxpack.engine.batch.jobs import Job
     from taxpack.engine.core.documents import load_yaml
     from taxpack.engine.core.errors import SemanticError
     from taxpack.engine.law.registry import pack_set

@@ -27,14 +27,14 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
             record: Path | None, pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
     """Annotate the candidate trades of SCENARIO with their tax consequences under every lens."""
     # Imported here so that `taxpack --help` and the pack commands start fast.
-    from taxpack.engine.report.record import write_record
-    from taxpack.engine.consequences.check import run_check
-    from taxpack.engine.law.registry import pack_set
-    from taxpack.engine.consequences.serialize import dumps, to_json_dict
-    from taxpack.engine.report.check_formats import render_csv, render_markdown, render_table
-    from taxpack.engine.inputs.scenario import load_scenario
-
     import gc
+
+    from taxpack.engine.consequences.check import run_check
+    from taxpack.engine.consequences.serialize import dumps, to_json_dict
+    from taxpack.engine.inputs.scenario import load_scenario
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.report.check_formats import render_csv, render_markdown, render_table
+    from taxpack.engine.report.record import write_record
 
     # The run allocates hundreds of thousands of small objects that all live until the end: the
     # cyclic collector would only re-scan them (about a fifth of the time on a 10,000-row history).

@@ -69,12 +69,12 @@ def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, transactio
             net_worth: Decimal | None, average_tax: Decimal | None, certified: bool | None, renounce: bool,
             max_price_age: int, compare: bool, fmt: str | None, pack_paths: tuple[Path, ...]) -> None:
     """Simulate TAXPAYER leaving for TO on DATE: exit tax, deferral, reporting, and the cost on arrival."""
-    from taxpack.engine.residency.departure import ExitInputs
-    from taxpack.engine.law.registry import pack_set
-    from taxpack.engine.inputs.prices import load_prices_csv, scenario_prices
     from taxpack.engine.consequences.serialize import dumps
-    from taxpack.engine.residency.simulate import simulate_exit, to_json_dict
+    from taxpack.engine.inputs.prices import load_prices_csv, scenario_prices
     from taxpack.engine.inputs.scenario import load_scenario
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.residency.departure import ExitInputs
+    from taxpack.engine.residency.simulate import simulate_exit, to_json_dict
 
     loaded = load_scenario(scenario, transactions)
     book = scenario_prices(loaded, scenario)

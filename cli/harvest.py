@@ -18,7 +18,7 @@ def _prices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
                 raise InvalidOperation
             out[sid] = Decimal(price)
         except InvalidOperation:
-            raise click.BadParameter(f"'{value}' is not SECURITY=PRICE (expected e.g. VTI=231.50)")
+            raise click.BadParameter(f"'{value}' is not SECURITY=PRICE (expected e.g. VTI=231.50)") from None
     return out
 
 
@@ -35,13 +35,13 @@ def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], tr
     """List loss-harvesting candidates of SCENARIO per lens."""
     import attrs
 
-    from taxpack.engine.core.errors import SemanticError
-    from taxpack.engine.plan.harvest import harvest
-    from taxpack.engine.law.registry import pack_set
-    from taxpack.engine.report.plan_formats import render_harvest_csv, render_harvest_markdown, render_harvest_table
-    from taxpack.engine.plan.targets import Targets, load_targets
     from taxpack.engine.consequences.serialize import dumps
+    from taxpack.engine.core.errors import SemanticError
     from taxpack.engine.inputs.scenario import load_scenario
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.plan.harvest import harvest
+    from taxpack.engine.plan.targets import Targets, load_targets
+    from taxpack.engine.report.plan_formats import render_harvest_csv, render_harvest_markdown, render_harvest_table
 
     loaded = load_scenario(scenario, transactions)
     known = {s.id for s in loaded.securities}

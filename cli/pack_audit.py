@@ -10,9 +10,9 @@ import json
 
 import click
 
-from taxpack.engine.law.weak_spots import audit_pack
-from taxpack.engine.law.registry import bundled_packs, find_bundled
 from taxpack.engine.core.errors import SemanticError
+from taxpack.engine.law.registry import bundled_packs, find_bundled
+from taxpack.engine.law.weak_spots import audit_pack
 
 
 @click.command("audit")

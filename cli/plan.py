@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 
-from taxpack.cli.options import amount
-
 from taxpack.cli.group import EXIT_CODES_HELP
+from taxpack.cli.options import amount
 
 EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (plan: those of `taxpack check` on the planned trades):")
 PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
@@ -34,13 +33,13 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
             gap: Decimal, transactions: Path | None, fmt: str | None, plot: Path | None, timing: bool,
             pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
     """Plan the trades that restore TARGETS (or raise cash) at the least total tax over every lens."""
-    from taxpack.engine.core.errors import SemanticError
-    from taxpack.engine.law.registry import pack_set
-    from taxpack.engine.report.plan_formats import plot_bands, render_plan_csv, render_plan_markdown, render_plan_table
-    from taxpack.engine.plan.targets import load_targets
-    from taxpack.engine.plan.planning import band_curve, plan_raise, plan_rebalance
     from taxpack.engine.consequences.serialize import dumps
+    from taxpack.engine.core.errors import SemanticError
     from taxpack.engine.inputs.scenario import load_scenario
+    from taxpack.engine.law.registry import pack_set
+    from taxpack.engine.plan.planning import band_curve, plan_raise, plan_rebalance
+    from taxpack.engine.plan.targets import load_targets
+    from taxpack.engine.report.plan_formats import plot_bands, render_plan_csv, render_plan_markdown, render_plan_table
 
     if (raise_amount is None) != (account is None):
         raise SemanticError("--raise and --account go together", None, "--raise AMOUNT --account ID")

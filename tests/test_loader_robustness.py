@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from taxpack.engine.core.documents import load_yaml_text
 from taxpack.engine.core.errors import TaxpackError
-from taxpack.engine.law.load import load_pack_text
 from taxpack.engine.inputs.scenario import build_scenario
+from taxpack.engine.law.load import load_pack_text
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKS = [(REPO_ROOT / p).read_text(encoding="utf-8") for p in (

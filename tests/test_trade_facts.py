@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from taxpack.engine.consequences.check import run_check
-from taxpack.engine.law.registry import pack_set
 from taxpack.engine.inputs.scenario import load_scenario
+from taxpack.engine.law.registry import pack_set
 
 
 def scenario(tmp_path: Path, ex_dates: str, held: int, price: str = "300") -> Path:

@@ -16,7 +16,8 @@ from typing import Any, Iterable, Iterator
 from distributed import Client, LocalCluster, wait
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from taxpack.engine.batch.runner import IN_FLIGHT_PER_WORKER, Coded, Item, Job, in_order, init_worker, run_in_worker
+from taxpack.engine.batch.households import Item
+from taxpack.engine.batch.jobs import IN_FLIGHT_PER_WORKER, Coded, Job, in_order, init_worker, run_in_worker
 from taxpack.engine.core.errors import SemanticError
 
 

@@ -14,19 +14,19 @@ from typing import Any, Iterable, Mapping
 import attrs
 
 from taxpack.engine.consequences.estimate import Estimator, YearGains
-from taxpack.engine.law.findings import make_finding
-from taxpack.engine.inputs.fx import FxTable, load_fx
-from taxpack.engine.lots.lens import Lens, LensNote, household_jurisdictions, lenses_for
-from taxpack.engine.losses.lookahead import repurchase_horizon
-from taxpack.engine.lots.replay import LensBook, event_order, replay
-from taxpack.engine.core.household import Consequence, Finding, LotMatch, Scenario, Transaction
-from taxpack.engine.law.pack import Pack
-from taxpack.engine.law.registry import PackSet
-from taxpack.engine.rules.evaluator import get_evaluator
-from taxpack.engine.rules.explain import hit_to_finding
-from taxpack.engine.core.money import money_text
 from taxpack.engine.consequences.residence_change import residence_findings
 from taxpack.engine.consequences.withholding import dividend_withholding
+from taxpack.engine.core.household import Consequence, Finding, LotMatch, Scenario, Transaction
+from taxpack.engine.core.money import money_text
+from taxpack.engine.inputs.fx import FxTable, load_fx
+from taxpack.engine.law.findings import make_finding
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.registry import PackSet
+from taxpack.engine.losses.lookahead import repurchase_horizon
+from taxpack.engine.lots.lens import Lens, LensNote, household_jurisdictions, lenses_for
+from taxpack.engine.lots.replay import LensBook, event_order, replay
+from taxpack.engine.rules.evaluator import get_evaluator
+from taxpack.engine.rules.explain import hit_to_finding
 
 ZERO = Decimal(0)
 SEVERITY_RANK = {"info": 0, "warning": 1, "blocking": 2}
@@ -70,11 +70,6 @@ class CheckResult:
         if worst == "warning":
             return 1
         return 0
-
-    def to_json_dict(self) -> dict[str, Any]:
-        from taxpack.engine.consequences.serialize import to_json_dict
-
-        return to_json_dict(self)
 
 
 def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None = None, fx: FxTable | None = None) -> CheckResult:

@@ -12,12 +12,11 @@ from typing import Any, Mapping
 
 from taxpack.engine.core.dates import Duration, shift
 from taxpack.engine.core.household import Finding, Scenario, Transaction
-from taxpack.engine.core.money import money_text, percent_text
+from taxpack.engine.core.money import percent_text
 from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
 from taxpack.engine.lots.lens import Lens
-
 
 
 def residence_findings(trade: Transaction, lens: Lens, scenario: Scenario, packs: PackSet, *,

@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from taxpack.engine.consequences.check import CheckResult
 from taxpack.engine.core.household import Consequence, Finding, LotMatch
 from taxpack.engine.core.money import money_text, number_text
-
-if TYPE_CHECKING:  # pragma: no cover
-    from taxpack.engine.consequences.check import CheckResult
-    from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.pack import Pack
 
 
 def _plain(value: Any) -> Any:

@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Mapping, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import jsonschema
 from jsonschema.exceptions import ValidationError

@@ -94,7 +94,7 @@ def scenario_prices(scenario: Scenario, path: Path | str) -> PriceBook:
     for i, entry in enumerate(entries):
         path = ("prices", i)
         cells = {k: ("" if entry.get(k) is None else str(entry.get(k))) for k in PRICE_COLUMNS}
-        price = _price_from(cells, lambda column, p=path: document.span(p + (column,)) if column in entry else document.span(p),
+        price = _price_from(cells, lambda column, p=path, e=entry: document.span(p + (column,)) if column in e else document.span(p),
                             scenario, errors)
         if price is not None:
             prices.append(price)

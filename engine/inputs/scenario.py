@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable
 
-from taxpack.engine.core.documents import JsonPath, CsvRow, Document, display_path, load_yaml, read_csv, to_json_types
+from taxpack.engine.core.documents import CsvRow, Document, JsonPath, display_path, load_yaml, read_csv, to_json_types
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from taxpack.engine.core.household import (
     Account,

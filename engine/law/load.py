@@ -14,11 +14,11 @@ from typing import Any, Iterator, Mapping
 
 from taxpack.engine.core.documents import Document, JsonPath, display_path, load_yaml, load_yaml_text
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
-from taxpack.engine.law.facts import FACT_TYPES
+from taxpack.engine.core.money import Rounding
 from taxpack.engine.core.schemas import did_you_mean
 from taxpack.engine.core.schemas import validate as schema_validate
+from taxpack.engine.law.facts import FACT_TYPES
 from taxpack.engine.law.hashing import content_hash
-from taxpack.engine.core.money import Rounding
 from taxpack.engine.law.pack import DatedValue, Pack, Parameter, Source
 
 PACK_FILE = "pack.yaml"

@@ -22,8 +22,8 @@ from typing import Any, Callable, Mapping, Sequence
 import attrs
 
 from taxpack.engine.core.errors import EvaluationError, SemanticError, Span
-from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.facts import FACT_TYPES
+from taxpack.engine.law.pack import Pack
 
 OPS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists")
 ORDER_OPS = ("lt", "le", "gt", "ge")

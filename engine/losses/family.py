@@ -18,9 +18,9 @@ from typing import Any, Iterator, Sequence
 
 import attrs
 
+from taxpack.engine.core.household import Finding, Scenario, Transaction
 from taxpack.engine.core.money import money_text
 from taxpack.engine.law.findings import make_finding
-from taxpack.engine.core.household import Finding, Scenario, Transaction
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.losses.holders import HolderView, holder_view
 from taxpack.engine.losses.identity import IdentityMatch, equivalents, weakest
@@ -431,7 +431,7 @@ class LossRuleSet:
                 first = future[0][0]
                 out.append((cand(first), self.events[first].quantity, sum((q for _, q in future), ZERO)))
         else:
-            for j, q in past:
+            for j, _q in past:
                 open_units = sum((l.quantity for l in pool.by_origin.get(self.events[j].id, [])), ZERO) if pool else ZERO
                 if open_units > 0:
                     out.append((cand(j), open_units, open_units))

@@ -12,8 +12,8 @@ import datetime as dt
 from typing import Any
 
 from taxpack.engine.core.household import Scenario
-from taxpack.engine.law.pack import Pack
 from taxpack.engine.core.money import money_text
+from taxpack.engine.law.pack import Pack
 from taxpack.engine.losses.family import ZERO
 from taxpack.engine.losses.holders import holder_view
 from taxpack.engine.losses.identity import equivalents

@@ -15,9 +15,9 @@ from typing import Any
 import attrs
 
 from taxpack.engine.core.dates import Duration, long_term_from
-from taxpack.engine.law.findings import make_finding
-from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.core.household import Account, Finding, LotMatch, RateUsed, Scenario, Transaction
+from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.lots.methods import MethodChoice, choose_method, requested_method
 from taxpack.engine.lots.pool import BOOK, ZERO, Lot, Pool, Take

@@ -12,10 +12,10 @@ from typing import Sequence
 
 import attrs
 
-from taxpack.engine.inputs.fx import FxTable
-from taxpack.engine.losses.family import LossRuleSet
 from taxpack.engine.core.household import Scenario, Transaction
+from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.losses.family import LossRuleSet
 from taxpack.engine.lots.ledger import Ledger, Sale
 from taxpack.engine.lots.pool import Lot
 

@@ -15,10 +15,10 @@ import attrs
 
 from taxpack.engine.core.documents import Document, JsonPath, load_yaml
 from taxpack.engine.core.errors import Span, TaxpackError
+from taxpack.engine.inputs.scenario import build_scenario, load_scenario
 from taxpack.engine.law.load import pack_files
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet, pack_set
-from taxpack.engine.inputs.scenario import build_scenario, load_scenario
 
 AMOUNT_FIELDS = ("proceeds", "cost", "gain", "disallowed_loss", "released_loss", "recognized_gain", "estimated_tax", "price_gain", "fx_gain")
 TEXT_FIELDS = ("term", "method", "basis", "currency")

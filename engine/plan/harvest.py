@@ -14,17 +14,17 @@ from typing import Any
 
 import attrs
 
-from taxpack.engine.core.money import money_text
 from taxpack.engine import __version__
+from taxpack.engine.consequences.serialize import _plain
+from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
+from taxpack.engine.core.money import money_text
 from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.law.registry import PackSet
 from taxpack.engine.losses.identity import equivalents
 from taxpack.engine.losses.lookahead import repurchase_horizon
 from taxpack.engine.lots.replay import replay
-from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
-from taxpack.engine.law.registry import PackSet
 from taxpack.engine.plan.problem import PlanPool, Problem, build_problem
 from taxpack.engine.plan.targets import Targets
-from taxpack.engine.consequences.serialize import _plain
 
 ZERO = Decimal(0)
 REPLACEMENTS = 3

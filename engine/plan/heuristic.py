@@ -171,7 +171,7 @@ def _needs(problem: Problem, held: dict[tuple[str, str], Decimal]) -> dict[str, 
     assert problem.targets is not None
     total = problem.invested_value()
     values: dict[str, Decimal] = {g.id: ZERO for g in problem.targets.groups}
-    for (a, s), q in held.items():
+    for (_a, s), q in held.items():
         group = problem.targets.group_of(s)
         gid = group.id if group else s
         values[gid] = values.get(gid, ZERO) + q * problem.prices[s]

@@ -198,10 +198,10 @@ class PlanModel:
 
         if targets is not None and total > 0:
             groups: dict[str, tuple[Decimal, list[str]]] = {g.id: (g.weight, list(g.members)) for g in targets.groups}
-            for a, s in p.holdings:
+            for _a, s in p.holdings:
                 if targets.group_of(s) is None:
                     groups.setdefault(s, (ZERO, [s]))
-            for gid, (weight, members) in sorted(groups.items()):
+            for _gid, (weight, members) in sorted(groups.items()):
                 expr: dict[int, float] = {}
                 held = ZERO
                 for (a, s), q in p.holdings.items():
@@ -209,7 +209,7 @@ class PlanModel:
                         held += q * p.prices[s]
                         if (a, s) in self.sell:
                             _add(expr, self.sell[(a, s)], -_num(p.prices[s]))
-                for (a, s), col in self.buy.items():
+                for (_a, s), col in self.buy.items():
                     if s in members:
                         _add(expr, col, _num(p.prices[s]))
                 if weight == 0 and not expr:

@@ -14,19 +14,19 @@ from typing import Any
 
 import attrs
 
-from taxpack.engine.core.money import money_text
 from taxpack.engine import __version__
 from taxpack.engine.consequences.check import CheckResult, run_check
+from taxpack.engine.consequences.serialize import _plain, to_json_dict
 from taxpack.engine.core.errors import SemanticError
-from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
+from taxpack.engine.core.money import money_text
+from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.registry import PackSet
 from taxpack.engine.plan.cost import PlanCost, PlanTrades, cash_left, drift, evaluate
 from taxpack.engine.plan.heuristic import heuristic, naive
 from taxpack.engine.plan.milp import PlanModel, Solution
 from taxpack.engine.plan.problem import Problem, build_problem
 from taxpack.engine.plan.targets import Targets
-from taxpack.engine.consequences.serialize import _plain
 
 ZERO = Decimal(0)
 DEFAULT_TIME_LIMIT = 10.0
@@ -130,7 +130,7 @@ class PlanResult:
             "cash_left": {a: money_text(v) for a, v in sorted(cash_left(p, self.plan).items())},
             "drift": {g: _plain(v.quantize(Decimal("0.0001"))) for g, v in drift(p, self.plan).items()},
             "band": _plain(p.targets.band) if p.targets and self.kind == "rebalance" else None,
-            "check": self.check.to_json_dict(),
+            "check": to_json_dict(self.check),
             "notes": list(self.notes),
             "exit_code": self.exit_code,
         }

@@ -14,20 +14,20 @@ from typing import Any, Mapping
 
 import attrs
 
-from taxpack.engine.core.errors import SemanticError, Span
 from taxpack.engine.consequences.estimate import Estimator, YearGains
+from taxpack.engine.consequences.withholding import dividend_withholding
+from taxpack.engine.core.errors import SemanticError, Span
+from taxpack.engine.core.household import Scenario, Transaction
 from taxpack.engine.inputs.fx import FxTable, load_fx
-from taxpack.engine.lots.lens import household_jurisdictions, lenses_for
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.registry import PackSet
 from taxpack.engine.losses.holders import holder_view
 from taxpack.engine.losses.identity import equivalents
 from taxpack.engine.losses.spec import LossRule
+from taxpack.engine.lots.lens import household_jurisdictions, lenses_for
 from taxpack.engine.lots.methods import choose_method
 from taxpack.engine.lots.replay import LensBook, event_order, replay
-from taxpack.engine.core.household import Scenario, Transaction
-from taxpack.engine.law.pack import Pack
-from taxpack.engine.law.registry import PackSet
 from taxpack.engine.plan.targets import Targets
-from taxpack.engine.consequences.withholding import dividend_withholding
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -294,7 +294,7 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
         if group.weight > 0 and not any(m in native for m in group.members):
             raise SemanticError(f"target {group.id} has no price for any of its members ({', '.join(group.members)})",
                                 group.span, f"prices: {{{group.members[0]}: PRICE}} in the targets")
-    for (account, sid), qty in holdings.items():
+    for (account, sid), _qty in holdings.items():
         if sid not in prices:
             raise SemanticError(f"no price for {sid} (held in {account}): give it under prices: in the targets",
                                 Span(targets.source) if targets and targets.source else None, f"prices: {{{sid}: PRICE}}")

@@ -16,8 +16,8 @@ from typing import Any, Mapping
 import attrs
 
 from taxpack.engine.core.money import percent_text
-from taxpack.engine.residency.departure import Departure, Holding, compare
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.residency.departure import Departure, Holding, compare
 
 ZERO = Decimal(0)
 

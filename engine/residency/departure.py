@@ -15,16 +15,16 @@ from typing import Any, Mapping
 
 import attrs
 
-from taxpack.engine.core.money import money_text, percent_text
+from taxpack.engine.consequences.estimate import Estimate, Estimator, YearGains
 from taxpack.engine.core.dates import Duration, shift
 from taxpack.engine.core.errors import ErrorList, EvaluationError
-from taxpack.engine.consequences.estimate import Estimate, Estimator, YearGains
+from taxpack.engine.core.household import RateUsed, Scenario, Taxpayer
+from taxpack.engine.core.money import money_text, percent_text
 from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.inputs.prices import Price, PriceBook
+from taxpack.engine.law.pack import Pack
 from taxpack.engine.lots.ledger import Ledger
 from taxpack.engine.lots.pool import BOOK
-from taxpack.engine.core.household import RateUsed, Scenario, Taxpayer
-from taxpack.engine.law.pack import Pack
-from taxpack.engine.inputs.prices import Price, PriceBook
 
 ZERO = Decimal(0)
 FUND_KINDS = ("fund", "etf")

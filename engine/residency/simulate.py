@@ -14,19 +14,17 @@ from typing import Any, Mapping
 import attrs
 
 from taxpack.engine import __version__
-from taxpack.engine.residency.arrival import Arrival, ArrivalCost, arrival
-from taxpack.engine.core.errors import EvaluationError, SemanticError
 from taxpack.engine.consequences.estimate import Estimate, Estimator, YearGains
-from taxpack.engine.residency.departure import Departure, ExitInputs, Holding, Outcome, departure, value_holdings
-from taxpack.engine.law.findings import make_finding
+from taxpack.engine.core.errors import EvaluationError, SemanticError
+from taxpack.engine.core.household import Scenario
+from taxpack.engine.core.money import money_text, number_text
 from taxpack.engine.inputs.fx import FxTable, load_fx
-from taxpack.engine.lots.lens import Lens
-from taxpack.engine.lots.replay import event_order, replay
-from taxpack.engine.core.household import Finding, Scenario, Transaction
+from taxpack.engine.inputs.prices import PriceBook
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
-from taxpack.engine.inputs.prices import PriceBook
-from taxpack.engine.core.money import money_text, number_text
+from taxpack.engine.lots.replay import event_order, replay
+from taxpack.engine.residency.arrival import Arrival, ArrivalCost, arrival
+from taxpack.engine.residency.departure import Departure, ExitInputs, Holding, Outcome, departure, value_holdings
 
 ZERO = Decimal(0)
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import attrs
 
+from taxpack.engine.consequences.serialize import to_json_dict
 from taxpack.engine.core.errors import TaxpackError
 from taxpack.engine.law.diff import PackDiff
 from taxpack.engine.law.pack import Pack
@@ -107,7 +108,7 @@ def replay(
         errors: list[TaxpackError | None] = []
         for packs in (old_set, new_set):
             try:
-                results.append(run_check(scenario, packs, rules_backend=rules_backend).to_json_dict())
+                results.append(to_json_dict(run_check(scenario, packs, rules_backend=rules_backend)))
                 errors.append(None)
             except TaxpackError as exc:
                 results.append(None)

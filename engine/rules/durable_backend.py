@@ -25,7 +25,7 @@ from taxpack.engine.law.rule_compiler import (
     normalize_facts,
     resolve_params,
 )
-from taxpack.engine.rules.evaluator import RuleHit, explain, make_hit
+from taxpack.engine.rules.hits import RuleHit, explain, make_hit
 
 _LOCK = threading.RLock()  # durable never releases the GIL; one evaluation at a time per process
 _RUNTIME: "_Runtime | None" = None

@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from taxpack.engine.core.household import Finding
-from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.facts import FACT_TYPES
-from taxpack.engine.rules.evaluator import RuleHit
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.rules.hits import RuleHit
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)+)\}")
 ABSENT = "(unknown)"

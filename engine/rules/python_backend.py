@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.rule_compiler import compile_pack, normalize_facts, resolve_params
-from taxpack.engine.rules.evaluator import RuleHit, explain, make_hit
+from taxpack.engine.rules.hits import RuleHit, explain, make_hit
 
 
 class PythonEvaluator:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taxpack.engine.batch.runner import Job, run_batch
+from taxpack.engine.batch.jobs import Job
+from taxpack.engine.batch.runner import run_batch
 from taxpack.engine.core.documents import display_path
 from taxpack.engine.law.registry import pack_set
 

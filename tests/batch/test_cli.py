@@ -11,9 +11,9 @@ import pytest
 
 from taxpack.engine.consequences.check import run_check
 from taxpack.engine.core.documents import display_path, load_yaml_text
+from taxpack.engine.inputs.scenario import build_scenario, load_scenario
 from taxpack.engine.law.registry import pack_set
 from taxpack.engine.plan.planning import plan_raise
-from taxpack.engine.inputs.scenario import build_scenario, load_scenario
 from tests.expected import REPO_ROOT, run_cli
 
 from .helpers import households, jsonl, lines, oversold, small
@@ -146,8 +146,8 @@ targets:
 
 
 def test_batch_plan_with_one_targets_file_for_every_household(tmp_path: Path) -> None:
-    from taxpack.engine.plan.targets import load_targets
     from taxpack.engine.plan.planning import plan_rebalance
+    from taxpack.engine.plan.targets import load_targets
 
     seeds = [41, 42, 43]
     source = jsonl(tmp_path / "in.jsonl", [small(s) for s in seeds])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from taxpack.engine.batch.runner import Job, run_batch
+from taxpack.engine.batch.jobs import Job
+from taxpack.engine.batch.runner import run_batch
 from taxpack.engine.core.documents import display_path
 from taxpack.engine.law.registry import pack_set
 
@@ -53,7 +54,8 @@ def test_results_come_out_in_input_order_whatever_order_they_finish_in() -> None
     import random
     import time
 
-    from taxpack.engine.batch.runner import Item, in_order
+    from taxpack.engine.batch.households import Item
+    from taxpack.engine.batch.jobs import in_order
 
     rng = random.Random(4)
     delays = [rng.random() / 200 for _ in range(120)]

@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 from taxpack.engine.consequences.check import run_check
+from taxpack.engine.consequences.serialize import to_json_dict
 from taxpack.engine.core.documents import display_path
-from taxpack.engine.law.registry import pack_set
-from taxpack.engine.plan.targets import load_targets
-from taxpack.engine.plan.planning import plan_raise, plan_rebalance
 from taxpack.engine.inputs.scenario import load_scenario
+from taxpack.engine.law.registry import pack_set
+from taxpack.engine.plan.planning import plan_raise, plan_rebalance
+from taxpack.engine.plan.targets import load_targets
 from tests.expected import run_cli
 
 from .helpers import jsonl, lines, small
@@ -78,7 +79,7 @@ def test_batch_check_reads_the_scenario_of_a_household_with_a_plan(tmp_path: Pat
     run_cli("batch", "check", str(source), "--out", str(out), "--workers", "1")
     result = lines(out)
     assert [r["status"] == "error" for r in result] == [False] * 5 + [True]
-    direct = run_check(_direct(tmp_path, 41), pack_set()).to_json_dict()
+    direct = to_json_dict(run_check(_direct(tmp_path, 41), pack_set()))
     direct["scenario"] = result[0]["result"]["scenario"]
     assert result[0]["result"] == json.loads(json.dumps(direct))
 

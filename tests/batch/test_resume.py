@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from taxpack.engine.batch.runner import Job, read_existing, run_batch
+from taxpack.engine.batch.jobs import Job
+from taxpack.engine.batch.runner import read_existing, run_batch
 from taxpack.engine.core.errors import TaxpackError
 from taxpack.engine.law.registry import pack_set
 

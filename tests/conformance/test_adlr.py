@@ -20,11 +20,11 @@ from decimal import Decimal
 
 import pytest
 
-from taxpack.engine.inputs.fx import FxTable
-from taxpack.engine.lots.ledger import Ledger
-from taxpack.engine.losses.family import LossRuleSet
 from taxpack.engine.core.household import Account, IdentityGroup, Scenario, Security, SpecificLot, Taxpayer, Transaction
+from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.load import load_pack_text
+from taxpack.engine.losses.family import LossRuleSet
+from taxpack.engine.lots.ledger import Ledger
 from tests.conftest import CORPORA, REPO_ROOT, corpus
 
 CASES = [

@@ -39,14 +39,13 @@ import datetime as dt
 import re
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pytest
 
+from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.lots.replay import replay
-from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction
 from tests.conftest import CORPORA, corpus
 from tests.lots.packs import us_like
 

@@ -41,9 +41,9 @@ import pytest
 
 from taxpack.engine.core.dates import Duration, term
 from taxpack.engine.core.errors import EvaluationError
+from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.lots.replay import replay
-from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction
 from tests.conftest import CORPORA, corpus
 from tests.lots.packs import de_pack
 

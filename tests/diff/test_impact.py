@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from taxpack.engine.law.diff import diff_packs
-from taxpack.engine.review.impact import FieldDelta, LensImpact, compare_results, replay
 from taxpack.engine.law.load import load_pack
+from taxpack.engine.review.impact import FieldDelta, LensImpact, compare_results, replay
 from tests.expected import REPO_ROOT, run_cli
 
 HERE = Path(__file__).resolve().parent

@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from taxpack.engine.residency.departure import ExitInputs
-from taxpack.engine.law.registry import pack_set
 from taxpack.engine.inputs.prices import Price, PriceBook
-from taxpack.engine.residency.simulate import ExitResult, simulate_exit, to_json_dict
 from taxpack.engine.inputs.scenario import load_scenario
+from taxpack.engine.law.registry import pack_set
+from taxpack.engine.residency.departure import ExitInputs
+from taxpack.engine.residency.simulate import ExitResult, simulate_exit, to_json_dict
 
 D = Decimal
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from taxpack.engine.residency.departure import allocate_exclusion, compare
 from taxpack.engine.lots.pool import BOOK
+from taxpack.engine.residency.departure import allocate_exclusion, compare
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("10000000"), places=2)
 

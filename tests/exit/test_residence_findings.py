@@ -8,10 +8,10 @@ Canada's loss carry-back against the departure gain (s.128.1(8)) and the US trea
 
 from __future__ import annotations
 
-from taxpack.engine.lots.lens import lenses_for
-from taxpack.engine.law.registry import pack_set
 from taxpack.engine.consequences.residence_change import residence_findings
 from taxpack.engine.inputs.scenario import load_scenario
+from taxpack.engine.law.registry import pack_set
+from taxpack.engine.lots.lens import lenses_for
 
 from .helpers import D, write_scenario
 

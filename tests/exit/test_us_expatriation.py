@@ -9,9 +9,9 @@ certification of 5 years of compliance. A citizen is an expatriate only on relin
 
 from __future__ import annotations
 
-from .helpers import D, holding, prices, run, write_scenario
-
 from taxpack.engine.residency.departure import allocate_exclusion
+
+from .helpers import D, holding, prices, run, write_scenario
 
 TAXPAYER = {"id": "sam", "residence": "US", "citizenship": ["US"], "filing_status": "single", "other_income": {"US": 0}}
 ACCOUNTS = [{"id": "brokerage", "owner": "sam", "country": "US", "currency": "USD", "wrapper": "taxable"},

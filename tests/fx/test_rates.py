@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxpack.engine.core.errors import ErrorList, EvaluationError, ParseError
-from taxpack.engine.inputs.fx import FX_CONTEXT, FxTable, load_fx
 from taxpack.engine.core.household import RateUsed, Scenario
+from taxpack.engine.inputs.fx import FX_CONTEXT, FxTable, load_fx
 
 D = dt.date
 ECB = FxTable.embedded()

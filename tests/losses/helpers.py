@@ -7,13 +7,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from taxpack.engine.inputs.fx import FxTable
-from taxpack.engine.lots.ledger import Ledger, Sale
-from taxpack.engine.lots.replay import LensBook, event_order
-from taxpack.engine.losses.family import LossRuleSet
 from taxpack.engine.core.household import Account, IdentityGroup, Scenario, Security, Taxpayer, Transaction
+from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.load import load_pack, load_pack_text
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.losses.family import LossRuleSet
+from taxpack.engine.lots.ledger import Ledger, Sale
+from taxpack.engine.lots.replay import LensBook, event_order
 from tests.conftest import REPO_ROOT
 
 DATA = Path(__file__).resolve().parent / "data"

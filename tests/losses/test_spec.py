@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from taxpack.engine.core.household import Account, IdentityGroup, Security
 from taxpack.engine.losses.holders import holder_view, spouses
 from taxpack.engine.losses.identity import accepts, equivalents
 from taxpack.engine.losses.spec import LossRule
-from taxpack.engine.core.household import Account, IdentityGroup, Security
 
 from .helpers import buy, household, pack, pack_variant
 

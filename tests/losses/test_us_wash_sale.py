@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from taxpack.engine.losses.lookahead import repurchase_horizon
 from taxpack.engine.core.household import IdentityGroup, SpecificLot
+from taxpack.engine.losses.lookahead import repurchase_horizon
 
 from .helpers import D, buy, codes, day, finding, household, lot_costs, pack, recognised, run, sell
 

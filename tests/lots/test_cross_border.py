@@ -25,14 +25,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taxpack.engine.core.errors import EvaluationError, Span
-from taxpack.engine.inputs.fx import FxTable
-from taxpack.engine.lots.lens import lenses_for
-from taxpack.engine.lots.ledger import Ledger
-from taxpack.engine.lots.pool import BOOK
-from taxpack.engine.lots.replay import replay
 from taxpack.engine.core.household import Account, Scenario, Security, SpecificLot, Taxpayer, Transaction
+from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.load import load_pack_text
 from taxpack.engine.law.registry import PackSet
+from taxpack.engine.lots.ledger import Ledger
+from taxpack.engine.lots.lens import lenses_for
+from taxpack.engine.lots.pool import BOOK
+from taxpack.engine.lots.replay import replay
 from tests.lots.packs import JURISDICTIONS, ca_pack, de_pack, us_like
 
 D = Decimal

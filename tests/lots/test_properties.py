@@ -22,10 +22,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from taxpack.engine.inputs.fx import FxTable
-from taxpack.engine.lots.ledger import Ledger, Sale
-from taxpack.engine.lots.pool import BOOK
-from taxpack.engine.lots.replay import replay
 from taxpack.engine.core.household import (
     Account,
     LotMatch,
@@ -36,6 +32,10 @@ from taxpack.engine.core.household import (
     Taxpayer,
     Transaction,
 )
+from taxpack.engine.inputs.fx import FxTable
+from taxpack.engine.lots.ledger import Ledger, Sale
+from taxpack.engine.lots.pool import BOOK
+from taxpack.engine.lots.replay import replay
 from tests.lots.packs import ca_pack, us_like
 
 ZERO = Decimal(0)

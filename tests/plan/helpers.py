@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
+from taxpack.engine.inputs.scenario import load_scenario
 from taxpack.engine.law.registry import pack_set
 from taxpack.engine.plan.targets import Targets, load_targets
-from taxpack.engine.inputs.scenario import load_scenario
 
 PACKS = pack_set()
 

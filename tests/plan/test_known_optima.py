@@ -256,8 +256,9 @@ def test_two_lenses_on_one_account(tmp_path):
     rates = tmp_path / "rates.csv"
     rates.write_text("date,currency,quote,rate\n" + "".join(f"{d},CAD,USD,0.80\n" for d in ("2020-01-10", "2025-12-01", "2026-03-02")),
                      encoding="utf-8")
-    from .helpers import write
     from taxpack.engine.inputs.scenario import load_scenario
+
+    from .helpers import write
 
     data = {"taxpack": 1, "as_of": "2026-03-02",
             "taxpayers": [{"id": "cam", "residence": "CA", "citizenship": ["US"], "filing_status": "single",

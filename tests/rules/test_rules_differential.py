@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from taxpack.engine.law.facts import FACT_TYPES
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import bundled_packs
 from taxpack.engine.law.rule_compiler import compile_pack, leaf_held, tree_held
 from taxpack.engine.rules.evaluator import available_backends, get_evaluator
-from taxpack.engine.law.facts import FACT_TYPES
 
 from .helpers import synthetic
 

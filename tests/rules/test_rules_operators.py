@@ -15,7 +15,6 @@ import pytest
 
 from taxpack.engine.core.errors import ErrorList, EvaluationError
 from taxpack.engine.law.load import load_pack
-from taxpack.engine.law.rule_compiler import compile_pack
 from taxpack.engine.rules.evaluator import get_evaluator
 
 from .helpers import DATA, backends, synthetic

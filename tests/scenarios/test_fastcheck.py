@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import jsonschema
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from taxpack.engine.inputs.row_check import transaction_ok
 from taxpack.engine.core.schemas import load_schema
+from taxpack.engine.inputs.row_check import transaction_ok
 
 SCHEMA = load_schema("scenario")["properties"]["transactions"]["items"]
 VALIDATOR = jsonschema.validators.validator_for(load_schema("scenario"))(SCHEMA)
