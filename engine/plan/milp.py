@@ -22,6 +22,7 @@ import attrs
 from taxpack.engine.core.errors import TaxpackError
 from taxpack.engine.plan.cost import PlanTrades
 from taxpack.engine.plan.problem import PlanPool, Problem, TaxCurve
+from taxpack.engine.plan.targets import Targets
 
 ZERO = Decimal(0)
 FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to this quantum
@@ -125,10 +126,25 @@ class PlanModel:
     # -- building -------------------------------------------------------------------------------------
 
     def _build(self, forbid: tuple[int, ...], avoid: bool) -> None:
+        """The program, step by step: what may be traded, the gains it makes, the loss rules it may trip,
+        the tax on those gains, then the constraints (targets, cash per account, gain budgets)."""
+        targets = self.p.targets if self.rebalance else None
+        self._sell_variables()
+        if targets is not None:
+            self._buy_variables(targets)
+        self._gain_expressions()
+        self._loss_rule_switches(forbid, avoid)
+        for key, curve in sorted(self.p.curves.items()):
+            self._tax(key, curve)
+        if targets is not None:
+            self._target_bands(targets)
+        self._cash_per_account()
+        if self.p.targets is not None:  # the gain budget holds for raising cash too
+            self._gain_budgets(self.p.targets)
+
+    def _sell_variables(self) -> None:
+        """Units each account may sell of each holding (integers unless the security is fractional)."""
         p, m = self.p, self.m
-        targets = p.targets if self.rebalance else None
-        total = p.invested_value()
-        band = targets.band if targets else ZERO
         for (a, s), held in sorted(p.holdings.items()):
             if not p.may_sell(a, s) or (not self.rebalance and p.raise_.get(a, ZERO) <= 0):
                 continue  # raising cash sells only in the accounts that need it
@@ -138,22 +154,29 @@ class PlanModel:
                 continue
             cost = p.prices[s] * TURNOVER_WEIGHT - p.leakage.get((a, s), ZERO)
             self.sell[(a, s)] = m.var(f"sell[{a},{s}]", 0.0, _num(ub), _num(cost), not frac)
-        if targets is not None:
-            for a in p.accounts:
-                for s in p.securities:
-                    if not p.may_buy(a, s):
-                        continue
-                    group = targets.group_of(s)
-                    assert group is not None
-                    most = (group.weight + band) * total / p.prices[s]
-                    ub = most if p.fractional(s) else most.to_integral_value(rounding=ROUND_FLOOR)
-                    if ub <= 0:
-                        continue
-                    cost = p.prices[s] * TURNOVER_WEIGHT + p.leakage.get((a, s), ZERO)
-                    self.buy[(a, s)] = m.var(f"buy[{a},{s}]", 0.0, _num(ub), _num(cost), not p.fractional(s))
 
-        # Gains per (lens, taxpayer) and term, as linear expressions. Units of a loss lot that a loss rule
-        # could catch are split in two: counted (their loss enters the year) and washed (their loss does not).
+    def _buy_variables(self, targets: Targets) -> None:
+        """Units each account may buy, up to the top of the target band (rebalancing only)."""
+        p, m = self.p, self.m
+        total = p.invested_value()
+        band = targets.band
+        for a in p.accounts:
+            for s in p.securities:
+                if not p.may_buy(a, s):
+                    continue
+                group = targets.group_of(s)
+                assert group is not None
+                most = (group.weight + band) * total / p.prices[s]
+                ub = most if p.fractional(s) else most.to_integral_value(rounding=ROUND_FLOOR)
+                if ub <= 0:
+                    continue
+                cost = p.prices[s] * TURNOVER_WEIGHT + p.leakage.get((a, s), ZERO)
+                self.buy[(a, s)] = m.var(f"buy[{a},{s}]", 0.0, _num(ub), _num(cost), not p.fractional(s))
+
+    def _gain_expressions(self) -> None:
+        """Gains per (lens, taxpayer) and term, as linear expressions. Units of a loss lot that a loss rule
+        could catch are split in two: counted (their loss enters the year) and washed (their loss does not)."""
+        p = self.p
         self.gains: dict[tuple[str, str], dict[str, dict[int, float]]] = {}
         self.bounds: dict[tuple[str, str], dict[str, list[Decimal]]] = {}
         self.washable = {(w.lens, w.seller, w.security) for w in p.wash}
@@ -161,10 +184,12 @@ class PlanModel:
         for index, pool in enumerate(p.pools):
             self._pool(index, pool)
 
-        # Loss rules, as a disjunction written by disaggregation: B = 1 when the plan buys something that would
-        # wash a loss on this security (or the history already did, in the window). Counted loss units need
-        # B = 0, washed ones B = 1: counted <= units (1 - B), washed <= units B, each conflicting buy <= ub B.
-        # A wash costs a thousandth of the loss it washes, so the plan never washes a loss for nothing.
+    def _loss_rule_switches(self, forbid: tuple[int, ...], avoid: bool) -> None:
+        """Loss rules, as a disjunction written by disaggregation: B = 1 when the plan buys something that
+        would wash a loss on this security (or the history already did, in the window). Counted loss units
+        need B = 0, washed ones B = 1: counted <= units (1 - B), washed <= units B, each conflicting buy
+        <= ub B. A wash costs a thousandth of the loss it washes, so the plan never washes a loss for nothing."""
+        p, m = self.p, self.m
         links: dict[tuple[str, str, str], list[int]] = {}
         for i, link in enumerate(p.wash):
             links.setdefault((link.lens, link.seller, link.security), []).append(i)
@@ -193,30 +218,36 @@ class PlanModel:
                     m.row({col: 1.0, b: -self.m.ub[col]}, ub=0.0)
             self.wash_keys[key] = (b, [w for _, w, _ in split], indexes)
 
-        for key, curve in sorted(p.curves.items()):
-            self._tax(key, curve)
+    def _target_bands(self, targets: Targets) -> None:
+        """Each target group ends within its band: weight - band <= value after the plan <= weight + band."""
+        p, m = self.p, self.m
+        total = p.invested_value()
+        band = targets.band
+        if total <= 0:
+            return
+        groups: dict[str, tuple[Decimal, list[str]]] = {g.id: (g.weight, list(g.members)) for g in targets.groups}
+        for _a, s in p.holdings:
+            if targets.group_of(s) is None:
+                groups.setdefault(s, (ZERO, [s]))
+        for _gid, (weight, members) in sorted(groups.items()):
+            expr: dict[int, float] = {}
+            held = ZERO
+            for (a, s), q in p.holdings.items():
+                if s in members:
+                    held += q * p.prices[s]
+                    if (a, s) in self.sell:
+                        _add(expr, self.sell[(a, s)], -_num(p.prices[s]))
+            for (_a, s), col in self.buy.items():
+                if s in members:
+                    _add(expr, col, _num(p.prices[s]))
+            if weight == 0 and not expr:
+                continue  # an untargeted holding that may not be sold stays as it is
+            lo, hi = (weight - band) * total - held, (weight + band) * total - held
+            m.row(expr, lb=_num(lo), ub=_num(hi))
 
-        if targets is not None and total > 0:
-            groups: dict[str, tuple[Decimal, list[str]]] = {g.id: (g.weight, list(g.members)) for g in targets.groups}
-            for _a, s in p.holdings:
-                if targets.group_of(s) is None:
-                    groups.setdefault(s, (ZERO, [s]))
-            for _gid, (weight, members) in sorted(groups.items()):
-                expr: dict[int, float] = {}
-                held = ZERO
-                for (a, s), q in p.holdings.items():
-                    if s in members:
-                        held += q * p.prices[s]
-                        if (a, s) in self.sell:
-                            _add(expr, self.sell[(a, s)], -_num(p.prices[s]))
-                for (_a, s), col in self.buy.items():
-                    if s in members:
-                        _add(expr, col, _num(p.prices[s]))
-                if weight == 0 and not expr:
-                    continue  # an untargeted holding that may not be sold stays as it is
-                lo, hi = (weight - band) * total - held, (weight + band) * total - held
-                m.row(expr, lb=_num(lo), ub=_num(hi))
-
+    def _cash_per_account(self) -> None:
+        """Each account ends with its cash need met (raising) and never spends cash it does not have."""
+        p, m = self.p, self.m
         for a in p.accounts:
             expr = {}
             for (acc, s), col in self.sell.items():
@@ -237,16 +268,18 @@ class PlanModel:
             elif expr or need > 0:
                 m.row(expr, lb=_num(need))
 
-        if p.targets is not None:  # the gain budget holds for raising cash too
-            for jurisdiction, budget in sorted(p.targets.gain_budget.items()):
-                expr = {}
-                for (lens, tp), terms in self.gains.items():
-                    if p.curves.get((lens, tp)) and p.curves[(lens, tp)].jurisdiction == jurisdiction:
-                        for t_expr in terms.values():
-                            for col, coef in t_expr.items():
-                                _add(expr, col, coef)
-                if expr:
-                    m.row(expr, ub=_num(budget))
+    def _gain_budgets(self, targets: Targets) -> None:
+        """The most gain the user allows per jurisdiction this year."""
+        p, m = self.p, self.m
+        for jurisdiction, budget in sorted(targets.gain_budget.items()):
+            expr = {}
+            for (lens, tp), terms in self.gains.items():
+                if p.curves.get((lens, tp)) and p.curves[(lens, tp)].jurisdiction == jurisdiction:
+                    for t_expr in terms.values():
+                        for col, coef in t_expr.items():
+                            _add(expr, col, coef)
+            if expr:
+                m.row(expr, ub=_num(budget))
 
     def _pool(self, index: int, pool: PlanPool) -> None:
         p, m = self.p, self.m

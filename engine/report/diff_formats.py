@@ -415,6 +415,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) -> str:
+    """The review a pack change gets in a pull request: one table per kind of change, then the impact."""
     o, n = diff.old, diff.new
     lines = [f"## Pack diff: `{o.id}` {o.version} → `{n.id}` {n.version}", ""]
     lines += _table(["", "old", "new"], [
@@ -423,14 +424,27 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
         ["sha256", _code(o.sha256[:16]), _code(n.sha256[:16])],
     ])
     lines += ["", f"**{_summary(diff)}**"]
-
-    def section(title: str, body: list[str]) -> None:
+    parts = (
+        ("Metadata", _table(["field", "old", "new"], [[_code(f.path), show(f.old), show(f.new)] for f in diff.metadata]) if diff.metadata else []),
+        ("Parameters", _md_parameters(diff)),
+        ("Sections", _md_sections(diff)),
+        ("Rules", _md_rules(diff)),
+        ("Sources and citations", _md_sources(diff)),
+        ("Tests", _md_tests(diff)),
+    )
+    for title, body in parts:
         if body:
             lines.extend(["", f"### {title}", ""])
             lines.extend(body)
+    if impact is not None:
+        lines += ["", "### Impact on scenarios", ""] + _md_impact(impact)
+        if lines[-1] == "":
+            lines.pop()
+    return "\n".join(lines) + "\n"
 
-    section("Metadata", _table(["field", "old", "new"], [[_code(f.path), show(f.old), show(f.new)] for f in diff.metadata]) if diff.metadata else [])
 
+def _md_parameters(diff: PackDiff) -> list[str]:
+    """Each changed field or dated value of a parameter, with its dates and sources."""
     rows = []
     for p in diff.parameters:
         for f in p.fields:
@@ -454,16 +468,21 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
             if v.change != "removed" and v.new_source and diff.source_note(v.new_source):
                 source = f"{source} ({diff.source_note(v.new_source)})"
             rows.append([_code(p.name), note, when, old, new, source or ""])
-    section("Parameters", _table(["parameter", "change", "dates", "old", "new", "source"], rows) if rows else [])
+    return _table(["parameter", "change", "dates", "old", "new", "source"], rows) if rows else []
 
+
+def _md_sections(diff: PackDiff) -> list[str]:
     body: list[str] = []
     for s in diff.sections:
         body += [f"**{s.section}** ({s.change})", ""]
         body += _table(["path", "change", "old", "new"],
                        [[_code(f.path), f.change + (f" ({_list_delta(f.old, f.new)})" if _list_delta(f.old, f.new) else ""), show(f.old), show(f.new)] for f in s.fields])
         body.append("")
-    section("Sections", body[:-1] if body else [])
+    return body[:-1] if body else []
 
+
+def _md_rules(diff: PackDiff) -> list[str]:
+    """Rules added, removed or reordered in a list; each changed rule as a table of its conditions."""
     body = []
     for r in diff.rules:
         title = f" — {r.title}" if r.title else ""
@@ -486,8 +505,10 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
         body += _table(["change", "under", "condition / field", "op", "old", "new"], rows)
         if r.structure:
             body += ["", f"Condition structure changed: `{r.structure[0]}` → `{r.structure[1]}`"]
-    section("Rules", body)
+    return body
 
+
+def _md_sources(diff: PackDiff) -> list[str]:
     rows = []
     for s in diff.sources:
         if s.change == "changed":
@@ -496,40 +517,42 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
         else:
             entry = s.new if s.change == "added" else s.old
             rows.append([_code(s.id), s.change, "" if s.change == "added" else _source_text(entry), _source_text(entry) if s.change == "added" else "", ", ".join(s.used_by)])
-    section("Sources and citations", _table(["source", "change", "old", "new", "cited by"], rows) if rows else [])
+    return _table(["source", "change", "old", "new", "cited by"], rows) if rows else []
 
+
+def _md_tests(diff: PackDiff) -> list[str]:
     body = []
     for t in diff.tests:
         body.append(f"- **{t.change}** {t.name}")
         body += [f"  - {_code(f.path)} {f.change}: {_cell(show(f.old))} → {_cell(show(f.new))}" for f in t.fields]
-    section("Tests", body)
+    return body
 
-    if impact is not None:
-        lines += ["", "### Impact on scenarios", ""]
-        for s in impact:
-            lines.append(f"**{s.scenario}**: {len(s.trades_changed)} of {s.trades} trade(s) change")
-            if s.old_error or s.new_error:
-                lines.append(f"- old: {s.old_error or 'ok'}")
-                lines.append(f"- new: {s.new_error or 'ok'}")
-            rows = []
-            for lens in s.lenses:
-                for f in lens.fields:
-                    rows.append([_code(lens.trade), lens.jurisdiction, f.field, f.old or "(none)", f.new or "(none)", ", ".join(lens.responsible)])
-                for f in lens.findings:
-                    if f.change == "changed":
-                        before = "; ".join(f"{d.field}: {d.old}" for d in f.fields)
-                        after = "; ".join(f"{d.field}: {d.new}" for d in f.fields)
-                    else:
-                        shown = f"{f.severity}: {f.message}"
-                        before, after = (shown, "(none)") if f.change == "removed" else ("(none)", shown)
-                    rows.append([_code(lens.trade), lens.jurisdiction, f"finding `{f.code}` {f.change} (rule `{f.rule}`)", before, after,
-                                 ", ".join(lens.responsible)])
-            if rows:
-                lines += [""] + _table(["trade", "lens", "what", "before", "after", "responsible"], rows)
-            lines.append("")
-        if lines[-1] == "":
-            lines.pop()
-    return "\n".join(lines) + "\n"
+
+def _md_impact(impact: Sequence[ScenarioImpact]) -> list[str]:
+    """Per scenario, the trades whose consequences the change moves, and the rule responsible."""
+    lines: list[str] = []
+    for s in impact:
+        lines.append(f"**{s.scenario}**: {len(s.trades_changed)} of {s.trades} trade(s) change")
+        if s.old_error or s.new_error:
+            lines.append(f"- old: {s.old_error or 'ok'}")
+            lines.append(f"- new: {s.new_error or 'ok'}")
+        rows = []
+        for lens in s.lenses:
+            for f in lens.fields:
+                rows.append([_code(lens.trade), lens.jurisdiction, f.field, f.old or "(none)", f.new or "(none)", ", ".join(lens.responsible)])
+            for f in lens.findings:
+                if f.change == "changed":
+                    before = "; ".join(f"{d.field}: {d.old}" for d in f.fields)
+                    after = "; ".join(f"{d.field}: {d.new}" for d in f.fields)
+                else:
+                    shown = f"{f.severity}: {f.message}"
+                    before, after = (shown, "(none)") if f.change == "removed" else ("(none)", shown)
+                rows.append([_code(lens.trade), lens.jurisdiction, f"finding `{f.code}` {f.change} (rule `{f.rule}`)", before, after,
+                             ", ".join(lens.responsible)])
+        if rows:
+            lines += [""] + _table(["trade", "lens", "what", "before", "after", "responsible"], rows)
+        lines.append("")
+    return lines
 
 
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
