@@ -8,20 +8,24 @@ it rests on; a source that is less than verified, or a value marked uncertain, a
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from taxpack.engine.core.household import Finding
 from taxpack.engine.law.pack import Pack
 
 
-def caveat_for(pack: Pack, source_id: str | None, extra: str | None = None) -> str | None:
-    """The caveat a finding carries: the pack's own `uncertain` text and any weak source confidence."""
+def caveat_for(pack: Pack, source_id: str | None, extra: str | None = None, more: Sequence[str] = ()) -> str | None:
+    """The caveat a finding carries: the pack's own `uncertain` text, any weak source confidence, and
+    the `uncertain` notes of the dated values it relied on (`more`), each once."""
     parts: list[str] = []
     if extra:
         parts.append(extra)
     source = pack.source(source_id)
     if source is not None and source.confidence != "verified":
         parts.append(f"source confidence: {source.confidence} ({source.citation})")
+    for note in more:
+        if note not in parts:
+            parts.append(note)
     return "; ".join(parts) if parts else None
 
 
@@ -36,8 +40,12 @@ def make_finding(
     facts: Mapping[str, Any] | None = None,
     amount: Decimal | None = None,
     uncertain: str | None = None,
+    caveats: Sequence[str] = (),
     conditions: tuple[Mapping[str, Any], ...] = (),
 ) -> Finding:
+    """The one way a finding is made: it names the rule, the pack (id@version, sha256), the source it rests
+    on with its confidence, the facts it saw; `uncertain` and `caveats` (uncertain values it used) and a
+    source less than verified become its caveat."""
     src = pack.source(source)
     return Finding(
         code=code,
@@ -49,7 +57,7 @@ def make_finding(
         citation=src.citation if src else "",
         url=src.url if src else None,
         confidence=src.confidence if src else "open",
-        caveat=caveat_for(pack, source, uncertain),
+        caveat=caveat_for(pack, source, uncertain, caveats),
         facts=dict(sorted((facts or {}).items())),
         conditions=conditions,
         amount=amount,

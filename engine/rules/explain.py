@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from taxpack.engine.core.household import Finding
 from taxpack.engine.law.facts import FACT_TYPES
+from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.rules.hits import RuleHit
 
@@ -53,33 +54,13 @@ def render_message(template: str, facts: Mapping[str, Any], pack: Pack | None = 
 
 
 def hit_to_finding(pack: Pack, hit: RuleHit, facts: Mapping[str, Any], *, amount: Decimal | None = None) -> Finding:
-    source = pack.source(hit.source)
-    confidence = source.confidence if source else "unverified"
-    caveats: list[str] = []
-    if hit.caveat:
-        caveats.append(hit.caveat)
-    if confidence != "verified":
-        caveats.append(f"source confidence: {confidence}")
-    for condition in hit.conditions:
-        if condition.uncertain:
-            note = f"parameter {condition.param} is uncertain: {condition.uncertain}"
-            if note not in caveats:
-                caveats.append(note)
+    """A rule that fired, as a finding: its message with the facts filled in, and every condition it tested."""
+    notes = [f"parameter {c.param} is uncertain: {c.uncertain}" for c in hit.conditions if c.uncertain]
     names = sorted({c.fact for c in hit.conditions})
-    return Finding(
-        code=hit.code,
-        severity=hit.severity,
-        message=render_message(hit.message_template, facts, pack),
-        rule=hit.rule_id,
-        pack=pack.ref,
-        pack_sha256=pack.sha256,
-        citation=source.citation if source else hit.source,
-        url=source.url if source else None,
-        confidence=confidence,
-        caveat="; ".join(caveats) if caveats else None,
-        facts={name: _plain(facts.get(name)) for name in names},
-        conditions=tuple(c.as_dict() for c in hit.conditions),
-        amount=amount,
+    return make_finding(
+        pack, code=hit.code, severity=hit.severity, message=render_message(hit.message_template, facts, pack),
+        rule=hit.rule_id, source=hit.source, facts={name: _plain(facts.get(name)) for name in names},
+        amount=amount, uncertain=hit.caveat, caveats=notes, conditions=tuple(c.as_dict() for c in hit.conditions),
     )
 
 

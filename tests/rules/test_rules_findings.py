@@ -57,7 +57,8 @@ def test_secondary_source_adds_a_caveat(backend: str) -> None:
     (hit,) = [h for h in get_evaluator(backend).evaluate(PACK, facts, JULY_1) if h.rule_id == "syn.gt_money_param"]
     finding = hit_to_finding(PACK, hit, facts)
     assert finding.confidence == "secondary"
-    assert finding.caveat == "a synthetic caveat; source confidence: secondary"
+    # one findings builder: a weak source is named with its citation, as in every other finding
+    assert finding.caveat == "a synthetic caveat; source confidence: secondary (Synthetic guidance note B)"
     assert finding.url is None
 
 
