@@ -19,7 +19,7 @@ from taxpack.engine.law.registry import bundled_packs, find_bundled
 @click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None)
 def command(packs: tuple[str, ...], fmt: str, rules_backend: str | None) -> None:
     """Run the test cases of the given packs (ids or paths). Exit 0 if all pass, 1 if any fails."""
-    from taxpack.engine.packtests.runner import run_pack_tests
+    from taxpack.engine.packtests.cases import run_pack_tests
 
     chosen = []
     for ref in packs:

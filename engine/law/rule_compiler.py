@@ -438,7 +438,7 @@ def _scale(pack: Pack, rules: Sequence[CompiledRule], params: Sequence[str]) -> 
 
 
 # ------------------------------------------------------------------------------------------------
-# The durable_rules encoding (plain JSON; durable itself is only imported by durable_eval)
+# The durable_rules encoding (plain JSON; durable itself is only imported by durable_backend)
 # ------------------------------------------------------------------------------------------------
 #
 # One message per evaluation carries every fact the pack's rules test, under short field names:

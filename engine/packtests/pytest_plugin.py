@@ -23,7 +23,7 @@ def pytest_collect_file(parent: Any, file_path: Path) -> Any:
 class PackFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from taxpack.engine.law.load import load_pack
-        from taxpack.engine.packtests.runner import collect_cases
+        from taxpack.engine.packtests.cases import collect_cases
 
         pack = load_pack(self.path.parent)
         for case in collect_cases(pack):
@@ -36,7 +36,7 @@ class PackCase(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        from taxpack.engine.packtests.runner import run_case
+        from taxpack.engine.packtests.cases import run_case
 
         result = run_case(self.case)
         if not result.ok:

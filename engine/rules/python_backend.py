@@ -1,6 +1,6 @@
 """The reference rule evaluator: a pack's conditions as plain-Python closures.
 
-It defines what a rule means (see `compile.leaf_held`); the durable_rules backend must agree with it
+It defines what a rule means (see `rule_compiler.leaf_held`); the durable_rules backend must agree with it
 on every pack test and on the stress run. It has no dependency beyond the standard library.
 """
 

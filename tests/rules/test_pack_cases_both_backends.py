@@ -6,7 +6,7 @@ import pytest
 
 from taxpack.engine.core.errors import TaxpackError
 from taxpack.engine.law.registry import bundled_packs, pack_set
-from taxpack.engine.packtests.runner import case_output, collect_cases
+from taxpack.engine.packtests.cases import case_output, collect_cases
 from taxpack.engine.rules.evaluator import available_backends
 
 CASES = [case for pack in bundled_packs() for case in collect_cases(pack)]
