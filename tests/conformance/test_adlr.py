@@ -25,7 +25,7 @@ from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.load import load_pack_text
 from taxpack.engine.losses.family import LossRuleSet
 from taxpack.engine.lots.ledger import Ledger
-from tests.conftest import CORPORA, REPO_ROOT, corpus
+from tests.conftest import REPO_ROOT, corpus
 
 CASES = [
     "fairmark_replace_2", "fairmark_sameday_1", "irs550_example_1", "irs550_example_2", "irs550_example_3",
@@ -157,7 +157,6 @@ def test_corpus_lists_the_nine_cases():
 
 @pytest.mark.parametrize("case", CASES)
 def test_adlr_case(case: str):
-    if not (CORPORA / "adlr").is_dir():
-        pytest.skip("conformance corpus ../shared/corpora/adlr is absent")
+    corpus("adlr")
     got, want = engine_rows(case), expected_rows(case)
     assert got == want, f"{case}:\n got  {got}\n want {want}"
