@@ -1,0 +1,377 @@
+"""The year's tax of one taxpayer under one lens: baskets, offsets, carried losses, allowance, rates.
+
+A capital gains bill is a year's computation, not a sum of per-trade taxes: losses net first within a
+basket, then across baskets in the pack's order, then losses carried from earlier years come in, a
+net loss may reduce other income, an allowance covers what is left up to its amount, and the rates
+(flat, brackets stacked on the taxpayer's other income, or the marginal rate) price the rest. The
+steps are kept so `--explain` can show them; nothing is guessed: missing data is named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Mapping, Sequence
+
+import attrs
+
+from taxpack.engine.core.household import Taxpayer
+from taxpack.engine.core.money import money_text, percent_text
+from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.year_rules import YearRules
+
+ZERO = Decimal(0)
+
+
+@attrs.frozen
+class Carried:
+    """A loss brought into a year (or carried out of it): its basket, its size (positive) and the tax
+    year it arose in (for the pack's carry-forward limit)."""
+
+    basket: str
+    amount: Decimal
+    year: int
+
+    def as_dict(self, pack: Pack) -> dict[str, Any]:
+        return {"basket": self.basket, "amount": money_text(self.amount, pack), "year": self.year}
+
+
+@attrs.frozen
+class Bill:
+    """A year's bill. `tax` is None when data is missing (`missing` names it); `steps` explain it."""
+
+    tax: Decimal | None
+    gains_tax: Decimal | None
+    other_income_saving: Decimal
+    missing: tuple[str, ...]
+    caveats: tuple[str, ...]
+    net: Mapping[str, Decimal]  # per basket after offsets and carried losses
+    taxable: Mapping[str, Decimal]  # per basket after inclusion and allowance
+    carry_after: tuple[Carried, ...]
+    expired: tuple[Carried, ...]
+    allowance_used: Decimal
+    steps: tuple[str, ...]
+
+
+@attrs.define
+class BasketTotals:
+    """Gains and losses of one basket in one year (kept apart: a basket may disallow losses)."""
+
+    gains: Decimal = ZERO
+    losses: Decimal = ZERO  # zero or negative
+
+    def add(self, amount: Decimal) -> None:
+        if amount >= 0:
+            self.gains += amount
+        else:
+            self.losses += amount
+
+    def copy(self) -> "BasketTotals":
+        return BasketTotals(self.gains, self.losses)
+
+
+class YearBill:
+    """Prices a year of gains for one taxpayer under one pack, on the pack's law of `day`."""
+
+    def __init__(self, pack: Pack, rules: YearRules, taxpayer: Taxpayer, day: dt.date, jurisdiction: str,
+                 other_income: Decimal | None = None) -> None:
+        self.pack = pack
+        self.rules = rules
+        self.taxpayer = taxpayer
+        self.day = day
+        self.jurisdiction = jurisdiction
+        self.other_income = other_income if other_income is not None else taxpayer.other_income.get(jurisdiction)
+        cg = pack.section("capital_gains") or {}
+        self.section: Mapping[str, Any] = cg
+        self.estimate: Mapping[str, Any] = cg.get("estimate") or {}
+
+    # -- values --------------------------------------------------------------------------------------
+
+    def _value(self, ref: Any, missing: list[str]) -> Any:
+        """A literal or a parameter's value on the day; a parameter keyed `by` a taxpayer attribute
+        (filing_status) is read at the taxpayer's key, and a missing key is recorded, not guessed."""
+        if isinstance(ref, Mapping) and "param" in ref:
+            parameter = self.pack.parameters.get(ref["param"])
+            if parameter is not None and parameter.by:
+                key = getattr(self.taxpayer, parameter.by, None)
+                if key is None:
+                    missing.append(f"{parameter.by} for {self.jurisdiction}")
+                    return None
+                return self.pack.resolve(ref, self.day, key)
+        return self.pack.resolve(ref, self.day)
+
+    def _uncertain(self, ref: Any) -> str | None:
+        if not (isinstance(ref, Mapping) and "param" in ref):
+            return None
+        parameter = self.pack.parameters.get(ref["param"])
+        if parameter is None or parameter.by:
+            dated = parameter.at(self.day) if parameter is not None else None
+        else:
+            dated = self.pack.resolve_dated(ref, self.day)
+        return dated.uncertain if dated is not None else None
+
+    # -- the computation -----------------------------------------------------------------------------
+
+    def compute(self, totals: Mapping[str, BasketTotals], carried: Sequence[Carried] = (), year: int | None = None) -> Bill:
+        """The bill of a year whose realised amounts per basket are `totals`, with losses `carried` in."""
+        if not self.section:
+            return _absent(f"a capital_gains section in pack {self.pack.id}")
+        if self.section.get("taxed") is False:
+            return Bill(ZERO, ZERO, ZERO, (), (), {}, {}, tuple(carried), (), ZERO, ("gains are not taxed",))
+        method = self.estimate.get("method")
+        if method is None or method == "none":
+            return _absent(f"an estimate method in pack {self.pack.id}")
+        rules = self.rules
+        year = rules.tax_year(self.day) if year is None else year
+        missing: list[str] = []
+        caveats: list[str] = [] if rules.declared else [
+            f"pack {self.pack.id} has no `year` section: gains are netted as its capital_gains section implies"]
+        steps: list[str] = []
+        cur = self.pack.currency or ""
+
+        # 1. Each basket nets its own gains and losses (a basket may not allow losses at all).
+        net: dict[str, Decimal] = {}
+        for basket in rules.baskets:
+            t = totals.get(basket.id, BasketTotals())
+            if basket.losses == "not_allowed" and t.losses:
+                steps.append(f"{basket.title}: a loss of {self._m(-t.losses)} {cur} is not allowable")
+                net[basket.id] = t.gains
+            else:
+                net[basket.id] = t.gains + t.losses
+            if t.gains or t.losses:
+                steps.append(f"{basket.title}: gains {self._m(t.gains)}, losses {self._m(-t.losses)}, net {self._m(net[basket.id])} {cur}")
+
+        # 2. Losses carried from earlier years, oldest first, return to their basket (or the pack's pool).
+        usable, expired = self._usable(carried, year)
+        origins: dict[str, list[Carried]] = {}
+        for c in usable:
+            target = c.basket if rules.carry_forward and rules.carry_forward.keeps_basket and c.basket in net else self._pool()
+            net[target] = net.get(target, ZERO) - c.amount
+            origins.setdefault(target, []).append(c)
+            steps.append(f"loss of {c.year} carried forward: {self._m(c.amount)} {cur} into {rules.basket(target).title}")
+        for c in expired:
+            steps.append(f"loss of {c.year} ({self._m(c.amount)} {cur}) can no longer be carried: expired")
+
+        # 3. A basket's net loss reduces other baskets' net gains, in the pack's order and share.
+        for offset in rules.offsets:
+            for target in offset.against:
+                if net.get(offset.loss, ZERO) >= 0:
+                    break
+                if net.get(target, ZERO) <= 0:
+                    continue
+                cap = net[target]
+                if offset.share is not None:
+                    share = self._value(offset.share, missing)
+                    if share is None:
+                        continue
+                    cap = net[target] * Decimal(share)
+                    note = self._uncertain(offset.share)
+                    if note and note not in caveats:
+                        caveats.append(note)
+                use = min(-net[offset.loss], cap)
+                net[offset.loss] += use
+                net[target] -= use
+                steps.append(f"{rules.basket(offset.loss).title} loss offsets {self._m(use)} {cur} of {rules.basket(target).title}")
+
+        # 4. A net loss left may reduce other income (US: up to $3,000 a year, short-term loss first).
+        saving = ZERO
+        deducted: dict[str, Decimal] = {}
+        offset_rule = rules.other_income_offset
+        if offset_rule is not None:
+            loss_left = sum((-net[b] for b in offset_rule.order if net.get(b, ZERO) < 0), ZERO)
+            if loss_left > 0:
+                limit = self._value(offset_rule.limit, missing)
+                if limit is not None:
+                    deduction = min(loss_left, Decimal(limit))
+                    saving = self._saving(offset_rule.saving, deduction, missing)
+                    # The carryover worksheet (Schedule D): the deduction uses up loss only as far as
+                    # taxable income absorbs it; short-term loss goes first.
+                    used = deduction if self.other_income is None else min(deduction, max(ZERO, self.other_income))
+                    for b in offset_rule.order:
+                        if used <= 0:
+                            break
+                        if net.get(b, ZERO) < 0:
+                            take = min(-net[b], used)
+                            deducted[b] = take
+                            used -= take
+                    steps.append(f"net capital loss deducted from other income: {self._m(deduction)} {cur}"
+                                 + (f", saving {self._m(saving)} {cur}" if saving else ""))
+
+        # 5. What is left: carried losses (oldest used first, so the newest are what carries on).
+        carry_after: list[Carried] = []
+        if rules.carry_forward is not None:
+            for basket in rules.baskets:
+                left = -net[basket.id] - deducted.get(basket.id, ZERO)
+                if left <= 0 or not basket.carry:
+                    continue
+                carry_after.extend(_attribute(left, basket.id, origins.get(basket.id, []), year))
+        carry_after = [c for c in carry_after if not self._expires(c, year + 1)]
+
+        # 6. Inclusion rate, allowance, then the rates.
+        inclusion = Decimal(self._value(self.section.get("inclusion_rate", 1), missing) or 1)
+        base = {b.id: max(ZERO, net[b.id]) * inclusion for b in rules.baskets}
+        if inclusion != 1 and any(base.values()):
+            steps.append(f"inclusion rate {percent_text(inclusion)}")
+        allowance_used = ZERO
+        if self.section.get("allowance") is not None:
+            allowance = self._value(self.section["allowance"], missing)
+            left = Decimal(allowance) if allowance is not None else ZERO
+            for b in rules.allowance_order:
+                take = min(left, base.get(b, ZERO))
+                if take > 0:
+                    base[b] -= take
+                    left -= take
+                    allowance_used += take
+            if allowance_used:
+                steps.append(f"allowance used: {self._m(allowance_used)} {cur}")
+        for ref in (self.section.get("inclusion_rate"), self.section.get("allowance"), self.estimate.get("rate")) + tuple(
+                extra.get("rate") for extra in list(self.estimate.get("surcharges") or []) + list(self.estimate.get("surtaxes") or [])):
+            note = self._uncertain(ref)
+            if note and note not in caveats:
+                caveats.append(note)
+
+        tax = ZERO
+        pooled = ZERO
+        for basket in rules.baskets:
+            if basket.tax is None:
+                pooled += base[basket.id]
+        for basket in rules.baskets:
+            if basket.tax is not None and base[basket.id] > 0:
+                stack = sum((base[b] for b in basket.stack_on), ZERO)
+                part = self._tax_by({**self.estimate, **basket.tax}, base[basket.id], stack, missing)
+                if part is not None:
+                    tax += part
+                    steps.append(f"{basket.title}: {self._m(base[basket.id])} {cur} taxed {self._m(part)} {cur}")
+        if pooled > 0:
+            stack = sum((base[b] for basket in rules.baskets if basket.tax is None for b in basket.stack_on), ZERO)
+            part = self._tax_by(self.estimate, pooled, stack, missing)
+            if part is not None:
+                tax += part
+                steps.append(f"taxable gains {self._m(pooled)} {cur}: tax {self._m(part)} {cur}")
+        net_gain = sum((max(ZERO, v) for v in net.values()), ZERO)
+        for surtax in self.estimate.get("surtaxes") or []:
+            part = self._surtax(surtax, net_gain, missing)
+            if part:
+                tax += part
+                steps.append(f"{surtax.get('id', 'surtax')}: {self._m(part)} {cur}")
+        for surcharge in self.estimate.get("surcharges") or []:
+            rate = self._value(surcharge["rate"], missing)
+            if rate is not None and tax:
+                part = tax * Decimal(rate)
+                tax += part
+                steps.append(f"{surcharge.get('id', 'surcharge')} {percent_text(rate)}: {self._m(part)} {cur}")
+        if missing:
+            return Bill(None, None, saving, tuple(sorted(set(missing))), tuple(caveats), net, base, tuple(carry_after),
+                        tuple(expired), allowance_used, tuple(steps))
+        return Bill(tax - saving, tax, saving, (), tuple(caveats), net, base, tuple(carry_after), tuple(expired), allowance_used, tuple(steps))
+
+    # -- pieces --------------------------------------------------------------------------------------
+
+    def _pool(self) -> str:
+        carry = self.rules.carry_forward
+        return carry.into if carry is not None and carry.into else self.rules.baskets[0].id
+
+    def _years(self) -> int | None:
+        carry = self.rules.carry_forward
+        if carry is None:
+            return 0
+        if carry.years is None:
+            return None
+        return int(self._value(carry.years, []))
+
+    def _expires(self, carried: Carried, in_year: int) -> bool:
+        years = self._years()
+        return years is not None and in_year - carried.year > years
+
+    def _usable(self, carried: Sequence[Carried], year: int) -> tuple[list[Carried], list[Carried]]:
+        if self.rules.carry_forward is None:
+            return [], list(carried)
+        ordered = sorted(carried, key=lambda c: (c.year, c.basket))
+        return [c for c in ordered if not self._expires(c, year)], [c for c in ordered if self._expires(c, year)]
+
+    def _saving(self, how: str, deduction: Decimal, missing: list[str]) -> Decimal:
+        if how == "none" or deduction <= 0:
+            return ZERO
+        rate = self.taxpayer.marginal_rate.get(self.jurisdiction)
+        if rate is None:
+            missing.append(f"marginal_rate for {self.jurisdiction}")
+            return ZERO
+        return deduction * rate
+
+    def _tax_by(self, spec: Mapping[str, Any], base: Decimal, stack: Decimal, missing: list[str]) -> Decimal | None:
+        method = spec.get("method")
+        if base == 0:
+            return ZERO
+        if method == "flat":
+            rate = self._value(spec["rate"], missing)
+            return None if rate is None else base * Decimal(rate)
+        if method == "marginal_rate":
+            rate = self.taxpayer.marginal_rate.get(self.jurisdiction)
+            if rate is None:
+                missing.append(f"marginal_rate for {self.jurisdiction}")
+                return None
+            return base * rate
+        if method == "brackets":
+            # Brackets stack the gain on top of the taxpayer's other income of the year (and of the
+            # baskets the pack puts underneath, e.g. US short-term gains under long-term ones).
+            if self.other_income is None:
+                missing.append(f"other_income for {self.jurisdiction}")
+            brackets = self._value(spec["brackets"], missing)
+            if brackets is None or self.other_income is None:
+                return None
+            below = self.other_income + stack
+            return bracket_tax(brackets, below + base) - bracket_tax(brackets, below)
+        missing.append(f"a known estimate method (got {method!r}) in pack {self.pack.id}")
+        return None
+
+    def _surtax(self, spec: Mapping[str, Any], gain: Decimal, missing: list[str]) -> Decimal:
+        if gain <= 0:
+            return ZERO
+        status = self.taxpayer.filing_status
+        if status is None or self.other_income is None:
+            missing.append(f"{'filing_status' if status is None else 'other_income'} for {self.jurisdiction} (for {spec.get('id', 'a surtax')})")
+            return ZERO
+        threshold = self._value(spec["threshold"], missing)
+        rate = self._value(spec["rate"], missing)
+        if threshold is None or rate is None:
+            return ZERO
+        excess = max(ZERO, self.other_income + gain - Decimal(threshold))
+        return min(gain, excess) * Decimal(rate)
+
+    def _m(self, value: Decimal) -> str:
+        return money_text(value, self.pack, grouped=True) or ""
+
+
+def bracket_tax(brackets: list[Mapping[str, Any]], amount: Decimal) -> Decimal:
+    """Tax on `amount` under progressive `brackets` ([{from, rate}], increasing `from`)."""
+    tax = ZERO
+    for i, bracket in enumerate(brackets):
+        start = Decimal(bracket["from"])
+        end = Decimal(brackets[i + 1]["from"]) if i + 1 < len(brackets) else None
+        if amount <= start:
+            break
+        top = amount if end is None else min(amount, end)
+        tax += (top - start) * Decimal(bracket["rate"])
+    return tax
+
+
+def _attribute(left: Decimal, basket: str, origins: list[Carried], year: int) -> list[Carried]:
+    """The loss `left` in `basket` at the end of `year`, by the year it arose: carried losses were used
+    oldest first, so what remains is this year's loss, then the newest carried ones."""
+    out: list[Carried] = []
+    carried_total = sum((c.amount for c in origins), ZERO)
+    current = max(ZERO, left - carried_total)
+    if current > 0:
+        out.append(Carried(basket, current, year))
+    rest = left - current
+    for c in sorted(origins, key=lambda c: c.year, reverse=True):
+        if rest <= 0:
+            break
+        take = min(rest, c.amount)
+        out.append(Carried(basket, take, c.year))
+        rest -= take
+    return sorted(out, key=lambda c: (c.year, c.basket))
+
+
+def _absent(what: str) -> Bill:
+    return Bill(None, None, ZERO, (what,), (), {}, {}, (), (), ZERO, ())

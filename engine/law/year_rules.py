@@ -1,0 +1,210 @@
+"""How a jurisdiction computes a year of capital gains: the pack's `year` section, read once.
+
+Gains and losses of one tax year fall into baskets (US short and long term, the German share-loss pot,
+Spain's gains and income components, Italian redditi diversi); a basket's net loss offsets other
+baskets in a stated order and share; older losses carried forward come next, then a net loss may
+reduce other income (US §1211(b)); an allowance and the rates of `capital_gains` finish the bill.
+A pack without a `year` section gets the computation its `capital_gains` section implies (one basket,
+or short and long term when short-term gains have their own rate), said in a caveat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+import attrs
+
+from taxpack.engine.core.errors import Span
+from taxpack.engine.law.pack import Pack
+
+TERMS: tuple[str, ...] = ("short", "long", "none")
+SAVINGS: tuple[str, ...] = ("marginal_rate", "brackets", "none")
+
+
+@attrs.frozen
+class Basket:
+    """A category of gains and losses that nets on its own before it meets the others.
+
+    A realised amount goes to the first basket whose matchers all hold (an empty matcher holds for all):
+    the lot's holding term, the security's kind, tags or country, and the sign of the amount (Italy puts
+    ETF gains and ETF losses in different categories)."""
+
+    id: str
+    title: str
+    terms: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    sign: str | None = None  # gain | loss | None (both)
+    losses: str = "allowed"  # allowed | not_allowed (a loss in this basket counts for nothing)
+    allowance: bool = True  # the year's allowance may reduce this basket's gains
+    tax: Mapping[str, Any] | None = None  # its own rate (an estimate spec); None: the pack's estimate
+    stack_on: tuple[str, ...] = ()  # these baskets' bases lie under this one in progressive brackets
+    carry: bool = True  # a net loss left at the end of the year carries forward (when the pack allows)
+    source: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+    def matches(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int) -> bool:
+        if self.terms and term not in self.terms:
+            return False
+        if self.kinds and kind not in self.kinds:
+            return False
+        if self.tags and not set(self.tags) & set(tags):
+            return False
+        if self.countries and country not in self.countries:
+            return False
+        if self.sign == "gain" and amount_sign < 0:
+            return False
+        if self.sign == "loss" and amount_sign > 0:
+            return False
+        return True
+
+
+@attrs.frozen
+class Offset:
+    """A basket's net loss reduces the net gains of `against`, in that order; `share` caps the part of
+    each other basket's positive balance it may absorb (Spain: 25%), a literal or `{param: NAME}`."""
+
+    loss: str
+    against: tuple[str, ...]
+    share: Any = None
+    source: str | None = None
+
+
+@attrs.frozen
+class CarryForward:
+    """Losses left at the end of a year: carried for `years` (None: without limit), back to their own
+    basket when `keeps_basket` (US character), else to `into`; `against` as the current year's offsets."""
+
+    years: Any = None  # None, a number, or {param: NAME}
+    keeps_basket: bool = True
+    into: str | None = None
+    source: str | None = None
+
+
+@attrs.frozen
+class OtherIncomeOffset:
+    """A net capital loss left after netting reduces other income up to `limit` (US $3,000, $1,500 when
+    married filing separately), drawn from the baskets in `order`; it saves tax at `saving`."""
+
+    limit: Any
+    order: tuple[str, ...]
+    saving: str = "marginal_rate"
+    source: str | None = None
+
+
+@attrs.frozen
+class YearRules:
+    """The pack's year computation with its defaults filled in."""
+
+    pack_id: str
+    start_month: int
+    start_day: int
+    baskets: tuple[Basket, ...]
+    offsets: tuple[Offset, ...]
+    carry_forward: CarryForward | None
+    other_income_offset: OtherIncomeOffset | None
+    allowance_order: tuple[str, ...]
+    source: str | None
+    declared: bool  # False: derived from `capital_gains` (the output says so)
+    uncertain: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+    def basket(self, basket_id: str) -> Basket:
+        for basket in self.baskets:
+            if basket.id == basket_id:
+                return basket
+        raise KeyError(basket_id)
+
+    def basket_for(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int) -> str:
+        for basket in self.baskets:
+            if basket.matches(term, kind, tags, country, amount_sign):
+                return basket.id
+        return self.baskets[-1].id  # the validator requires a last basket that matches everything
+
+    def tax_year(self, day: dt.date) -> int:
+        """The tax year `day` falls in, named by the calendar year it starts in (UK 2026-04-05 is 2025)."""
+        start = dt.date(day.year, self.start_month, self.start_day)
+        return day.year if day >= start else day.year - 1
+
+    def year_start(self, year: int) -> dt.date:
+        return dt.date(year, self.start_month, self.start_day)
+
+
+def year_rules(pack: Pack) -> YearRules:
+    """The `year` section of `pack` as a typed view (built once per pack content)."""
+    cached = _CACHE.get(pack.sha256)
+    if cached is None:
+        cached = _CACHE[pack.sha256] = _build(pack)
+    return cached
+
+
+_CACHE: dict[str, YearRules] = {}
+
+
+def _tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def _build(pack: Pack) -> YearRules:
+    section = pack.section("year")
+    if section:
+        return _declared(pack, section)
+    return _derived(pack)
+
+
+def _declared(pack: Pack, section: Mapping[str, Any]) -> YearRules:
+    month, day = (int(part) for part in str(section.get("starts", "01-01")).split("-"))
+    baskets = []
+    for i, raw in enumerate(section.get("baskets") or [{"id": "all", "title": "all gains and losses"}]):
+        baskets.append(Basket(
+            id=raw["id"], title=raw.get("title", raw["id"]), terms=_tuple(raw.get("terms")), kinds=_tuple(raw.get("kinds")),
+            tags=_tuple(raw.get("tags")), countries=_tuple(raw.get("countries")), sign=raw.get("sign"),
+            losses=raw.get("losses", "allowed"), allowance=bool(raw.get("allowance", True)), tax=raw.get("tax"),
+            stack_on=_tuple(raw.get("stack_on")), carry=bool(raw.get("carry", True)), source=raw.get("source"),
+            span=_span(pack, ("year", "baskets", i)),
+        ))
+    offsets = tuple(Offset(o["loss"], _tuple(o["against"]), o.get("share"), o.get("source")) for o in section.get("offsets") or [])
+    carry = section.get("carry_forward")
+    other = section.get("other_income_offset")
+    return YearRules(
+        pack_id=pack.id, start_month=month, start_day=day, baskets=tuple(baskets), offsets=offsets,
+        carry_forward=None if carry is None or carry.get("years") == 0 else CarryForward(
+            carry.get("years"), bool(carry.get("keeps_basket", True)), carry.get("into"), carry.get("source")),
+        other_income_offset=None if other is None else OtherIncomeOffset(
+            other["limit"], _tuple(other.get("order")) or tuple(b.id for b in baskets), other.get("saving", "marginal_rate"), other.get("source")),
+        allowance_order=_tuple(section.get("allowance_order")) or tuple(b.id for b in baskets if b.allowance),
+        source=section.get("source"), declared=True, uncertain=section.get("uncertain"), span=_span(pack, ("year",)),
+    )
+
+
+def _derived(pack: Pack) -> YearRules:
+    """What `capital_gains` implies: short and long term apart when short-term gains have their own rate."""
+    cg = pack.section("capital_gains") or {}
+    estimate = cg.get("estimate") or {}
+    offset = cg.get("loss_offset") or {}
+    short_spec = estimate.get("short_term")
+    if short_spec:
+        baskets: tuple[Basket, ...] = (
+            Basket("short", "short-term gains and losses", terms=("short",), tax={**estimate, **short_spec}),
+            Basket("long", "long-term gains and losses", stack_on=("short",)),
+        )
+        offsets: tuple[Offset, ...] = (Offset("short", ("long",)), Offset("long", ("short",)))
+        order: tuple[str, ...] = ("long", "short")
+    else:
+        baskets, offsets, order = (Basket("all", "all gains and losses"),), (), ("all",)
+    carry_years = (offset.get("carry_forward") or {}).get("years") if offset else 0
+    return YearRules(
+        pack_id=pack.id, start_month=1, start_day=1, baskets=baskets, offsets=offsets,
+        carry_forward=None if carry_years == 0 or not offset else CarryForward(carry_years, bool(offset.get("keeps_character", True))),
+        other_income_offset=None, allowance_order=order, source=cg.get("source"), declared=False,
+    )
+
+
+def _span(pack: Pack, path: tuple[Any, ...]) -> Span:
+    return pack.span(path)
