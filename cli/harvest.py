@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from taxpack.cli.options import LIMIT_HELP, ORDERS_HELP, security_prices, write_orders
+
 
 def _prices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Decimal]:
     out = {}
@@ -30,8 +32,10 @@ def _prices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default=None,
               help="Output format (default: table on a terminal, json otherwise).")
 @click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id.")
+@click.option("--orders", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.csv", help=ORDERS_HELP)
+@click.option("--limit", "limits", multiple=True, callback=security_prices, metavar="SECURITY=PRICE", help=LIMIT_HELP)
 def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], transactions: Path | None, fmt: str | None,
-            pack_paths: tuple[Path, ...]) -> None:
+            pack_paths: tuple[Path, ...], orders: Path | None, limits: dict[str, Decimal]) -> None:
     """List loss-harvesting candidates of SCENARIO per lens."""
     import attrs
 
@@ -48,11 +52,18 @@ def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], tr
     for sid in sorted(prices):
         if sid not in known:
             raise SemanticError(f"--price {sid}: not a security of the scenario", None, "a security id of the scenario")
+    for sid in sorted(limits):
+        if sid not in known:
+            raise SemanticError(f"--limit {sid}: not a security of the scenario", None, "a security id of the scenario")
     goals = load_targets(targets, loaded) if targets is not None else Targets()
     if prices:
         goals = attrs.evolve(goals, prices={**goals.prices, **prices})
     result = harvest(loaded, pack_set(pack_paths), targets=goals)
     data = result.to_json_dict()
+    if orders is not None:
+        from taxpack.engine.report.orders import harvest_orders, render_orders_csv
+
+        write_orders(orders, render_orders_csv(harvest_orders(data, loaded, limits)))
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     text = {"json": dumps, "csv": render_harvest_csv, "markdown": render_harvest_markdown, "table": render_harvest_table}[fmt](data)
     click.echo(text, nl=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import click
 
@@ -18,3 +19,32 @@ def amount(ctx: click.Context, param: click.Parameter, value: str | None) -> Dec
     if not number.is_finite() or number < 0:
         raise click.BadParameter(f"'{value}' is not a positive amount (expected e.g. 5000 or 12.50)")
     return number
+
+
+def security_prices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Decimal]:
+    """A click callback for a repeatable SECURITY=PRICE option: {security: price}, prices exact decimals."""
+    out = {}
+    for value in values:
+        sid, sep, price = value.partition("=")
+        try:
+            if not sep or not sid:
+                raise InvalidOperation
+            number = Decimal(price)
+        except InvalidOperation:
+            raise click.BadParameter(f"'{value}' is not SECURITY=PRICE (expected e.g. VTI=231.50)") from None
+        if not number.is_finite() or number <= 0:
+            raise click.BadParameter(f"'{value}': the price is not a positive number (expected e.g. VTI=231.50)")
+        out[sid] = number
+    return out
+
+
+ORDERS_HELP = ("Also write the orders to this CSV file: one line per sale lot (with the lot's purchase date and cost, "
+               "for specific identification) and per purchase, and the dates before which not to buy back (docs/planning.md).")
+LIMIT_HELP = "Limit price for the orders file, SECURITY=PRICE (repeatable; without it the orders have no limit)."
+
+
+def write_orders(path: Path, text: str) -> None:
+    """The orders file, written whole (temporary file, then renamed) so a broker upload never reads half of it."""
+    from taxpack.engine.core.files import write_text_atomic
+
+    write_text_atomic(path, text)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 
 from taxpack.cli.group import EXIT_CODES_HELP
-from taxpack.cli.options import amount
+from taxpack.cli.options import LIMIT_HELP, ORDERS_HELP, amount, security_prices, write_orders
 
 EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (plan: those of `taxpack check` on the planned trades):")
 PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
@@ -29,9 +30,11 @@ PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
 @click.option("--timing", is_flag=True, help="Show the solver's time (makes the output differ from run to run).")
 @click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id.")
 @click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator for the check of the plan.")
+@click.option("--orders", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.csv", help=ORDERS_HELP)
+@click.option("--limit", "limits", multiple=True, callback=security_prices, metavar="SECURITY=PRICE", help=LIMIT_HELP)
 def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, account: str | None, time_limit: float,
             gap: Decimal, transactions: Path | None, fmt: str | None, plot: Path | None, timing: bool,
-            pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
+            pack_paths: tuple[Path, ...], rules_backend: str | None, orders: Path | None, limits: dict[str, Decimal]) -> None:
     """Plan the trades that restore TARGETS (or raise cash) at the least total tax over every lens."""
     from taxpack.engine.consequences.serialize import dumps
     from taxpack.engine.core.errors import SemanticError
@@ -46,6 +49,7 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
     if raise_amount is None and targets is None:
         raise SemanticError("nothing to plan", None, "--targets TARGETS, or --raise AMOUNT --account ID")
     loaded = load_scenario(scenario, transactions)
+    _check_limits(loaded, limits)
     packs = pack_set(pack_paths)
     goals = load_targets(targets, loaded) if targets is not None else None
     if raise_amount is not None:
@@ -60,7 +64,21 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
             raise SemanticError("--plot draws tax against the drift band: it needs --targets and no --raise", None, "--targets TARGETS")
         bands = sorted({Decimal(b) for b in PLOT_BANDS} | {goals.band})
         plot_bands(band_curve(loaded, packs, goals, bands, time_limit=time_limit, gap=gap, fx=result.problem.fx), plot, result.problem.base)
+    if orders is not None:
+        from taxpack.engine.report.orders import plan_orders, render_orders_csv
+
+        write_orders(orders, render_orders_csv(plan_orders(data, loaded, limits)))
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     text = {"json": dumps, "csv": render_plan_csv, "markdown": render_plan_markdown, "table": render_plan_table}[fmt](data)
     click.echo(text, nl=False)
     sys.exit(result.exit_code)
+
+
+def _check_limits(scenario: Any, limits: dict[str, Decimal]) -> None:
+    """Every --limit names a security of the scenario (exit 3 otherwise)."""
+    from taxpack.engine.core.errors import SemanticError
+
+    known = {s.id for s in scenario.securities}
+    for sid in sorted(limits):
+        if sid not in known:
+            raise SemanticError(f"--limit {sid}: not a security of the scenario", None, "a security id of the scenario")
