@@ -38,6 +38,7 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on the Dask scheduler at ADDRESS, or local:N for a local cluster of N workers."),
         click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id."),
         click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator (default: see docs/rules-evaluation.md)."),
+        click.option("--quiet", is_flag=True, help="No progress bar (it is drawn on stderr, on a terminal only)."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -52,13 +53,13 @@ def command() -> None:
 @command.command("check", epilog=EPILOG)
 @_common
 def check(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
-          pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
+          pack_paths: tuple[Path, ...], rules_backend: str | None, quiet: bool) -> None:
     """Run `taxpack check` on every household of INPUT."""
     from taxpack.engine.batch.jobs import Job
     from taxpack.engine.law.registry import pack_set
 
     job = Job("check", pack_set(pack_paths), rules_backend)
-    _run(job, input_path, output, summary_path, resume, workers, dask_address)
+    _run(job, input_path, output, summary_path, resume, workers, dask_address, quiet)
 
 
 @command.command("plan", epilog=EPILOG)
@@ -69,7 +70,7 @@ def check(input_path: Path, output: Path, summary_path: Path | None, resume: boo
 @click.option("--time-limit", type=float, default=10.0, show_default=True, help="Solver time limit per household, in seconds.")
 @click.option("--gap", callback=amount, default="10", show_default=True, help="Absolute gap in money at which the solver may stop.")
 def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
-         pack_paths: tuple[Path, ...], rules_backend: str | None, raise_amount: Decimal | None, account: str | None,
+         pack_paths: tuple[Path, ...], rules_backend: str | None, quiet: bool, raise_amount: Decimal | None, account: str | None,
          targets: Path | None, time_limit: float, gap: Decimal) -> None:
     """Run `taxpack plan` (raise cash, or meet targets) on every household of INPUT.
 
@@ -88,17 +89,19 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
     document = load_yaml(targets) if targets is not None else None
     request = PlanRequest(raise_amount, account, document, time_limit, gap)
     job = Job("plan", pack_set(pack_paths), rules_backend, request)
-    _run(job, input_path, output, summary_path, resume, workers, dask_address)
+    _run(job, input_path, output, summary_path, resume, workers, dask_address, quiet)
 
 
 def _run(job: Any, input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None,
-         dask_address: str | None) -> None:
+         dask_address: str | None, quiet: bool) -> None:
+    from taxpack.cli.progress import Bar
     from taxpack.engine.batch.runner import run_batch
     from taxpack.engine.core.errors import SemanticError
 
     if dask_address and workers:
         raise SemanticError("--workers is for local runs; with --dask the cluster's workers run the households", None, "--workers N, or --dask local:N")
-    summary = run_batch(job, input_path, output, workers=workers, dask=dask_address, resume=resume, progress=sys.stderr)
+    with Bar(f"batch {job.kind}", quiet=quiet) as bar:
+        summary = run_batch(job, input_path, output, workers=workers, dask=dask_address, resume=resume, progress=bar.count)
     if summary_path is not None:
         summary_path.write_text(json.dumps(summary.to_json_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     click.echo(summary.render(), err=True)

@@ -23,12 +23,14 @@ EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (check):")
 @click.option("--record", type=click.Path(path_type=Path), help="Write an audit record (input hashes, packs, version, full output) to this file.")
 @click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack (folder or file) instead of the bundled one with the same id.")
 @click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator (default: see docs/rules-evaluation.md).")
+@click.option("--quiet", is_flag=True, help="No progress bar (drawn on stderr, on a terminal only, when the run lasts over a second).")
 def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt: str | None, pretty: bool, explain: bool,
-            record: Path | None, pack_paths: tuple[Path, ...], rules_backend: str | None) -> None:
+            record: Path | None, pack_paths: tuple[Path, ...], rules_backend: str | None, quiet: bool) -> None:
     """Annotate the candidate trades of SCENARIO with their tax consequences under every lens."""
     # Imported here so that `taxpack --help` and the pack commands start fast.
     import gc
 
+    from taxpack.cli.progress import Bar
     from taxpack.engine.consequences.check import run_check
     from taxpack.engine.consequences.serialize import dumps, to_json_dict
     from taxpack.engine.inputs.scenario import load_scenario
@@ -39,10 +41,13 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
     # The run allocates hundreds of thousands of small objects that all live until the end: the
     # cyclic collector would only re-scan them (about a fifth of the time on a 10,000-row history).
     gc.disable()
-    loaded = load_scenario(scenario, transactions, trades)
-    packs = pack_set(pack_paths)
-    result = run_check(loaded, packs, rules_backend=rules_backend)
-    data = to_json_dict(result)
+    with Bar("check", quiet=quiet) as bar:
+        bar("reading the scenario")
+        loaded = load_scenario(scenario, transactions, trades)
+        packs = pack_set(pack_paths)
+        result = run_check(loaded, packs, rules_backend=rules_backend, progress=bar)
+        bar("writing the result")
+        data = to_json_dict(result)
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     if fmt == "json":
         text = dumps(data, 2 if pretty else None)

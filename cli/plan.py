@@ -32,10 +32,12 @@ PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
 @click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator for the check of the plan.")
 @click.option("--orders", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.csv", help=ORDERS_HELP)
 @click.option("--limit", "limits", multiple=True, callback=security_prices, metavar="SECURITY=PRICE", help=LIMIT_HELP)
+@click.option("--quiet", is_flag=True, help="No progress bar (drawn on stderr, on a terminal only, when the run lasts over a second).")
 def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, account: str | None, time_limit: float,
             gap: Decimal, transactions: Path | None, fmt: str | None, plot: Path | None, timing: bool,
-            pack_paths: tuple[Path, ...], rules_backend: str | None, orders: Path | None, limits: dict[str, Decimal]) -> None:
+            pack_paths: tuple[Path, ...], rules_backend: str | None, orders: Path | None, limits: dict[str, Decimal], quiet: bool) -> None:
     """Plan the trades that restore TARGETS (or raise cash) at the least total tax over every lens."""
+    from taxpack.cli.progress import Bar
     from taxpack.engine.consequences.serialize import dumps
     from taxpack.engine.core.errors import SemanticError
     from taxpack.engine.inputs.scenario import load_scenario
@@ -52,18 +54,21 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
     _check_limits(loaded, limits)
     packs = pack_set(pack_paths)
     goals = load_targets(targets, loaded) if targets is not None else None
-    if raise_amount is not None:
-        result = plan_raise(loaded, packs, raise_amount, account or "", targets=goals, time_limit=time_limit, gap=gap,
-                            rules_backend=rules_backend)
-    else:
-        assert goals is not None
-        result = plan_rebalance(loaded, packs, goals, time_limit=time_limit, gap=gap, rules_backend=rules_backend)
-    data = result.to_json_dict(timing=timing)
-    if plot is not None:
-        if goals is None or raise_amount is not None:
-            raise SemanticError("--plot draws tax against the drift band: it needs --targets and no --raise", None, "--targets TARGETS")
-        bands = sorted({Decimal(b) for b in PLOT_BANDS} | {goals.band})
-        plot_bands(band_curve(loaded, packs, goals, bands, time_limit=time_limit, gap=gap, fx=result.problem.fx), plot, result.problem.base)
+    if plot is not None and (goals is None or raise_amount is not None):
+        raise SemanticError("--plot draws tax against the drift band: it needs --targets and no --raise", None, "--targets TARGETS")
+    with Bar("plan", quiet=quiet) as bar:
+        if raise_amount is not None:
+            result = plan_raise(loaded, packs, raise_amount, account or "", targets=goals, time_limit=time_limit, gap=gap,
+                                rules_backend=rules_backend, progress=bar)
+        else:
+            assert goals is not None
+            result = plan_rebalance(loaded, packs, goals, time_limit=time_limit, gap=gap, rules_backend=rules_backend, progress=bar)
+        data = result.to_json_dict(timing=timing)
+        if plot is not None:
+            assert goals is not None
+            bands = sorted({Decimal(b) for b in PLOT_BANDS} | {goals.band})
+            curve = band_curve(loaded, packs, goals, bands, time_limit=time_limit, gap=gap, fx=result.problem.fx, progress=bar)
+            plot_bands(curve, plot, result.problem.base)
     if orders is not None:
         from taxpack.engine.report.orders import plan_orders, render_orders_csv
 

@@ -14,7 +14,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
@@ -136,41 +136,6 @@ class Summary:
                 f"{self.counts['blocked']} blocked, {self.counts['error']} errors; {self.seconds:.1f} s, {rate:.1f} households/s on {self.workers}")
 
 
-# ------------------------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """A one-line progress bar with an estimate of time left, on a terminal only (nothing elsewhere)."""
-
-    def __init__(self, total: int, done: int, stream: IO[str] | None) -> None:
-        self.stream = stream if stream is not None and stream.isatty() else None
-        self.total, self.done, self.start_done = total, done, done
-        self.start = self.last = time.monotonic()
-
-    def step(self) -> None:
-        self.done += 1
-        now = time.monotonic()
-        if self.stream is None or (now - self.last < 0.2 and self.done < self.total):
-            return
-        self.last = now
-        rate = (self.done - self.start_done) / max(now - self.start, 1e-9)
-        left = (self.total - self.done) / rate if rate > 0 else 0.0
-        width = 30
-        filled = int(width * self.done / self.total) if self.total else width
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate:.1f}/s ETA {_clock(left)} ")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    s = int(seconds + 0.5)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
 # ---------------------------------------------------------------------------------------------- batch
 
 
@@ -180,8 +145,11 @@ def worst_exit(codes: Iterable[int]) -> int:
 
 
 def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None = None, dask: str | None = None,
-              resume: bool = False, progress: IO[str] | None = None) -> Summary:
-    """Run `job` on every household of `input_path`, writing `output` (JSON Lines) in input order."""
+              resume: bool = False, progress: Callable[[int, int], None] | None = None) -> Summary:
+    """Run `job` on every household of `input_path`, writing `output` (JSON Lines) in input order.
+
+    `progress(done, total)` is called once before the first household and after each one written
+    (households already written by an earlier run count as done); the command line draws it."""
     start = time.monotonic()
     if dask:
         try:
@@ -211,15 +179,16 @@ def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None =
         n = workers or default_workers()
         lines = local_lines(job, items, n)
         where = f"{n} local worker{'s' if n != 1 else ''}"
-    bar = Progress(total, resumed.count, progress)
+    done = resumed.count
+    if progress is not None:
+        progress(done, total)
     output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with output.open("ab" if resume else "wb") as out:
-            for code, line in lines:
-                out.write(line.encode("utf-8"))
-                counts[STATUS_BY_CODE[code]] += 1
-                codes.append(code)
-                bar.step()
-    finally:
-        bar.close()
+    with output.open("ab" if resume else "wb") as out:
+        for code, line in lines:
+            out.write(line.encode("utf-8"))
+            counts[STATUS_BY_CODE[code]] += 1
+            codes.append(code)
+            done += 1
+            if progress is not None:
+                progress(done, total)
     return Summary(job.kind, sum(counts.values()), counts, resumed.count, worst_exit(codes), time.monotonic() - start, where)

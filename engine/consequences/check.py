@@ -18,6 +18,7 @@ from taxpack.engine.consequences.residence_change import residence_findings
 from taxpack.engine.consequences.withholding import dividend_withholding
 from taxpack.engine.core.household import Consequence, Finding, LotMatch, Scenario, Transaction
 from taxpack.engine.core.money import money_text
+from taxpack.engine.core.progress import ProgressCallback, no_progress
 from taxpack.engine.inputs.fx import FxTable, load_fx
 from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
@@ -72,8 +73,9 @@ class CheckResult:
         return 0
 
 
-def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None = None, fx: FxTable | None = None) -> CheckResult:
-    """Annotate every candidate trade of `scenario` under every lens."""
+def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None = None, fx: FxTable | None = None,
+              progress: ProgressCallback = no_progress) -> CheckResult:
+    """Annotate every candidate trade of `scenario` under every lens (`progress`: see engine/core/progress.py)."""
     fx = fx or load_fx(scenario)
     evaluator = get_evaluator(rules_backend)
     events = event_order(scenario)
@@ -81,12 +83,17 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
     for trade in scenario.trades:
         for lens in lens_by_trade[trade.id][0]:
             lens.pack.require_coverage(trade.date, trade.span)
-    books: dict[str, LensBook] = {pack.id: replay(pack, scenario, fx, events) for pack in household_jurisdictions(scenario, packs)}
+    books: dict[str, LensBook] = {}
+    jurisdictions = tuple(household_jurisdictions(scenario, packs))
+    for done, pack in enumerate(jurisdictions):
+        progress("replaying the history", done, len(jurisdictions))
+        books[pack.id] = replay(pack, scenario, fx, events)
 
     year_gains: dict[tuple[str, str, int], YearGains] = {}
     results: list[TradeResult] = []
     horizons: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for trade in scenario.trades:
+    for done, trade in enumerate(scenario.trades):
+        progress("checking the trades", done, len(scenario.trades))
         lenses, notes = lens_by_trade[trade.id]
         consequences = []
         for lens in lenses:

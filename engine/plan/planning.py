@@ -20,6 +20,7 @@ from taxpack.engine.consequences.serialize import _plain, to_json_dict
 from taxpack.engine.core.errors import SemanticError
 from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
 from taxpack.engine.core.money import money_text
+from taxpack.engine.core.progress import ProgressCallback, no_progress
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.registry import PackSet
 from taxpack.engine.plan.cost import PlanCost, PlanTrades, cash_left, drift, evaluate
@@ -216,12 +217,15 @@ def _solve(problem: Problem, *, rebalance: bool, time_limit: float, gap: Decimal
     return solution
 
 
-def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool) -> PlanResult:
+def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool,
+          progress: ProgressCallback = no_progress) -> PlanResult:
     rebalance = kind == "rebalance"
+    progress("heuristic and naive plans", None, None)
     h_trades = heuristic(problem, rebalance=rebalance)
     h_cost = evaluate(problem, h_trades)
     n_trades = naive(problem, rebalance=rebalance)
     n_cost = evaluate(problem, n_trades)
+    progress(f"solving (time limit {time_limit:g} s)", None, None)
     solution = _solve(problem, rebalance=rebalance, time_limit=time_limit, gap=gap, warm=h_trades)
     notes = list(problem.notes)
     if solution.objective is None:
@@ -233,7 +237,9 @@ def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules
     plan = solution.trades
     cost = evaluate(problem, plan)
     washes = []
-    for hit in cost.washes[:EXPLAIN_AT_MOST]:
+    explained = cost.washes[:EXPLAIN_AT_MOST]
+    for done, hit in enumerate(explained):
+        progress("pricing the loss rules the plan trips", done, len(explained))
         index = problem.wash.index(hit.link)
         other = _solve(problem, rebalance=rebalance, time_limit=time_limit, gap=gap, warm=h_trades, forbid=(index,))
         more = None
@@ -244,6 +250,7 @@ def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules
                                    problem.curves[(link.lens, link.seller)].currency if (link.lens, link.seller) in problem.curves else "",
                                    hit.buys, hit.past, link.window_end, more, link.citation))
     trades = to_transactions(problem, plan)
+    progress("checking the plan", None, None)
     check = check_trades(problem, trades, rules_backend=rules_backend)
     n_check = check_trades(problem, to_transactions(problem, n_trades, prefix="naive", method="fifo"), rules_backend=rules_backend) if check_naive else None
     return PlanResult(kind, problem, trades, plan, cost, solution, check, Alternative("heuristic", h_trades, h_cost, None),
@@ -252,7 +259,7 @@ def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules
 
 def plan_raise(scenario: Scenario, packs: PackSet, amount: Decimal, account: str, *, targets: Targets | None = None,
                time_limit: float = DEFAULT_TIME_LIMIT, gap: Decimal = DEFAULT_GAP, rules_backend: str | None = None,
-               fx: FxTable | None = None, check_naive: bool = True) -> PlanResult:
+               fx: FxTable | None = None, check_naive: bool = True, progress: ProgressCallback = no_progress) -> PlanResult:
     """The cheapest sales in `account` that raise `amount` (in the account's currency)."""
     if not isinstance(amount, Decimal):
         raise TypeError("amount must be a Decimal")
@@ -260,23 +267,26 @@ def plan_raise(scenario: Scenario, packs: PackSet, amount: Decimal, account: str
         raise SemanticError(f"account '{account}' is not in the scenario", None, "an account id of the scenario")
     if amount <= 0:
         raise SemanticError(f"the amount to raise is {amount}", None, "a positive amount")
+    progress("reading the household", None, None)
     problem = build_problem(scenario, packs, targets, fx=fx, raise_amount=amount, raise_account=account)
-    return _plan(problem, "raise", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive)
+    return _plan(problem, "raise", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
 
 
 def plan_rebalance(scenario: Scenario, packs: PackSet, targets: Targets, *, time_limit: float = DEFAULT_TIME_LIMIT,
                    gap: Decimal = DEFAULT_GAP, rules_backend: str | None = None, fx: FxTable | None = None,
-                   check_naive: bool = True) -> PlanResult:
+                   check_naive: bool = True, progress: ProgressCallback = no_progress) -> PlanResult:
     """Trades across all accounts that bring every target within the band at the least total tax."""
+    progress("reading the household", None, None)
     problem = build_problem(scenario, packs, targets, fx=fx)
-    return _plan(problem, "rebalance", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive)
+    return _plan(problem, "rebalance", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
 
 
 def band_curve(scenario: Scenario, packs: PackSet, targets: Targets, bands: list[Decimal], *, time_limit: float = DEFAULT_TIME_LIMIT,
-               gap: Decimal = DEFAULT_GAP, fx: FxTable | None = None) -> list[dict[str, Any]]:
+               gap: Decimal = DEFAULT_GAP, fx: FxTable | None = None, progress: ProgressCallback = no_progress) -> list[dict[str, Any]]:
     """Planner tax of the least-tax plan and of the naive plan for each drift band (for the plot)."""
     rows = []
-    for band in bands:
+    for done, band in enumerate(bands):
+        progress("solving each drift band for the plot", done, len(bands))
         problem = build_problem(scenario, packs, targets.with_band(band), fx=fx)
         h_trades = heuristic(problem)
         solution = _solve(problem, rebalance=True, time_limit=time_limit, gap=gap, warm=h_trades)

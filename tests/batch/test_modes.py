@@ -81,9 +81,10 @@ def test_results_come_out_in_input_order_whatever_order_they_finish_in() -> None
 
 
 def test_progress_bar_on_a_terminal_only() -> None:
+    """The batch reports (done, total); the command line's bar draws it on a terminal only (cli/progress.py)."""
     import io
 
-    from taxpack.engine.batch.runner import Progress
+    from taxpack.cli.progress import Bar
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -91,9 +92,11 @@ def test_progress_bar_on_a_terminal_only() -> None:
 
     terminal, pipe = Terminal(), io.StringIO()
     for stream in (terminal, pipe):
-        bar = Progress(4, 1, stream)
-        for _ in range(3):
-            bar.step()
-        bar.close()
-    assert pipe.getvalue() == ""
-    assert "4/4" in terminal.getvalue() and "ETA 0:00:00" in terminal.getvalue() and terminal.getvalue().endswith("\n")
+        with Bar("batch check", stream=stream, delay=0) as bar:
+            for done in range(1, 5):
+                bar.count(done, 4)
+    quiet = Terminal()
+    with Bar("batch check", stream=quiet, delay=0, quiet=True) as bar:
+        bar.count(4, 4)
+    assert pipe.getvalue() == "" and quiet.getvalue() == ""
+    assert "batch check" in terminal.getvalue() and "4/4" in terminal.getvalue()

@@ -9,7 +9,7 @@ from pathlib import Path
 from taxpack.cli import main, pack
 
 CLI = Path(__file__).resolve().parents[2] / "cli"
-HELPERS = {"__init__", "__main__", "main", "group", "options"}
+HELPERS = {"__init__", "__main__", "main", "group", "options", "progress"}
 TOP = {"check", "plan", "harvest", "exit", "batch", "pack"}
 PACK = {"list", "show", "validate", "test", "audit", "diff"}
 
