@@ -8,7 +8,9 @@ the same things in the same order; JSON keys are stable and amounts are decimal 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
+import re
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -25,8 +27,63 @@ MAX_SHOWN = 160  # longer values are cut in text and Markdown (JSON always has t
 
 
 def show(value: Any, limit: int = MAX_SHOWN) -> str:
+    """A value on one line; text (a citation, a description, a message) always whole, structures cut at `limit`."""
     text = _show(value)
+    if isinstance(value, str):
+        return text
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------------------------------
+# Word-level differences of changed text
+# ------------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\S+\s*")
+# How changed words are marked, per format: (before, after) for words only in the old text, then for
+# words only in the new one. Text follows `git diff --word-diff=plain`.
+TEXT_MARKS = (("[-", "-]"), ("{+", "+}"))
+MARKDOWN_MARKS = (("~~", "~~"), ("**", "**"))
+
+Segments = list[tuple[bool, str]]  # (changed?, text) pieces of one side, in order
+
+
+def word_sides(old: Any, new: Any) -> tuple[Segments, Segments] | None:
+    """Both texts cut into words, each word marked when it is not in the other text (a longest common
+    subsequence of words, as difflib aligns them); None unless both are text of more than one word."""
+    if not (isinstance(old, str) and isinstance(new, str)) or old == new:
+        return None
+    if len(old.split()) < 2 and len(new.split()) < 2:
+        return None
+    a, b = _WORD.findall(old), _WORD.findall(new)
+    lead_a, lead_b = old[: len(old) - len(old.lstrip())], new[: len(new) - len(new.lstrip())]
+    matcher = difflib.SequenceMatcher(a=[w.rstrip() for w in a], b=[w.rstrip() for w in b], autojunk=False)
+    left: Segments = [(False, lead_a)] if lead_a else []
+    right: Segments = [(False, lead_b)] if lead_b else []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            left.append((False, "".join(a[i1:i2])))
+            right.append((False, "".join(b[j1:j2])))
+            continue
+        for side, words in ((left, a[i1:i2]), (right, b[j1:j2])):
+            if words:
+                text = "".join(words)
+                stripped = text.rstrip()
+                side.append((True, stripped))
+                if stripped != text:
+                    side.append((False, text[len(stripped):]))
+    return left, right
+
+
+def marked(segments: Segments, marks: tuple[str, str]) -> str:
+    return "".join(f"{marks[0]}{t}{marks[1]}" if changed else t for changed, t in segments)
+
+
+def shown_pair(old: Any, new: Any, marks: tuple[tuple[str, str], tuple[str, str]] = TEXT_MARKS) -> tuple[str, str]:
+    """Old and new as shown: changed words marked where both are text, else each value whole."""
+    sides = word_sides(old, new)
+    if sides is None:
+        return show(old), show(new)
+    return marked(sides[0], marks[0]), marked(sides[1], marks[1])
 
 
 def _show(value: Any) -> str:
@@ -78,7 +135,8 @@ def field_line(f: FieldChange) -> str:
     if f.change == "reordered":
         return f"{f.path}: order {show(f.old)} → {show(f.new)}"
     delta = _list_delta(f.old, f.new)
-    return f"{f.path}: {show(f.old)} → {show(f.new)}" + (f" ({delta})" if delta else "")
+    before, after = shown_pair(f.old, f.new)
+    return f"{f.path}: {before} → {after}" + (f" ({delta})" if delta else "")
 
 
 def _unit_suffix(p: ParameterChange) -> str:
@@ -289,8 +347,9 @@ def render_text(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) 
 
     body = []
     for c in diff.citations:
-        body.append(f"  {c.source}: \"{c.old}\"")
-        body.append(f"  {' ' * len(c.source)}→ \"{c.new}\"")
+        before, after = shown_pair(c.old, c.new)
+        body.append(f"  {c.source}: \"{before}\"")
+        body.append(f"  {' ' * len(c.source)}→ \"{after}\"")
         if c.used_by:
             body.append(f"      cited by: {', '.join(c.used_by)}")
     block("citations changed", body)
@@ -385,8 +444,10 @@ def impact_text(impact: Iterable[ScenarioImpact]) -> list[str]:
                 if f.change == "changed":
                     lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule})")
                     for d in f.fields:
-                        lines.append(f"            {d.field} was: {d.old if d.old is not None else '(none)'}")
-                        lines.append(f"            {' ' * len(d.field)} now: {d.new if d.new is not None else '(none)'}")
+                        before, after = shown_pair(d.old, d.new)
+                        before, after = (before if d.old is not None else "(none)"), (after if d.new is not None else "(none)")
+                        lines.append(f"            {d.field} was: {before}")
+                        lines.append(f"            {' ' * len(d.field)} now: {after}")
                 else:
                     lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule}): {f.message}")
             if lens.responsible:
@@ -425,7 +486,7 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
     ])
     lines += ["", f"**{_summary(diff)}**"]
     parts = (
-        ("Metadata", _table(["field", "old", "new"], [[_code(f.path), show(f.old), show(f.new)] for f in diff.metadata]) if diff.metadata else []),
+        ("Metadata", _table(["field", "old", "new"], [[_code(f.path), *_md_pair(f.old, f.new)] for f in diff.metadata]) if diff.metadata else []),
         ("Parameters", _md_parameters(diff)),
         ("Sections", _md_sections(diff)),
         ("Rules", _md_rules(diff)),
@@ -443,12 +504,17 @@ def render_markdown(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = No
     return "\n".join(lines) + "\n"
 
 
+def _md_pair(old: Any, new: Any) -> tuple[str, str]:
+    """Old and new for a Markdown cell: removed words struck through (~~), added words in bold."""
+    return shown_pair(old, new, MARKDOWN_MARKS)
+
+
 def _md_parameters(diff: PackDiff) -> list[str]:
     """Each changed field or dated value of a parameter, with its dates and sources."""
     rows = []
     for p in diff.parameters:
         for f in p.fields:
-            rows.append([_code(p.name), f"{f.path.lstrip('/')} {f.change}", "", show(f.old), show(f.new), ""])
+            rows.append([_code(p.name), f"{f.path.lstrip('/')} {f.change}", "", *_md_pair(f.old, f.new), ""])
         for v in p.values:
             u = _unit_suffix(p)
             old = show(v.old) + u if v.old is not None else "(none)"
@@ -476,7 +542,7 @@ def _md_sections(diff: PackDiff) -> list[str]:
     for s in diff.sections:
         body += [f"**{s.section}** ({s.change})", ""]
         body += _table(["path", "change", "old", "new"],
-                       [[_code(f.path), f.change + (f" ({_list_delta(f.old, f.new)})" if _list_delta(f.old, f.new) else ""), show(f.old), show(f.new)] for f in s.fields])
+                       [[_code(f.path), f.change + (f" ({_list_delta(f.old, f.new)})" if _list_delta(f.old, f.new) else ""), *_md_pair(f.old, f.new)] for f in s.fields])
         body.append("")
     return body[:-1] if body else []
 
@@ -501,7 +567,7 @@ def _md_rules(diff: PackDiff) -> list[str]:
             body.append("")
         body += [f"**changed** `{r.id}`{title}", ""]
         rows = [[c.change, _code(c.where), _code(c.fact), c.op + (f" → {c.new_op}" if c.new_op else ""), show(c.old), show(c.new)] for c in r.conditions]
-        rows += [["changed", "", _code(f.path.lstrip("/")), "", show(f.old), show(f.new)] for f in r.fields + r.then]
+        rows += [["changed", "", _code(f.path.lstrip("/")), "", *_md_pair(f.old, f.new)] for f in r.fields + r.then]
         body += _table(["change", "under", "condition / field", "op", "old", "new"], rows)
         if r.structure:
             body += ["", f"Condition structure changed: `{r.structure[0]}` → `{r.structure[1]}`"]
@@ -513,7 +579,7 @@ def _md_sources(diff: PackDiff) -> list[str]:
     for s in diff.sources:
         if s.change == "changed":
             for f in s.fields:
-                rows.append([_code(s.id), f"{f.path.lstrip('/')} {f.change}", show(f.old), show(f.new), ", ".join(s.used_by)])
+                rows.append([_code(s.id), f"{f.path.lstrip('/')} {f.change}", *_md_pair(f.old, f.new), ", ".join(s.used_by)])
         else:
             entry = s.new if s.change == "added" else s.old
             rows.append([_code(s.id), s.change, "" if s.change == "added" else _source_text(entry), _source_text(entry) if s.change == "added" else "", ", ".join(s.used_by)])
@@ -524,7 +590,7 @@ def _md_tests(diff: PackDiff) -> list[str]:
     body = []
     for t in diff.tests:
         body.append(f"- **{t.change}** {t.name}")
-        body += [f"  - {_code(f.path)} {f.change}: {_cell(show(f.old))} → {_cell(show(f.new))}" for f in t.fields]
+        body += [f"  - {_code(f.path)} {f.change}: {' → '.join(_cell(x) for x in _md_pair(f.old, f.new))}" for f in t.fields]
     return body
 
 
@@ -542,8 +608,9 @@ def _md_impact(impact: Sequence[ScenarioImpact]) -> list[str]:
                 rows.append([_code(lens.trade), lens.jurisdiction, f.field, f.old or "(none)", f.new or "(none)", ", ".join(lens.responsible)])
             for f in lens.findings:
                 if f.change == "changed":
-                    before = "; ".join(f"{d.field}: {d.old}" for d in f.fields)
-                    after = "; ".join(f"{d.field}: {d.new}" for d in f.fields)
+                    pairs = [(d.field, *_md_pair(d.old, d.new)) for d in f.fields]
+                    before = "; ".join(f"{name}: {old}" for name, old, _ in pairs)
+                    after = "; ".join(f"{name}: {new}" for name, _, new in pairs)
                 else:
                     shown = f"{f.severity}: {f.message}"
                     before, after = (shown, "(none)") if f.change == "removed" else ("(none)", shown)
