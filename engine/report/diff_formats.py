@@ -281,7 +281,7 @@ def impact_to_json(s: ScenarioImpact) -> dict[str, Any]:
                            "message": f.message, "citation": f.citation,
                            "fields": [{"field": d.field, "old": d.old, "new": d.new} for d in f.fields]}
                           for f in lens.findings],
-             "responsible": list(lens.responsible)}
+             "responsible": list(lens.responsible), "moved_by": list(lens.moved_by), "together": lens.together}
             for lens in s.lenses
         ],
     }
@@ -451,7 +451,7 @@ def impact_text(impact: Iterable[ScenarioImpact]) -> list[str]:
                 else:
                     lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule}): {f.message}")
             if lens.responsible:
-                lines.append(f"        responsible: {', '.join(lens.responsible)}")
+                lines.append(f"        responsible: {', '.join(lens.responsible)}" + (" (only together: no change alone moves it)" if lens.together else ""))
     return lines
 
 
@@ -594,6 +594,10 @@ def _md_tests(diff: PackDiff) -> list[str]:
     return body
 
 
+def _responsible(lens: Any) -> str:
+    return ", ".join(lens.responsible) + (" (only together)" if lens.together else "")
+
+
 def _md_impact(impact: Sequence[ScenarioImpact]) -> list[str]:
     """Per scenario, the trades whose consequences the change moves, and the rule responsible."""
     lines: list[str] = []
@@ -605,7 +609,7 @@ def _md_impact(impact: Sequence[ScenarioImpact]) -> list[str]:
         rows = []
         for lens in s.lenses:
             for f in lens.fields:
-                rows.append([_code(lens.trade), lens.jurisdiction, f.field, f.old or "(none)", f.new or "(none)", ", ".join(lens.responsible)])
+                rows.append([_code(lens.trade), lens.jurisdiction, f.field, f.old or "(none)", f.new or "(none)", _responsible(lens)])
             for f in lens.findings:
                 if f.change == "changed":
                     pairs = [(d.field, *_md_pair(d.old, d.new)) for d in f.fields]
@@ -615,7 +619,7 @@ def _md_impact(impact: Sequence[ScenarioImpact]) -> list[str]:
                     shown = f"{f.severity}: {f.message}"
                     before, after = (shown, "(none)") if f.change == "removed" else ("(none)", shown)
                 rows.append([_code(lens.trade), lens.jurisdiction, f"finding `{f.code}` {f.change} (rule `{f.rule}`)", before, after,
-                             ", ".join(lens.responsible)])
+                             _responsible(lens)])
         if rows:
             lines += [""] + _table(["trade", "lens", "what", "before", "after", "responsible"], rows)
         lines.append("")

@@ -17,6 +17,7 @@ import attrs
 
 from taxpack.engine.consequences.serialize import to_json_dict
 from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.core.household import Scenario
 from taxpack.engine.law.diff import PackDiff
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet, pack_set
@@ -50,7 +51,14 @@ class FindingDelta:
 
 @attrs.frozen
 class LensImpact:
-    """One trade seen through one jurisdiction's lens, whose consequences differ between versions."""
+    """One trade seen through one jurisdiction's lens, whose consequences differ between versions.
+
+    `moved_by`: the changes of the diff (paths, as `PackDiff.changed_paths`) that move this lens: the
+    one change when the diff has one, else each change whose replay alone (the old pack with only that
+    change applied) moves it. `together`: no change alone moves it, only several at once (then
+    `moved_by` lists every change that could). `responsible`: the rules of the findings that differ,
+    then `moved_by`.
+    """
 
     trade: str
     jurisdiction: str
@@ -58,6 +66,8 @@ class LensImpact:
     fields: tuple[FieldDelta, ...] = ()
     findings: tuple[FindingDelta, ...] = ()
     responsible: tuple[str, ...] = ()
+    moved_by: tuple[str, ...] = ()
+    together: bool = False
 
 
 @attrs.frozen
@@ -102,6 +112,7 @@ def replay(
     base = base if base is not None else pack_set()
     old_set, new_set = replace_pack(base, old), replace_pack(base, new)
     out = []
+    replayed: list[tuple[Scenario, Mapping[str, Any]]] = []  # (scenario, old result) of each scenario that changed
     for path in scenarios:
         scenario = load_scenario(path)
         results: list[Mapping[str, Any] | None] = []
@@ -121,9 +132,154 @@ def replay(
         if results[0] is None or results[1] is None:
             out.append(ScenarioImpact(shown, trades, (),
                                       errors[0].render() if errors[0] else None, errors[1].render() if errors[1] else None))
+            replayed.append((scenario, {}))
             continue
-        out.append(ScenarioImpact(shown, trades, compare_results(results[0], results[1], diff, new)))
+        lenses = compare_results(results[0], results[1], diff, new)
+        out.append(ScenarioImpact(shown, trades, lenses))
+        replayed.append((scenario, results[0]))
+    return attribute(tuple(out), replayed, old, new, diff, base, rules_backend)
+
+
+# ------------------------------------------------------------------------------------------------
+# Which change moved which trade: each change replayed alone
+# ------------------------------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def attribute(impacts: tuple[ScenarioImpact, ...], replayed: Sequence[tuple[Scenario, Mapping[str, Any]]], old: Pack, new: Pack,
+              diff: PackDiff, base: PackSet, rules_backend: str | None) -> tuple[ScenarioImpact, ...]:
+    """Each changed lens with the changes that move it.
+
+    With one change in the diff it is that change. With several, each change is applied alone to the old
+    pack (`apply_change`), the scenarios are checked again, and a lens is attributed to every change
+    whose replay alone moves it. A lens no change moves alone (the changes act only together, or a
+    change cannot stand alone because another one defines what it uses) is attributed to all of them,
+    marked `together`. Replays happen only where some lens changed and the diff has several changes.
+    """
+    units = diff.changed_paths()
+    if len(units) <= 1 or not any(s.lenses for s in impacts):
+        return impacts
+    from taxpack.engine.consequences.check import run_check
+
+    moved: dict[str, set[tuple[int, str, str]]] = {}
+    for unit in units:
+        try:
+            alone = pack_with_change(old, new, unit)
+        except TaxpackError:
+            continue  # cannot stand alone (e.g. a rule using a parameter the same diff adds)
+        packs = replace_pack(base, alone)
+        hits: set[tuple[int, str, str]] = set()
+        for index, (scenario, before) in enumerate(replayed):
+            if not before or not impacts[index].lenses:
+                continue
+            try:
+                after = to_json_dict(run_check(scenario, packs, rules_backend=rules_backend))
+            except TaxpackError:
+                hits.update((index, lens.trade, lens.jurisdiction) for lens in impacts[index].lenses)
+                continue
+            hits.update((index, lens.trade, lens.jurisdiction) for lens in compare_results(before, after, diff, alone))
+        moved[unit] = hits
+    out = []
+    for index, s in enumerate(impacts):
+        lenses = []
+        for lens in s.lenses:
+            if not lens.moved_by:  # another jurisdiction's lens: its pack did not change
+                lenses.append(lens)
+                continue
+            by = tuple(u for u in units if (index, lens.trade, lens.jurisdiction) in moved.get(u, ()))
+            lenses.append(_with_moved_by(lens, by) if by else _with_moved_by(lens, lens.moved_by, together=True))
+        out.append(attrs.evolve(s, lenses=tuple(lenses)))
     return tuple(out)
+
+
+def pack_with_change(old: Pack, new: Pack, path: str) -> Pack:
+    """The old pack with the one change at `path` (a path of `PackDiff.changed_paths`) taken from the new pack."""
+    from taxpack.engine.law.load import load_pack_text
+
+    data = apply_change(old.data, new.data, path)
+    return load_pack_text(_yaml_text(data), f"{old.path} + {path}")
+
+
+def apply_change(old: Mapping[str, Any], new: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """A copy of `old` whose value at `path` is the one `new` has there (removed where `new` has none).
+
+    Path segments are mapping keys, or in a list the entry's key (`id`, `name`...) as the diff names it."""
+    import copy
+
+    from taxpack.engine.law.diff import _list_key
+
+    segments = [part.replace("~1", "/").replace("~0", "~") for part in path.strip("/").split("/")] if path.strip("/") else []
+    result = copy.deepcopy(dict(old))
+    value = _get(new, segments, _list_key)
+    holder: Any = result
+    for depth, part in enumerate(segments[:-1]):
+        nxt = _child(holder, part, _list_key)
+        if nxt is _MISSING:  # the new side adds a whole branch: take it from the new pack
+            _put(holder, part, copy.deepcopy(_get(new, segments[: depth + 1], _list_key)), _list_key)
+            return result
+        holder = nxt
+    if segments:
+        _put(holder, segments[-1], copy.deepcopy(value), _list_key)
+    return result
+
+
+def _child(holder: Any, part: str, list_key: Any) -> Any:
+    if isinstance(holder, Mapping):
+        return holder.get(part, _MISSING)
+    if isinstance(holder, list):
+        keyfn = list_key(holder)
+        for i, item in enumerate(holder):
+            if (keyfn(item) if keyfn else str(i)) == part:
+                return item
+    return _MISSING
+
+
+def _get(tree: Any, segments: Sequence[str], list_key: Any) -> Any:
+    for part in segments:
+        tree = _child(tree, part, list_key)
+        if tree is _MISSING:
+            return _MISSING
+    return tree
+
+
+def _put(holder: Any, part: str, value: Any, list_key: Any) -> None:
+    if isinstance(holder, dict):
+        if value is _MISSING:
+            holder.pop(part, None)
+        else:
+            holder[part] = value
+        return
+    if isinstance(holder, list):
+        keyfn = list_key(holder) or (list_key([value]) if value is not _MISSING else None)
+        for i, item in enumerate(holder):
+            if (keyfn(item) if keyfn else str(i)) == part:
+                if value is _MISSING:
+                    del holder[i]
+                else:
+                    holder[i] = value
+                return
+        if value is not _MISSING:
+            holder.append(value)
+
+
+def _yaml_text(data: Mapping[str, Any]) -> str:
+    """Pack data as YAML the loader reads back to the same content (decimals as numbers, dates as dates)."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(Decimal, lambda dumper, v: dumper.represent_scalar("tag:yaml.org,2002:float", format(v, "f")))
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return yaml.dump(plain(data), Dumper=Dumper, sort_keys=False, allow_unicode=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -145,10 +301,14 @@ def compare_results(old: Mapping[str, Any], new: Mapping[str, Any], diff: PackDi
             impact = compare_lens(tid, jurisdiction, a.get(jurisdiction), b.get(jurisdiction))
             if impact is None:
                 continue
-            rules = sorted({f.rule for f in impact.findings if f.rule})
             relevant = pack.kind != "jurisdiction" or pack.jurisdiction == jurisdiction
-            out.append(attrs.evolve(impact, responsible=tuple(rules) + (paths if relevant else ())))
+            out.append(_with_moved_by(impact, paths if relevant else ()))
     return tuple(out)
+
+
+def _with_moved_by(impact: LensImpact, moved_by: tuple[str, ...], together: bool = False) -> LensImpact:
+    rules = tuple(sorted({f.rule for f in impact.findings if f.rule}))
+    return attrs.evolve(impact, responsible=rules + moved_by, moved_by=moved_by, together=together)
 
 
 def _lenses(trade: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:

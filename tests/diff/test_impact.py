@@ -152,4 +152,64 @@ def test_cli_impact_in_every_format(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_lens_impact_is_plain_data() -> None:
     # The JSON renderer reads these fields by name: keep them.
-    assert [f.name for f in LensImpact.__attrs_attrs__] == ["trade", "jurisdiction", "change", "fields", "findings", "responsible"]
+    assert [f.name for f in LensImpact.__attrs_attrs__] == ["trade", "jurisdiction", "change", "fields", "findings", "responsible",
+                                                                "moved_by", "together"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Which change moved which trade (each change replayed alone)
+# ------------------------------------------------------------------------------------------------
+
+
+def test_each_changed_trade_is_attributed_to_the_change_that_moved_it() -> None:
+    # new_two.yaml: the threshold 10,000 -> 5,000 EUR, the flat rate 0.30 -> 0.25, act-9 re-cited.
+    # Gains (bought at 10): t1 0, t2 400 x 5 = 2,000, t3 200 x 50 = 10,000 EUR; tax with the 5.5%
+    # surcharge: t2 2,000 x 0.30 x 1.055 = 633.00 -> 2,000 x 0.25 x 1.055 = 527.50, t3 3,165.00 -> 2,637.50.
+    old, new = load_pack(IMPACT / "old.yaml"), load_pack(IMPACT / "new_two.yaml")
+    diff = diff_packs(old, new)
+    assert len(diff.changed_paths()) == 3
+    (scenario,) = replay([IMPACT / "scenario.yaml"], old, new, diff)
+    assert scenario.trades_changed == ("t2", "t3")
+    t2, t3 = scenario.lenses
+    assert FieldDelta("estimated_tax", "633.00", "527.50") in t2.fields
+    assert [(f.change, f.code) for f in t2.findings] == [("added", "large_sale")]
+    assert t2.moved_by == ("/parameters/capital_gains.rate", "/parameters/large_sale.threshold") and not t2.together
+    assert t3.fields == (FieldDelta("estimated_tax", "3165.00", "2637.50"),)
+    assert t3.moved_by == ("/parameters/capital_gains.rate",) and not t3.together
+    assert t3.responsible == ("/parameters/capital_gains.rate",)
+
+
+def test_changes_that_move_a_trade_only_together_are_said_so() -> None:
+    # new_rule.yaml adds a rule and the parameter it reads (4,000 EUR): only t1 (3,000 EUR) is below it.
+    old, new = load_pack(IMPACT / "old.yaml"), load_pack(IMPACT / "new_rule.yaml")
+    diff = diff_packs(old, new)
+    (scenario,) = replay([IMPACT / "scenario.yaml"], old, new, diff)
+    (t1,) = scenario.lenses
+    assert t1.trade == "t1" and [(f.change, f.code) for f in t1.findings] == [("added", "small_sale")]
+    assert t1.together and set(t1.moved_by) == {"/parameters/small_sale.threshold", "/rules/xa.small_sale"}
+
+
+def test_a_change_applied_alone_is_that_change_only() -> None:
+    from taxpack.engine.law.diff import same
+    from taxpack.engine.review.impact import apply_change, pack_with_change
+
+    old, new = load_pack(IMPACT / "old.yaml"), load_pack(IMPACT / "new_two.yaml")
+    alone = pack_with_change(old, new, "/parameters/capital_gains.rate")
+    # The one-change pack differs from the old by that parameter only, and from the new by the others.
+    assert diff_packs(old, alone).changed_paths() == ("/parameters/capital_gains.rate",)
+    assert set(diff_packs(alone, new).changed_paths()) == {"/sources/act-9", "/parameters/large_sale.threshold"}
+    # Keyed lists are addressed by their entries' keys: a section field inside a loss rule.
+    data = apply_change(old.data, {**old.data, "loss_rules": [dict(old.data["loss_rules"][0], window={"before": {"days": 5}, "after": {"days": 61}})]},
+                        "/loss_rules/xa.repurchase/window/after")
+    assert same(data["loss_rules"][0]["window"]["after"], {"days": 61})
+    assert same(data["loss_rules"][0]["window"]["before"], old.data["loss_rules"][0]["window"]["before"])
+
+
+def test_cli_says_when_changes_act_only_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO_ROOT)
+    args = ["pack", "diff", "tests/diff/impact/old.yaml", "tests/diff/impact/new_rule.yaml", "--impact", "tests/diff/impact/scenario.yaml"]
+    text = run_cli(*args).output
+    assert "responsible: xa.small_sale, /parameters/small_sale.threshold, /rules/xa.small_sale (only together: no change alone moves it)" in text
+    (impact,) = json.loads(run_cli(*args, "--format", "json").output)["impact"]
+    (lens,) = impact["lenses"]
+    assert lens["together"] is True and sorted(lens["moved_by"]) == ["/parameters/small_sale.threshold", "/rules/xa.small_sale"]

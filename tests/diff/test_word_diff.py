@@ -60,7 +60,7 @@ def test_long_changed_text_is_shown_whole(tmp_path, monkeypatch) -> None:
     long_new = long_old.replace("reported", "declared", 1)
     for name, text in (("old.yaml", long_old), ("new.yaml", long_new)):
         source = (pair / name).read_text(encoding="utf-8")
-        source = re.sub(r"(\n  capital_gains\.rate:\n    description: )[^\n]*", lambda m: m.group(1) + f'"{text}"', source, count=1)
+        source = re.sub(r"(\n  capital_gains\.rate:\n    description: )[^\n]*", lambda m, text=text: m.group(1) + f'"{text}"', source, count=1)
         (tmp_path / name).write_text(source, encoding="utf-8")
     result = run_cli("pack", "diff", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml"))
     assert len(long_old) > 200
