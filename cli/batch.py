@@ -104,5 +104,12 @@ def _run(job: Any, input_path: Path, output: Path, summary_path: Path | None, re
         summary = run_batch(job, input_path, output, workers=workers, dask=dask_address, resume=resume, progress=bar.count)
     if summary_path is not None:
         summary_path.write_text(json.dumps(summary.to_json_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    click.echo(summary.render(), err=True)
+    if sys.stderr.isatty():  # a terminal: the counts as a table, in colour
+        from taxpack.cli.progress import terminal_width
+        from taxpack.engine.report.terminal import batch_summary_table
+
+        click.echo(batch_summary_table(summary.to_json_dict(), summary.seconds, summary.workers, color=True, width=terminal_width()),
+                   err=True, nl=False)
+    else:
+        click.echo(summary.render(), err=True)
     sys.exit(summary.exit_code)

@@ -88,6 +88,11 @@ def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, transactio
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
     if fmt == "json":
         text = dumps(data)
+    elif fmt == "table" and sys.stdout.isatty():
+        from taxpack.cli.progress import terminal_width
+        from taxpack.engine.report.terminal import exit_tables
+
+        text = exit_tables(data, color=True, width=terminal_width())  # a terminal: rich tables, footnotes, colour
     else:
         text = render(data, markdown=fmt == "markdown")
     click.echo(text, nl=False)

@@ -7,6 +7,7 @@ every source without a URL, per pack.
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -29,6 +30,12 @@ def command(packs: tuple[str, ...], fmt: str) -> None:
     rows = [row for pack in (chosen or list(bundled_packs())) for row in audit_pack(pack)]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
+        return
+    if sys.stdout.isatty():  # a terminal: one table per pack, each citation once as a footnote, colour
+        from taxpack.cli.progress import terminal_width
+        from taxpack.engine.report.terminal import audit_tables
+
+        click.echo(audit_tables(rows, color=True, width=terminal_width()), nl=False)
         return
     for row in rows:
         click.echo(f"{row['where']}: {row['pack']} {row['item']}: {row['issue']}")

@@ -40,5 +40,11 @@ def command(old: str, new: str, fmt: str, scenarios: tuple[Path, ...], rules_bac
         from taxpack.engine.review.impact import replay
 
         impact = replay(scenarios, old_pack, new_pack, diff, rules_backend=rules_backend)
-    click.echo(RENDERERS[fmt](diff, impact), nl=False)
+    if fmt == "text" and sys.stdout.isatty():  # a terminal: tables, changed words in colour, notes once
+        from taxpack.cli.progress import terminal_width
+        from taxpack.engine.report.terminal import diff_tables
+
+        click.echo(diff_tables(diff, impact, color=True, width=terminal_width()), nl=False)
+    else:
+        click.echo(RENDERERS[fmt](diff, impact), nl=False)
     sys.exit(EXIT_OK if diff.equivalent else EXIT_WARNINGS)

@@ -109,3 +109,10 @@ class Bar:
                 self._progress.stop()
                 self._shown = False
             self.enabled = False
+
+
+def terminal_width(limit: int = 100) -> int:
+    """The width for terminal tables: the terminal's, at most `limit` columns."""
+    import shutil
+
+    return max(40, min(limit, shutil.get_terminal_size((limit, 24)).columns))
