@@ -287,14 +287,14 @@ def diff_tables(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None, 
         parts += [t, Text("")]
     if diff.sections:
         t = table("section", "path", "old", "new", title="Sections")
-        for s in diff.sections:
-            for f in s.fields:
+        for sec in diff.sections:
+            for f in sec.fields:
                 old, new = changed_pair(f.old, f.new, color)
                 if f.change == "added":
                     old = Text("(added)")
                 elif f.change == "removed":
                     new = Text("(removed)")
-                t.add_row(s.section, f.path.removeprefix(f"/{s.section}") or "/", old, new)
+                t.add_row(sec.section, f.path.removeprefix(f"/{sec.section}") or "/", old, new)
         parts += [t, Text("")]
     if diff.rules:
         t = table("rule", "change", title="Rules")
@@ -322,15 +322,15 @@ def diff_tables(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None, 
         parts += [t, Text("")]
     if diff.sources:
         t = table("source", "change", "old", "new", title="Sources and citations")
-        for s in diff.sources:
-            cited = notes.mark("cited by: " + ", ".join(s.used_by)) if s.used_by else ""
-            if s.change == "changed":
-                for f in s.fields:
-                    t.add_row(f"{s.id} {cited}".rstrip(), f"{f.path.lstrip('/')} {f.change}", *changed_pair(f.old, f.new, color))
+        for src in diff.sources:
+            cited = notes.mark("cited by: " + ", ".join(src.used_by)) if src.used_by else ""
+            if src.change == "changed":
+                for f in src.fields:
+                    t.add_row(f"{src.id} {cited}".rstrip(), f"{f.path.lstrip('/')} {f.change}", *changed_pair(f.old, f.new, color))
             else:
-                entry = s.new if s.change == "added" else s.old
+                entry = src.new if src.change == "added" else src.old
                 text = f"{(entry or {}).get('citation', '')} ({(entry or {}).get('confidence', '')})"
-                t.add_row(f"{s.id} {cited}".rstrip(), s.change, "" if s.change == "added" else text, text if s.change == "added" else "")
+                t.add_row(f"{src.id} {cited}".rstrip(), src.change, "" if src.change == "added" else text, text if src.change == "added" else "")
         parts += [t, Text("")]
     if diff.tests:
         t = table("test", "change", title="Tests")
