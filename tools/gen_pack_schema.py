@@ -98,6 +98,24 @@ LOSS_RULE = section({
     "severity": {"enum": ["info", "warning", "blocking"]},
 }, required=("source", "id", "code", "identity", "window", "effect"))
 
+BASKET = {
+    "type": "object", "required": ["id"], "additionalProperties": False,
+    "properties": {
+        "id": ID, "title": {"type": "string"},
+        "terms": {"type": "array", "items": {"enum": ["short", "long", "none"]}},
+        "kinds": {"type": "array", "items": {"enum": ["share", "etf", "fund", "bond", "currency", "crypto"]}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "countries": {"type": "array", "items": COUNTRY},
+        "sign": {"enum": ["gain", "loss"]},
+        "losses": {"enum": ["allowed", "not_allowed"]},
+        "allowance": {"type": "boolean"},
+        "carry": {"type": "boolean"},
+        "tax": {"type": "object", "description": "this basket's own rate, as capital_gains.estimate (method flat|brackets|marginal_rate)"},
+        "stack_on": {"type": "array", "items": ID},
+        "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"},
+    },
+}
+
 RULE = {
     "type": "object",
     "required": ["id", "when", "then"],
@@ -204,6 +222,24 @@ SCHEMA = {
             "estimate": {"type": "object"},
             "loss_offset": {"type": "object"},
         }, extra=True),
+        "year": section({
+            "starts": {"type": "string", "pattern": r"^\d{2}-\d{2}$", "description": "the first day of the tax year, MM-DD (default 01-01)"},
+            "baskets": {"type": "array", "minItems": 1, "items": BASKET,
+                        "description": "categories of gains and losses, in order: an amount goes to the first basket it matches"},
+            "offsets": {"type": "array", "items": {"type": "object", "required": ["loss", "against"], "additionalProperties": False, "properties": {
+                "loss": ID, "against": {"type": "array", "minItems": 1, "items": ID}, "share": ref_or(NUMBER), "source": SOURCE_REF,
+                "note": {"type": "string"}}}, "description": "a basket's net loss reduces other baskets' net gains, in this order"},
+            "carry_forward": {"type": "object", "required": ["years"], "additionalProperties": False, "properties": {
+                "years": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 0}, PARAM_REF],
+                          "description": "years a loss may be carried (null: without limit; 0: not carried)"},
+                "keeps_basket": {"type": "boolean", "description": "a carried loss comes back in its own basket (US character)"},
+                "into": {**ID, "description": "the basket carried losses come back in when they do not keep their own"},
+                "source": SOURCE_REF, "note": {"type": "string"}}},
+            "other_income_offset": {"type": "object", "required": ["limit"], "additionalProperties": False, "properties": {
+                "limit": ref_or(NUMBER), "order": {"type": "array", "items": ID},
+                "saving": {"enum": ["marginal_rate", "none"]}, "source": SOURCE_REF, "note": {"type": "string"}}},
+            "allowance_order": {"type": "array", "items": ID, "description": "baskets the capital_gains allowance covers, in order"},
+        }),
         "loss_rules": {"type": "array", "items": LOSS_RULE},
         "no_loss_rule": section({"finding": {"type": "boolean"}}, required=("source",)),
         "withholding": section({
@@ -225,6 +261,15 @@ SCHEMA = {
                         "dividends": ref_or(NUMBER), "interest": ref_or(NUMBER), "creditable": {"type": "boolean"},
                         "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"}}}},
             }}},
+        "relief": {"type": "array", "items": {
+            "type": "object", "required": ["country", "for_tax_of", "credit", "source"], "additionalProperties": False,
+            "description": "treaty relief between two countries' taxes on the same income (docs/pack-sections.md)",
+            "properties": {
+                "country": COUNTRY, "for_tax_of": COUNTRY,
+                "basis": {"enum": ["source", "residence", "citizenship"], "description": "the basis on which for_tax_of taxes"},
+                "when": {"enum": ["source", "residence", "citizenship"], "description": "the basis on which country taxes"},
+                "credit": {"enum": ["full", "as_source_country", "exemption", "none"]},
+                "article": {"type": "string"}, "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"}}}},
         "rules": {"type": "array", "items": RULE},
         "tests": {"type": "array", "items": PACK_TEST},
     },

@@ -18,8 +18,8 @@ from typing import Any, Iterable, Mapping, Sequence
 import attrs
 
 from taxpack.engine.consequences.relief import Relief, ordered, relief_for
-from taxpack.engine.consequences.year_bill import Bill, BasketTotals, Carried, YearBill
-from taxpack.engine.core.household import Scenario, Taxpayer
+from taxpack.engine.consequences.year_bill import BasketTotals, Bill, Carried, YearBill
+from taxpack.engine.core.household import Scenario, Security, Taxpayer
 from taxpack.engine.core.money import money_text
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.pack import Pack
@@ -29,6 +29,17 @@ from taxpack.engine.lots.lens import Lens
 
 ZERO = Decimal(0)
 Items = Sequence[tuple[str, Decimal]]  # (basket, amount in the lens currency)
+Realised = Sequence[tuple[str, Decimal]]  # (holding term, amount in the lens currency) of one sale
+
+
+def basket_items(rules: YearRules, realised: Realised, security: Security) -> list[tuple[str, Decimal]]:
+    """A sale's realised amounts (per holding term) in the baskets of a pack's year."""
+    out: list[tuple[str, Decimal]] = []
+    for term, amount in realised:
+        if amount:
+            sign = 1 if amount > 0 else -1
+            out.append((rules.basket_for(term, security.kind, tuple(security.tags), security.country, sign), amount))
+    return out
 
 
 @attrs.frozen
@@ -52,6 +63,26 @@ class TradeTax:
     caveats: tuple[str, ...]
     credits: tuple[CreditLine, ...] = ()
     unrelieved: tuple[str, ...] = ()  # other lenses taxing the trade with no relief rule between them
+
+
+@attrs.frozen
+class PricedTrade:
+    """A candidate trade as it was priced: its day, taxpayer, and per lens its items and taxes."""
+
+    day: dt.date
+    taxpayer: Taxpayer
+    lenses: Mapping[Lens, tuple[tuple[tuple[str, Decimal], ...], TradeTax]]
+
+
+@attrs.frozen
+class Alternative:
+    """The household's bill if one trade were realised on another day (the same price and rate)."""
+
+    day: dt.date
+    why: str
+    net_tax: Decimal | None  # what the trade would add to the household's net bill then, base currency
+    change: Decimal | None  # against selling as planned (negative: a saving)
+    missing: tuple[str, ...] = ()
 
 
 @attrs.define
@@ -88,6 +119,7 @@ class HouseholdBill:
         self.base_currency = base_currency(scenario, packs)
         self.household = {"gross": ZERO, "credits": ZERO, "net": ZERO}
         self.complete = True
+        self.priced: dict[str, PricedTrade] = {}
 
     # -- the year of a lens ---------------------------------------------------------------------------
 
@@ -122,7 +154,7 @@ class HouseholdBill:
     # -- a trade --------------------------------------------------------------------------------------
 
     def add_trade(self, day: dt.date, taxpayer: Taxpayer, items: Mapping[Lens, Items],
-                  baselines: Mapping[str, Items] | None = None) -> dict[str, TradeTax]:
+                  baselines: Mapping[str, Items] | None = None, trade_id: str | None = None) -> dict[str, TradeTax]:
         """Add one trade's realised amounts per lens; the tax each lens's year gains, credits and net."""
         lenses = ordered(list(items))
         out: dict[str, TradeTax] = {}
@@ -144,6 +176,8 @@ class HouseholdBill:
             nets_in[lens.pack.id] = (net, lens.pack.currency or "")
             out[lens.jurisdiction] = TradeTax(gross, credit, net, ly.bill.missing, ly.bill.caveats, tuple(credit_lines), tuple(unrelieved))
             self._to_household(gross, credit, net, lens.pack.currency or "", day)
+        if trade_id is not None:
+            self.priced[trade_id] = PricedTrade(day, taxpayer, {lens: (tuple(items[lens]), out[lens.jurisdiction]) for lens in lenses})
         return out
 
     def _credits(self, ly: LensYear, lens: Lens, lenses: list[Lens], items: Mapping[Lens, Items], day: dt.date,
@@ -162,11 +196,7 @@ class HouseholdBill:
             for basket, amount in items[lens]:
                 shared.setdefault(basket, BasketTotals()).add(amount)
             other_net, other_currency = nets_in[other.pack.id]
-            creditable = ZERO
-            if other_net is not None and relief.credit == "full":
-                creditable = other_net
-            elif other_net is not None and relief.credit == "as_source_country" and _taxes_non_residents(other.pack):
-                creditable = other_net
+            creditable = other_net if other_net is not None and self._creditable(relief) else ZERO
             if creditable:
                 creditable = self.fx.convert(creditable, other_currency, lens.pack.currency or other_currency, day,
                                              missing="nearest_earlier")[0]
@@ -188,9 +218,7 @@ class HouseholdBill:
         """The lens's tax on the income both tax: its bill minus its bill without that income."""
         if ly.bill.tax is None:
             return None
-        rest = {b: BasketTotals(t.gains - shared.get(b, BasketTotals()).gains, t.losses - shared.get(b, BasketTotals()).losses)
-                for b, t in ly.totals.items()}
-        without = ly.compute(rest)
+        without = ly.compute(_subtract(ly.totals, shared))
         return None if without.tax is None else ly.bill.tax - without.tax
 
     def _to_household(self, gross: Decimal | None, credit: Decimal, net: Decimal | None, currency: str, day: dt.date) -> None:
@@ -201,13 +229,121 @@ class HouseholdBill:
             if value:
                 self.household[key] += self.fx.convert(value, currency, self.base_currency, day, missing="nearest_earlier")[0]
 
+    # -- timing: the same trade on another day ------------------------------------------------------------
+
+    def trade_net(self, trade_id: str) -> Decimal | None:
+        """What the trade adds to the household's net bill, in the base currency."""
+        priced = self.priced[trade_id]
+        total = ZERO
+        for lens, (_, tax) in priced.lenses.items():
+            if tax.net is None:
+                return None
+            total += self._base(tax.net, lens.pack.currency or "", priced.day)
+        return total
+
+    def alternative(self, trade_id: str, day: dt.date, items: Mapping[Lens, Items], why: str) -> Alternative:
+        """The household's net bill if trade `trade_id` were realised on `day` with `items` per lens
+        (everything else as priced): in the same tax year its amounts replace the planned ones; in a
+        later year they leave this year's bill and enter next year's on their own, with the losses this
+        year carries out and next year's other income when the scenario gives it."""
+        priced = self.priced[trade_id]
+        current = self.trade_net(trade_id)
+        alt_nets: dict[str, tuple[Decimal | None, str]] = {}
+        cur_nets: dict[str, tuple[Decimal | None, str]] = {}
+        total = ZERO
+        missing: list[str] = []
+        for lens in ordered(list(priced.lenses)):
+            old_items, tax = priced.lenses[lens]
+            new_items = tuple(items.get(lens, ()))
+            ly = self.years[(lens.pack.id, priced.taxpayer.id, year_rules(lens.pack).tax_year(priced.day))]
+            cur_nets[lens.pack.id] = (tax.net, lens.pack.currency or "")
+            gross, credit, more = self._shifted(ly, lens, priced, old_items, new_items, day, cur_nets, alt_nets)
+            missing.extend(more)
+            if gross is None:
+                alt_nets[lens.pack.id] = (None, lens.pack.currency or "")
+                continue
+            net = gross - credit
+            alt_nets[lens.pack.id] = (net, lens.pack.currency or "")
+            total += self._base(net, lens.pack.currency or "", day)
+        if missing or current is None or any(n is None for n, _ in alt_nets.values()):
+            return Alternative(day, why, None, None, tuple(sorted(set(missing))))
+        return Alternative(day, why, total, total - current)
+
+    def _shifted(self, ly: LensYear, lens: Lens, priced: PricedTrade, old_items: Items, new_items: Items, day: dt.date,
+                 cur_nets: Mapping[str, tuple[Decimal | None, str]], alt_nets: Mapping[str, tuple[Decimal | None, str]],
+                 ) -> tuple[Decimal | None, Decimal, list[str]]:
+        """(gross, credit) the trade would add under `lens` if realised on `day` as `new_items`."""
+        _, tax = priced.lenses[lens]
+        without = _minus(ly.totals, old_items)
+        if ly.rules.tax_year(day) == ly.year:
+            after_totals = _plus(without, new_items)
+            after, base = ly.compute(after_totals), ly.compute(without)
+            if after.tax is None or base.tax is None:
+                return None, ZERO, list(after.missing or base.missing)
+            credit = ZERO
+            for other_id, relief in sorted(ly.reliefs.items()):
+                shared = _plus(_minus(ly.shared.get(other_id, {}), old_items), new_items)
+                rest = ly.compute(_subtract(after_totals, shared))
+                if rest.tax is None:
+                    continue
+                limit = after.tax - rest.tax
+                foreign = ly.foreign_tax.get(other_id, ZERO)
+                if self._creditable(relief):
+                    foreign += (self._in(alt_nets.get(other_id), lens, day) - self._in(cur_nets.get(other_id), lens, priced.day))
+                total = max(ZERO, limit) if relief.credit == "exemption" else max(ZERO, min(limit, foreign))
+                credit += _line(tax, relief) + total - ly.credits.get(other_id, ZERO)
+            return after.tax - base.tax, credit, []
+        # A later tax year: this year without the trade, the next with it alone (its own credits).
+        base = ly.compute(without)
+        if base.tax is None:
+            return None, ZERO, list(base.missing)
+        jurisdiction = lens.pack.jurisdiction or lens.pack.id
+        billing = YearBill(lens.pack, ly.rules, priced.taxpayer, lens.pack.law_day(day), jurisdiction,
+                           priced.taxpayer.next_year_income.get(jurisdiction))
+        year = ly.rules.tax_year(day)
+        empty, with_trade = billing.compute({}, base.carry_after, year), billing.compute(_plus({}, new_items), base.carry_after, year)
+        if empty.tax is None or with_trade.tax is None:
+            return None, ZERO, list(empty.missing or with_trade.missing)
+        gross = with_trade.tax - empty.tax
+        credit = ZERO
+        for other_id, relief in sorted(ly.reliefs.items()):
+            # This year loses the trade's part of the credit; next year credits the trade on its own.
+            shared = _minus(ly.shared.get(other_id, {}), old_items)
+            rest = ly.compute(_subtract(without, shared))
+            foreign = ly.foreign_tax.get(other_id, ZERO)
+            if self._creditable(relief):
+                foreign -= self._in(cur_nets.get(other_id), lens, priced.day)
+            if rest.tax is not None:
+                limit = base.tax - rest.tax
+                total = max(ZERO, limit) if relief.credit == "exemption" else max(ZERO, min(limit, foreign))
+                credit += total - ly.credits.get(other_id, ZERO) + _line(tax, relief)
+            foreign_next = self._in(alt_nets.get(other_id), lens, day) if self._creditable(relief) else ZERO
+            credit += max(ZERO, gross) if relief.credit == "exemption" else max(ZERO, min(gross, foreign_next))
+        return gross, credit, []
+
+    def _creditable(self, relief: Relief) -> bool:
+        """Whether the other country's tax on this trade counts for the credit (not only as a source country)."""
+        if relief.credit == "full":
+            return True
+        other = self.packs.get(relief.credited)
+        return relief.credit == "as_source_country" and other is not None and _taxes_non_residents(other)
+
+    def _in(self, net: tuple[Decimal | None, str] | None, lens: Lens, day: dt.date) -> Decimal:
+        """Another lens's net tax on the trade, in `lens`'s currency."""
+        if net is None or net[0] is None or not net[0]:
+            return ZERO
+        return self.fx.convert(net[0], net[1], lens.pack.currency or net[1], day, missing="nearest_earlier")[0]
+
+    def _base(self, amount: Decimal, currency: str, day: dt.date) -> Decimal:
+        return self.fx.convert(amount, currency, self.base_currency, day, missing="nearest_earlier")[0] if amount else ZERO
+
     # -- the summary ----------------------------------------------------------------------------------
 
     def summary(self) -> dict[str, Any]:
         """The household's bill for the candidate trades, and each lens's year before and after them."""
         rounding = next((p for p in self.packs.packs if p.currency == self.base_currency), None)
         lenses = []
-        for (pack_id, taxpayer, year), ly in sorted(self.years.items()):
+        for (_pack_id, taxpayer, year), ly in sorted(self.years.items()):
             pack = ly.pack
             unused = {pid: ly.foreign_tax[pid] - ly.credits.get(pid, ZERO) for pid in ly.foreign_tax}
             lenses.append({
@@ -241,3 +377,31 @@ def base_currency(scenario: Scenario, packs: PackSet) -> str:
 def _taxes_non_residents(pack: Pack) -> bool:
     scope = pack.section("scope") or {}
     return bool(scope.get("non_resident_gains"))
+
+
+def _line(tax: TradeTax, relief: Relief) -> Decimal:
+    """The credit the trade got as priced for the other country's tax."""
+    return sum((c.amount for c in tax.credits if c.relief.credited == relief.credited), ZERO)
+
+
+def _subtract(totals: Mapping[str, BasketTotals], part: Mapping[str, BasketTotals]) -> dict[str, BasketTotals]:
+    return {b: BasketTotals(t.gains - part.get(b, BasketTotals()).gains, t.losses - part.get(b, BasketTotals()).losses)
+            for b, t in totals.items()}
+
+
+def _plus(totals: Mapping[str, BasketTotals], items: Items) -> dict[str, BasketTotals]:
+    out = {b: t.copy() for b, t in totals.items()}
+    for basket, amount in items:
+        out.setdefault(basket, BasketTotals()).add(amount)
+    return out
+
+
+def _minus(totals: Mapping[str, BasketTotals], items: Items) -> dict[str, BasketTotals]:
+    out = {b: t.copy() for b, t in totals.items()}
+    for basket, amount in items:
+        t = out.setdefault(basket, BasketTotals())
+        if amount >= 0:
+            t.gains -= amount
+        else:
+            t.losses -= amount
+    return out

@@ -118,10 +118,12 @@ class YearRules:
         raise KeyError(basket_id)
 
     def basket_for(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int) -> str:
+        """The first basket that matches (the validator requires one basket without matchers: a basket
+        after it is reached only through amounts the user gives per basket, e.g. Spain's capital income)."""
         for basket in self.baskets:
             if basket.matches(term, kind, tags, country, amount_sign):
                 return basket.id
-        return self.baskets[-1].id  # the validator requires a last basket that matches everything
+        raise AssertionError(f"pack {self.pack_id}: no basket matches")  # load-time validation prevents it
 
     def tax_year(self, day: dt.date) -> int:
         """The tax year `day` falls in, named by the calendar year it starts in (UK 2026-04-05 is 2025)."""
