@@ -15,7 +15,9 @@ from typing import Any, Mapping
 
 import attrs
 
-from taxpack.engine.core.errors import Span
+from taxpack.engine.core.documents import Document
+from taxpack.engine.core.errors import SemanticError, Span
+from taxpack.engine.core.schemas import did_you_mean
 from taxpack.engine.law.pack import Pack
 
 TERMS: tuple[str, ...] = ("short", "long", "none")
@@ -210,3 +212,51 @@ def _derived(pack: Pack) -> YearRules:
 
 def _span(pack: Pack, path: tuple[Any, ...]) -> Span:
     return pack.span(path)
+
+
+def year_errors(document: Document) -> list[SemanticError]:
+    """What the schema cannot say about a `year` section: basket ids unique and known where named, one
+    basket without matchers (so every amount has a basket), a real first day of the tax year."""
+    section = (document.data or {}).get("year")
+    if not isinstance(section, Mapping):
+        return []
+    errors: list[SemanticError] = []
+    starts = str(section.get("starts", "01-01"))
+    try:
+        month, day = (int(part) for part in starts.split("-"))
+        dt.date(2024, month, day)
+    except ValueError:
+        errors.append(SemanticError(f"year.starts: '{starts}' is not a day of the year", document.span(("year", "starts")),
+                                    "MM-DD, e.g. 01-01 or 04-06"))
+    baskets = section.get("baskets") or []
+    ids: list[str] = []
+    for i, basket in enumerate(baskets):
+        if basket["id"] in ids:
+            errors.append(SemanticError(f"year.baskets: basket '{basket['id']}' is defined twice", document.span(("year", "baskets", i, "id")),
+                                        "one entry per basket id"))
+        ids.append(basket["id"])
+    if baskets and not any(not any(b.get(k) for k in ("terms", "kinds", "tags", "countries", "sign")) for b in baskets):
+        errors.append(SemanticError("year.baskets: every basket has matchers, so some amounts would fall in none",
+                                    document.span(("year", "baskets")), "one basket without terms, kinds, tags, countries or sign"))
+    known = set(ids) or {"all"}
+
+    def check(path: tuple[Any, ...], name: Any) -> None:
+        if name not in known:
+            errors.append(SemanticError(f"year: unknown basket '{name}'{did_you_mean(str(name), known)}", document.span(path),
+                                        "one of " + ", ".join(sorted(known))))
+
+    for i, basket in enumerate(baskets):
+        for j, name in enumerate(basket.get("stack_on") or []):
+            check(("year", "baskets", i, "stack_on", j), name)
+    for i, offset in enumerate(section.get("offsets") or []):
+        check(("year", "offsets", i, "loss"), offset["loss"])
+        for j, name in enumerate(offset["against"]):
+            check(("year", "offsets", i, "against", j), name)
+    for j, name in enumerate((section.get("other_income_offset") or {}).get("order") or []):
+        check(("year", "other_income_offset", "order", j), name)
+    for j, name in enumerate(section.get("allowance_order") or []):
+        check(("year", "allowance_order", j), name)
+    into = (section.get("carry_forward") or {}).get("into")
+    if into is not None:
+        check(("year", "carry_forward", "into"), into)
+    return errors
