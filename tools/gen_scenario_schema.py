@@ -30,6 +30,74 @@ TRANSACTION = {
         "currency": CURRENCY, "settlement_date": DATE, "lots": LOTS,
         "in_kind": {"type": "boolean", "description": "a transfer in kind (e.g. a contribution of a position to a TFSA)"},
         "note": {"type": "string"},
+        "pool": {**ID, "description": "a separate cost pool (the id of an entry of cost_pools) the units go into or come from"},
+    },
+}
+SIGNED = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}], "description": "a decimal number, may be negative"}
+RATIO = {"type": "object", "required": ["new", "old"], "additionalProperties": False,
+         "description": "new units for every old unit: a 4-for-1 split is {new: 4, old: 1}, a 1-for-10 consolidation {new: 1, old: 10}",
+         "properties": {"new": POSITIVE, "old": POSITIVE}}
+DIVIDEND = {
+    "type": "object",
+    "required": ["id", "account", "security", "date", "gross"],
+    "additionalProperties": False,
+    "properties": {
+        "id": ID, "account": ID, "security": ID,
+        "date": {**DATE, "description": "the payment date, YYYY-MM-DD"},
+        "gross": {**NONNEG, "description": "the dividend before tax, in currency"},
+        "withheld": {**SIGNED, "description": "tax withheld at source, in currency (positive; a refund booked later is negative)"},
+        "currency": CURRENCY,
+        "source_country": {**COUNTRY, "description": "the country that withheld the tax (default: the security's country)"},
+        "kind": {"enum": ["dividend", "in_lieu"], "description": "dividend, or a payment in lieu of a dividend (shares on loan)"},
+        "ex_date": DATE,
+        "note": {"type": "string"},
+    },
+}
+CORPORATE_ACTION = {
+    "type": "object",
+    "required": ["id", "type", "security", "date"],
+    "additionalProperties": False,
+    "description": "an event of the issuer: split, identifier_change, merger, spin_off, return_of_capital, stock_dividend (docs/scenario-format.md)",
+    "properties": {
+        "id": ID,
+        "type": {"enum": ["split", "identifier_change", "merger", "spin_off", "return_of_capital", "stock_dividend"]},
+        "security": ID, "date": {**DATE, "description": "the effective date, YYYY-MM-DD"},
+        "account": {**ID, "description": "only this account (default: every account holding the security)"},
+        "new_security": {**ID, "description": "the security received (identifier_change, merger, spin_off; a split that also changes the ISIN)"},
+        "ratio": RATIO,
+        "added": {**POSITIVE, "description": "split: the units the account received, when the ratio is not given"},
+        "cash": {**NONNEG, "description": "merger: cash received besides the new shares (boot), total for the account"},
+        "cash_in_lieu": {**NONNEG, "description": "cash paid for a fraction of a new unit, total for the account"},
+        "amount": {**NONNEG, "description": "return_of_capital: total for the account; stock_dividend: the amount per new share (the increase of paid-up capital, CA s.248(1))"},
+        "amount_per_share": {**NONNEG, "description": "return_of_capital per unit held"},
+        "fmv_old": {**NONNEG, "description": "spin_off: value of one old unit right after the distribution"},
+        "fmv_new": {**NONNEG, "description": "spin_off: value of one new unit right after the distribution"},
+        "cost_fraction": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^(0(\.\d+)?|1(\.0+)?)$"}],
+                          "description": "spin_off: share of the old cost that moves to the new units, as the issuer states it (e.g. Form 8937)"},
+        "elected": {"type": "boolean", "description": "spin_off: the holder made the election the law requires for deferral (CA s.86.1)"},
+        "currency": CURRENCY,
+        "note": {"type": "string"},
+    },
+}
+COST_ADJUSTMENT = {
+    "type": "object",
+    "required": ["id", "account", "security", "date", "amount", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "id": ID, "account": ID, "security": ID, "date": DATE,
+        "amount": {**SIGNED, "description": "added to the cost (negative: reduces it), in currency"},
+        "reason": {"type": "string", "minLength": 1, "description": "why, e.g. 'T3 2025 box 42 return of capital'"},
+        "currency": CURRENCY,
+        "jurisdictions": {"type": "array", "items": COUNTRY, "description": "only under these lenses (default: every lens)"},
+    },
+}
+COST_POOL = {
+    "type": "object",
+    "required": ["id", "account", "security", "reason"],
+    "additionalProperties": False,
+    "properties": {
+        "id": ID, "account": ID, "security": ID,
+        "reason": {"type": "string", "pattern": r"^[a-z0-9_]+$", "description": "why the law keeps these units apart, a reason the pack knows (employee_option)"},
     },
 }
 SCHEMA = {
@@ -79,6 +147,11 @@ SCHEMA = {
                 "confidence": {"enum": ["high", "medium", "low"]}, "note": {"type": "string"}}}},
         "transactions": {"type": "array", "items": TRANSACTION},
         "trades": {"type": "array", "items": TRANSACTION},
+        "dividends": {"description": "dividends received and the tax withheld: a list, or a YAML file holding the list, relative to this file",
+                      "anyOf": [{"type": "array", "items": DIVIDEND}, {"type": "string", "minLength": 1}]},
+        "corporate_actions": {"type": "array", "items": CORPORATE_ACTION},
+        "cost_adjustments": {"type": "array", "items": COST_ADJUSTMENT},
+        "cost_pools": {"type": "array", "items": COST_POOL},
         "fx": {"type": "object", "additionalProperties": False, "properties": {"rates": {"type": "string", "description": "a CSV file date,currency,quote,rate, relative to this file"}}},
         "prices": {"type": "array", "description": "optional market prices (fair market value) for `taxpack exit`; see docs/residency.md",
                    "items": {"type": "object", "required": ["security", "date", "price", "currency"], "additionalProperties": False, "properties": {

@@ -142,11 +142,112 @@ class Transaction:
     lots: LotChoice | None = None
     candidate: bool = False
     in_kind: bool = False  # a transfer in kind (e.g. a position contributed to a TFSA), not a market trade
+    pool: str | None = None  # a separate cost pool (CostPool id) the units go into or come from
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def gross(self) -> Decimal:
         return self.quantity * self.price
+
+
+CORPORATE_ACTION_TYPES: tuple[str, ...] = (
+    "split", "identifier_change", "merger", "spin_off", "return_of_capital", "stock_dividend",
+)
+
+
+@attrs.frozen
+class Ratio:
+    """`new` units for every `old` unit (a 4-for-1 split is 4:1, a 1-for-10 consolidation 1:10)."""
+
+    new: Decimal
+    old: Decimal
+
+    @property
+    def factor(self) -> Decimal:
+        return self.new / self.old
+
+
+@attrs.frozen
+class Dividend:
+    """A dividend (or a payment in lieu of one) received in an account, and the tax withheld from it.
+
+    `gross` and `withheld` are in `currency` (the security's unless given); `withheld` is the tax the
+    source country kept (positive). `source_country` is the country that withheld (default: the
+    security's). `kind` is `dividend` or `in_lieu` (a substitute payment while the shares were lent).
+    """
+
+    id: str
+    account: str
+    security: str
+    date: dt.date  # the payment date
+    gross: Decimal
+    withheld: Decimal = Decimal(0)
+    currency: str | None = None
+    source_country: str | None = None
+    kind: str = "dividend"
+    ex_date: dt.date | None = None
+    note: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class CorporateAction:
+    """An event of the issuer that changes holdings without a trade (see docs/scenario-format.md).
+
+    `type` is one of CORPORATE_ACTION_TYPES. Without `account` it applies to every account holding
+    `security` on `date`; with it, to that account only (broker exports give one event per account).
+    Money (`cash`, `cash_in_lieu`, `amount`, `amount_per_share`, `fmv_old`, `fmv_new`) is in `currency`
+    (the security's unless given); `cash` and `cash_in_lieu` are totals for the account.
+    """
+
+    id: str
+    type: str
+    security: str
+    date: dt.date
+    account: str | None = None
+    new_security: str | None = None
+    ratio: Ratio | None = None
+    added: Decimal | None = None  # split by units received (a broker row without a ratio): the account's holding grows by this
+    cash: Decimal | None = None  # merger: cash received besides the new shares (boot)
+    cash_in_lieu: Decimal | None = None  # cash for a fraction of a new unit, treated as its sale
+    amount: Decimal | None = None  # return of capital: the account's total; stock dividend: the amount per new share (CA s.248(1))
+    amount_per_share: Decimal | None = None  # return of capital per unit held
+    fmv_old: Decimal | None = None  # spin-off: value of one old unit right after the distribution
+    fmv_new: Decimal | None = None  # spin-off: value of one new unit right after the distribution
+    cost_fraction: Decimal | None = None  # spin-off: share of the old cost the issuer says moves to the new units (Form 8937)
+    elected: bool | None = None  # spin-off: the holder elected the deferral the law makes elective (CA s.86.1)
+    currency: str | None = None
+    note: str | None = None
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class CostAdjustment:
+    """A change of cost basis the user enters with its reason (a T3 slip's return of capital, a reinvested
+    capital-gain distribution). `amount` is signed, in `currency`: positive adds to the cost, negative
+    reduces it. `jurisdictions` limits it to those lenses (empty: every lens)."""
+
+    id: str
+    account: str
+    security: str
+    date: dt.date
+    amount: Decimal
+    reason: str
+    currency: str | None = None
+    jurisdictions: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class CostPool:
+    """Units of `security` in `account` the law keeps apart from the identical units held (CA s.7(1.31)
+    employee-option shares). Buys and sells name it by `pool: ID`; `reason` must be one the pack knows."""
+
+    id: str
+    account: str
+    security: str
+    reason: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen
@@ -171,6 +272,10 @@ class Scenario:
     fx_rates: str | None = None  # absolute path of an override CSV, if any
     source: str | None = None  # the file it came from, as shown to the user
     id: str | None = None
+    dividends: tuple[Dividend, ...] = ()
+    corporate_actions: tuple[CorporateAction, ...] = ()
+    cost_adjustments: tuple[CostAdjustment, ...] = ()
+    cost_pools: tuple[CostPool, ...] = ()
     _cache: dict[str, dict[str, Any]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def taxpayer(self, tid: str) -> Taxpayer:
@@ -184,6 +289,9 @@ class Scenario:
 
     def group(self, gid: str) -> IdentityGroup | None:
         return self._index("identity_groups").get(gid)
+
+    def cost_pool(self, pid: str) -> CostPool:
+        return self._index("cost_pools")[pid]
 
     def _index(self, name: str) -> dict[str, Any]:
         cache = self._cache  # a memo of id -> object; the scenario itself never changes

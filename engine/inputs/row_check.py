@@ -18,7 +18,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _UNSIGNED = re.compile(r"^\d+(\.\d+)?$")
 _REQUIRED = ("id", "account", "security", "date", "side", "quantity", "price")
-_ALLOWED = frozenset(_REQUIRED + ("fees", "currency", "settlement_date", "lots", "in_kind", "note"))
+_ALLOWED = frozenset(_REQUIRED + ("fees", "currency", "settlement_date", "lots", "in_kind", "note", "pool"))
 _METHODS = frozenset(("fifo", "lifo", "hifo", "lofo", "average"))
 
 
@@ -76,6 +76,8 @@ def transaction_ok(row: Any) -> bool:
     if "in_kind" in row and not isinstance(row["in_kind"], bool):
         return False
     if "note" in row and not isinstance(row["note"], str):
+        return False
+    if "pool" in row and not _id(row["pool"]):
         return False
     if "lots" in row:
         lots = row["lots"]

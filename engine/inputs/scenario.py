@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable
 
+import attrs
+
 from taxpack.engine.core.documents import CsvRow, Document, JsonPath, display_path, load_yaml, read_csv, to_json_types
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from taxpack.engine.core.household import (
@@ -27,10 +29,11 @@ from taxpack.engine.core.household import (
 )
 from taxpack.engine.core.schemas import did_you_mean
 from taxpack.engine.core.schemas import validate as schema_validate
+from taxpack.engine.inputs.events import build_events, event_errors, include_dividends
 from taxpack.engine.inputs.row_check import FAST_ITEMS
 
 TX_REQUIRED = ["id", "account", "security", "date", "side", "quantity", "price"]
-TX_OPTIONAL = ["fees", "currency", "settlement_date", "lots", "in_kind", "note"]
+TX_OPTIONAL = ["fees", "currency", "settlement_date", "lots", "in_kind", "note", "pool"]
 METHODS = ("fifo", "lifo", "hifo", "lofo", "average")
 
 
@@ -55,6 +58,10 @@ def build_scenario(
         what = "is empty" if document.data is None else ("holds a list at the top level" if isinstance(document.data, list) else "holds a single value")
         raise ErrorList([SchemaError(f"the file {what}, not a scenario", document.span(),
                                      "a mapping of keys: taxpack, as_of, taxpayers, accounts, securities, ...")])
+    try:
+        document = include_dividends(document, base)
+    except TaxpackError as exc:
+        raise ErrorList([exc]) from None
     errors: list[TaxpackError] = list(schema_validate(document, "scenario", FAST_ITEMS))
     if errors:
         raise ErrorList(errors)
@@ -95,8 +102,10 @@ def build_scenario(
         fx_rates=fx_path,
         source=document.file,
         id=data.get("id"),
+        **attrs.asdict(build_events(data, document), recurse=False),
     )
     b.errors.extend(reference_errors(scenario, document))
+    b.errors.extend(event_errors(scenario, document))
     if b.errors:
         raise ErrorList(b.errors)
     return scenario
@@ -175,7 +184,7 @@ class _Builder:
             id=t["id"], account=t["account"], security=t["security"], date=_date(t["date"]), side=t["side"],
             quantity=_dec(t["quantity"]), price=_dec(t["price"]), fees=_dec(t.get("fees", 0)), currency=t.get("currency"),
             settlement_date=_date(t["settlement_date"]) if t.get("settlement_date") else None,
-            lots=choice, candidate=candidate, in_kind=bool(t.get("in_kind", False)), span=self.doc.lazy_span(path),
+            lots=choice, candidate=candidate, in_kind=bool(t.get("in_kind", False)), pool=t.get("pool"), span=self.doc.lazy_span(path),
         )
 
     def csv_transactions(self, path: Path | str, candidate: bool) -> list[Transaction]:
@@ -272,7 +281,7 @@ def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
         quantity=_cell_decimal(row, "quantity", positive=True), price=_cell_decimal(row, "price"),
         fees=_cell_decimal(row, "fees", default="0"), currency=currency,
         settlement_date=_cell_date(row, "settlement_date", required=False), lots=lots, candidate=candidate,
-        in_kind=in_kind == "true", span=row.span(),
+        in_kind=in_kind == "true", pool=c.get("pool") or None, span=row.span(),
     )
 
 

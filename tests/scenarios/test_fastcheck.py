@@ -17,7 +17,7 @@ text = st.sampled_from(["b1", "", "x y", "-a", "A.b:c-d_e", "2024-01-10", "2024-
 number = st.one_of(st.integers(-5, 5), st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10, max_value=10), st.booleans())
 value = st.one_of(text, number, st.none(), st.lists(st.fixed_dictionaries({"transaction": text, "quantity": st.one_of(text, number)}), max_size=2))
 keys = st.sampled_from(["id", "account", "security", "date", "side", "quantity", "price", "fees", "currency",
-                        "settlement_date", "lots", "in_kind", "note", "other"])
+                        "settlement_date", "lots", "in_kind", "note", "pool", "other"])
 rows = st.dictionaries(keys, value, max_size=13)
 base = {"id": "b1", "account": "a", "security": "S", "date": "2024-01-10", "side": "buy", "quantity": 1, "price": 2}
 
