@@ -39,6 +39,51 @@ def section(props, required=("source",), extra=False):
         "properties": {**SECTION_COMMON, **props},
     }
 
+RECLAIM = {
+    "type": "object", "required": ["form", "authority", "deadline", "source"], "additionalProperties": False,
+    "description": "how a non-resident reclaims this country's withholding above the treaty rate (read by taxpack reclaim)",
+    "properties": {
+        **SECTION_COMMON,
+        "form": {"type": "string", "description": "the form or application, as the authority names it"},
+        "authority": {"type": "string", "description": "where the claim goes"},
+        "deadline": {"type": "object", "required": ["from"], "additionalProperties": False,
+                     "description": "the last day a claim can reach the authority: a duration counted from an anchor",
+                     "properties": {
+                         "years": {"type": "integer", "minimum": 0}, "months": {"type": "integer", "minimum": 0},
+                         "from": {"enum": ["payment_date", "end_of_payment_year", "start_of_payment_year", "day_after_payment_year"],
+                                  "description": "the anchor: the payment date, 31 December or 1 January of the payment year, or `day` of the next year"},
+                         "day": {"type": "string", "pattern": r"^\d{2}-\d{2}$", "description": "MM-DD, with from: day_after_payment_year"},
+                         **SECTION_COMMON}},
+    },
+}
+
+
+def action_rule(props, required=("source",)):
+    return {"type": "object", "required": list(required), "additionalProperties": False, "properties": {**SECTION_COMMON, **props}}
+
+
+CORPORATE_ACTIONS = {
+    "split": action_rule({}),
+    "identifier_change": action_rule({}),
+    "share_exchange": action_rule({
+        "deferred": {"type": "boolean", "description": "a share-for-share exchange is not a disposal: the new shares take the old cost and holding period"},
+        "boot": action_rule({"treatment": {"enum": ["gain_up_to_boot", "reduces_cost", "income"],
+                                           "description": "cash received besides the shares: a gain up to the cash (US §356), a reduction of the new shares' cost (CA s.86), capital income (DE §20(4a) S.2)"}},
+                            required=("treatment",)),
+        "successor": action_rule({"identity": {"enum": ["identical", "substantially_identical"], "description": "how loss rules see the new shares against the old"}},
+                                 required=("identity", "source")),
+    }, required=("source", "deferred")),
+    "spin_off": action_rule({
+        "allocation": {"enum": ["relative_fmv"], "description": "the old cost divided by the values right after the distribution (or the issuer's fraction)"},
+        "requires_election": {"type": "boolean", "description": "deferral only on the holder's election (CA s.86.1); otherwise the new shares are a dividend at their value"},
+    }, required=("source", "allocation")),
+    "return_of_capital": action_rule({"excess": {"enum": ["capital_gain"], "description": "what a return above the cost is"}}, required=("source", "excess")),
+    "stock_dividend": action_rule({"treatment": {"enum": ["spread_cost", "income_at_amount"],
+                                                 "description": "the old cost spread over old and new shares (US §307), or income equal to the amount, which is the new shares' cost (CA s.248(1), s.52(3))"}},
+                                  required=("source", "treatment")),
+    "cash_in_lieu": action_rule({"treatment": {"enum": ["sale_of_fraction"]}}, required=("source", "treatment")),
+}
+
 CONDITION = {
     "description": "a condition over trade facts: {fact: NAME, OP: VALUE} or all/any/not",
     "type": "object",
@@ -242,9 +287,11 @@ SCHEMA = {
         }),
         "loss_rules": {"type": "array", "items": LOSS_RULE},
         "no_loss_rule": section({"finding": {"type": "boolean"}}, required=("source",)),
+        "corporate_actions": section(CORPORATE_ACTIONS),
         "withholding": section({
             "dividends_non_resident": ref_or(NUMBER), "interest_non_resident": ref_or(NUMBER),
             "dividends_resident": ref_or(NUMBER), "relief": {"enum": ["at_source", "refund"]},
+            "reclaim": RECLAIM,
         }, extra=True),
         "foreign_tax_credit": section({}, extra=True),
         "exit_tax": section({}, extra=True),
