@@ -118,7 +118,7 @@ class FxTable:
         day: dt.date,
         *,
         missing: str = "error",
-        max_lookback_days: int | None = 7,
+        max_lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
         span: Span | None = None,
     ) -> RateUsed:
         """How many units of `quote` one unit of `currency` is worth on `day`.
@@ -126,7 +126,7 @@ class FxTable:
         Preference on a given date: a direct override, the inverse of an override, then a cross through
         EUR (each EUR leg from an override or the embedded rates). With `missing="nearest_earlier"` the
         latest date at most `max_lookback_days` before `day` that has a rate is used and reported
-        (None, as when a pack omits it, means the default of 7 days).
+        (None means DEFAULT_LOOKBACK_DAYS, the default of a pack's `fx` section).
         """
         if missing not in MISSING_POLICIES:
             raise ValueError(f"missing must be one of {MISSING_POLICIES}, not {missing!r}")
@@ -153,7 +153,7 @@ class FxTable:
         day: dt.date,
         *,
         missing: str = "error",
-        max_lookback_days: int | None = 7,
+        max_lookback_days: int | None = DEFAULT_LOOKBACK_DAYS,
         span: Span | None = None,
     ) -> tuple[Decimal, RateUsed]:
         """`amount` of `currency` in `quote` at `day`'s rate (unrounded: the lens rounds), and the rate used."""

@@ -26,7 +26,7 @@ from taxpack.engine.law.registry import PackSet
 from taxpack.engine.plan.cost import PlanCost, PlanTrades, cash_left, drift, evaluate
 from taxpack.engine.plan.heuristic import heuristic, naive
 from taxpack.engine.plan.milp import PlanModel, Solution
-from taxpack.engine.plan.problem import Problem, build_problem
+from taxpack.engine.plan.problem import VALUATION_LOOKBACK_DAYS, Problem, build_problem
 from taxpack.engine.plan.targets import Targets
 
 ZERO = Decimal(0)
@@ -173,7 +173,7 @@ def _engine_tax(problem: Problem, check: CheckResult) -> Decimal | None:
         if tax is None:
             return None
         currency = row.get("currency") or problem.base
-        rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="nearest_earlier", max_lookback_days=10).rate
+        rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="nearest_earlier", max_lookback_days=VALUATION_LOOKBACK_DAYS).rate
         total += tax * rate
     return total
 

@@ -35,6 +35,9 @@ ONE = Decimal(1)
 # (in the lens currency), above the gains of the year so far. Large enough to clear rounding, small
 # enough to stay inside one bracket for most incomes.
 PROBE = Decimal(1000)
+# Today's values in the plan's base currency: the nearest earlier rate up to this many days back (a
+# planning convention, not a pack's `fx` rule: the plan values holdings, it does not tax a leg).
+VALUATION_LOOKBACK_DAYS = 10
 
 
 @attrs.frozen
@@ -201,7 +204,7 @@ class Problem:
 def _rate(fx: FxTable, currency: str, quote: str, day: dt.date) -> Decimal:
     if currency == quote:
         return ONE
-    return fx.rate(currency, quote, day, missing="nearest_earlier", max_lookback_days=10).rate
+    return fx.rate(currency, quote, day, missing="nearest_earlier", max_lookback_days=VALUATION_LOOKBACK_DAYS).rate
 
 
 def _prices(scenario: Scenario, targets: Targets | None, notes: list[str]) -> dict[str, Decimal]:
