@@ -15,6 +15,7 @@ import attrs
 from taxpack.engine.core.documents import Document, JsonPath
 from taxpack.engine.core.errors import EvaluationError, Span
 from taxpack.engine.core.money import Rounding
+from taxpack.engine.law.sections import Sections
 
 
 @attrs.frozen
@@ -66,7 +67,7 @@ class Parameter:
 
 @attrs.frozen
 class Pack:
-    """A validated pack. `data` is the validated document; typed views are built for what is dated."""
+    """A validated pack. `data` is the validated document; `parameters` and `sections` are its typed views."""
 
     id: str
     kind: str
@@ -79,6 +80,7 @@ class Pack:
     document: Document = attrs.field(eq=False, repr=False)
     sources: Mapping[str, Source] = attrs.field(eq=False, repr=False)
     parameters: Mapping[str, Parameter] = attrs.field(eq=False, repr=False)
+    sections: Sections = attrs.field(eq=False, repr=False)
     path: str = ""
     jurisdiction: str | None = None
     currency: str | None = None
@@ -90,6 +92,8 @@ class Pack:
         return f"{self.id}@{self.version}"
 
     def section(self, name: str) -> Any:
+        """A section as written in the document: for `rules`, `tests` and the comparisons of raw documents
+        (`pack diff`). The engine reads the other sections through `sections`."""
         return self.data.get(name)
 
     def span(self, path: JsonPath) -> Span:
