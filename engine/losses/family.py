@@ -22,9 +22,10 @@ from taxpack.engine.core.household import Finding, Scenario, Transaction
 from taxpack.engine.core.money import money_text
 from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.sections import LossRule
 from taxpack.engine.losses.holders import HolderView, holder_view
 from taxpack.engine.losses.identity import IdentityMatch, equivalents, weakest
-from taxpack.engine.losses.spec import LossRule, Window
+from taxpack.engine.losses.spec import Window, sale_window
 
 ZERO = Decimal(0)
 _NO_TIME = dt.timedelta(0)
@@ -117,7 +118,7 @@ class LossRuleSet:
         self.scenario = scenario
         self.ledger = ledger
         self.events = list(events)
-        self.rules = [LossRule.from_section(pack, i, raw) for i, raw in enumerate(pack.section("loss_rules") or [])]
+        self.rules: tuple[LossRule, ...] = pack.sections.loss_rules or ()
         self.buys: dict[str, list[tuple[dt.date, int]]] = {}
         for j, tx in enumerate(self.events):
             if tx.side == "buy":
@@ -191,7 +192,7 @@ class LossRuleSet:
 
     def sold_on(self, tx: Transaction) -> dt.date:
         """The sale date holding periods count to (the pack's `holding_period.date`), used for tacking."""
-        if self.ledger.holding.get("date") == "settlement" and tx.settlement_date is not None:
+        if self.ledger.holding.date == "settlement" and tx.settlement_date is not None:
             return tx.settlement_date
         return tx.date
 
@@ -214,7 +215,7 @@ class LossRuleSet:
         With `live` (a security), purchases already exhausted are jumped over without being looked at.
         """
         # purchases are indexed by trade date; settlement comes on or after it, so widen the search and filter
-        settlement = rule.window_date == "settlement"
+        settlement = rule.window.date == "settlement"
         lo = bisect.bisect_left(rows, (window.start - (_SETTLEMENT_SLACK if settlement else _NO_TIME), -1))
         hi = bisect.bisect_right(rows, (window.end, len(self.events)))
         n = lo
@@ -296,7 +297,7 @@ class LossRuleSet:
     def _apply(self, rule: LossRule, sale: Any, index: int, units: list[LossUnits], outcome: LossOutcome) -> None:
         tx = sale.tx
         sale_day = rule.event_day(tx)
-        window = rule.window(self.pack, sale_day, self.ledger.pack.law_day(tx.date))
+        window = sale_window(rule, self.pack, sale_day, self.ledger.pack.law_day(tx.date))
         seller = self.scenario.account(tx.account).owner
         matching = equivalents(self.scenario, tx.security, rule.identity)
         sold_origins = {take.lot.origin for take in sale.takes}

@@ -11,7 +11,7 @@ import attrs
 
 from taxpack.engine.core.household import Account, Scenario
 from taxpack.engine.law.pack import Pack
-from taxpack.engine.losses.spec import LossRule
+from taxpack.engine.law.sections import LossRule
 
 
 @attrs.frozen
@@ -47,8 +47,8 @@ def account_taxable(pack: Pack, account: Account) -> bool:
     """Inside the pack's taxable computation? (the ledger's rule: unknown wrappers count as taxable)."""
     if account.wrapper == "taxable":
         return True
-    wrapper = (pack.section("wrappers") or {}).get(account.wrapper)
-    return True if wrapper is None else bool(wrapper.get("taxable", True))
+    wrapper = pack.sections.wrapper(account.wrapper)
+    return True if wrapper is None else wrapper.taxable
 
 
 def holder_view(rule: LossRule, pack: Pack, scenario: Scenario, seller: str, account: Account) -> HolderView:

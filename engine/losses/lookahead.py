@@ -17,7 +17,7 @@ from taxpack.engine.law.pack import Pack
 from taxpack.engine.losses.family import ZERO
 from taxpack.engine.losses.holders import holder_view
 from taxpack.engine.losses.identity import equivalents
-from taxpack.engine.losses.spec import LossRule
+from taxpack.engine.losses.spec import sale_window
 
 _OUTCOME = {
     "add_to_replacement_basis": ("deferred", "deferred into the replacement's basis"),
@@ -50,11 +50,10 @@ def repurchase_horizon(pack: Pack, scenario: Scenario, sale: Any) -> list[dict[s
     security = scenario.security(tx.security)
     currency = pack.currency or ""
     rows: list[dict[str, Any]] = []
-    for i, raw in enumerate(pack.section("loss_rules") or []):
-        rule = LossRule.from_section(pack, i, raw)
+    for rule in pack.sections.loss_rules or ():
         if not rule.applies(security):
             continue
-        window = rule.window(pack, rule.event_day(tx), pack.law_day(tx.date))
+        window = sale_window(rule, pack, rule.event_day(tx), pack.law_day(tx.date))
         matching = equivalents(scenario, tx.security, rule.identity)
         groups: dict[tuple[str, str, str], list[str]] = {}
         for account in sorted(scenario.accounts, key=lambda a: a.id):

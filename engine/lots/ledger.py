@@ -15,10 +15,12 @@ from typing import Any
 import attrs
 
 from taxpack.engine.core.dates import Duration, long_term_from
+from taxpack.engine.core.errors import EvaluationError
 from taxpack.engine.core.household import Account, Finding, LotMatch, RateUsed, Scenario, Transaction
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.sections import Fx, HoldingPeriod, Lots, Wrapper
 from taxpack.engine.lots.methods import MethodChoice, choose_method, requested_method
 from taxpack.engine.lots.pool import BOOK, ZERO, Lot, Pool, Take
 
@@ -56,39 +58,39 @@ class Ledger:
         self.scenario = scenario
         self.fx = fx
         self.currency: str = pack.currency or "EUR"
-        self.lots_section: dict[str, Any] = dict(pack.section("lots") or {})
-        self.fx_section: dict[str, Any] = dict(pack.section("fx") or {})
+        lots, fx_section, holding = pack.sections.lots, pack.sections.fx, pack.sections.holding_period
+        if lots is None or fx_section is None or holding is None:  # the schema requires them of a jurisdiction pack
+            raise EvaluationError(f"pack {pack.ref} has no lots, fx or holding_period section: it cannot keep a household's lots")
+        self.lots_section: Lots = lots
+        self.fx_section: Fx = fx_section
+        self.holding: HoldingPeriod = holding
         self._rates: dict[tuple[str, dt.date], RateUsed] = {}
         self._pool_seen: set[tuple[str, ...]] = set()
         self._foreign_pools: dict[str, list[tuple[str, ...]]] = {}  # owner -> pools of taxable foreign property
-        self.holding: dict[str, Any] = dict(pack.section("holding_period") or {})
-        self.wrappers: dict[str, Any] = dict(pack.section("wrappers") or {})
         self.pools: dict[tuple[str, ...], Pool] = {}
         self.pending: dict[str, list[tuple[Decimal, Decimal, dt.date | None, dict[str, Any]]]] = {}
         self.seq = 0
         self.lot_owner: dict[str, tuple[str, ...]] = {}  # buy transaction id -> pool key
         self._long_term_after: dict[dt.date, Duration] = {}
         self._long_from: dict[tuple[dt.date, dt.date], dt.date] = {}
-        fees = self.lots_section.get("fees") or {}
-        self._fees = {"buy": fees.get("buy", "add_to_cost"), "sell": fees.get("sell", "deduct_from_proceeds")}
 
     # -- scope -------------------------------------------------------------------------------
 
-    def wrapper_of(self, account: Account) -> dict[str, Any] | None:
-        return self.wrappers.get(account.wrapper) if account.wrapper != "taxable" else None
+    def wrapper_of(self, account: Account) -> Wrapper | None:
+        return self.pack.sections.wrapper(account.wrapper) if account.wrapper != "taxable" else None
 
     def is_taxable(self, account: Account) -> bool:
         """Inside the taxable computation of this lens? Unknown wrappers count as taxable (with a finding)."""
         wrapper = self.wrapper_of(account)
-        return True if wrapper is None else bool(wrapper.get("taxable", True))
+        return True if wrapper is None else wrapper.taxable
 
     def wrapper_unknown(self, account: Account) -> bool:
-        return account.wrapper != "taxable" and account.wrapper not in self.wrappers
+        return account.wrapper != "taxable" and self.pack.sections.wrapper(account.wrapper) is None
 
     def pool_key(self, account: Account, security: str) -> tuple[str, ...]:
         wrapper = self.wrapper_of(account)
-        scope = self.lots_section.get("pool_scope", "account")
-        if wrapper is not None and (wrapper.get("own_pool", True) or not wrapper.get("taxable", True)):
+        scope = self.lots_section.pool_scope
+        if wrapper is not None and (wrapper.own_pool or not wrapper.taxable):
             return (account.owner, account.id, security)
         if self.wrapper_unknown(account) or scope == "account":
             return (account.owner, account.id, security)
@@ -97,7 +99,7 @@ class Ledger:
     def pool(self, key: tuple[str, ...]) -> Pool:
         pool = self.pools.get(key)
         if pool is None:
-            average = self.lots_section.get("mandatory") == "average"
+            average = self.lots_section.mandatory == "average"
             pool = self.pools[key] = Pool(key, average)
         return pool
 
@@ -117,7 +119,7 @@ class Ledger:
     # -- conversion ----------------------------------------------------------------------------
 
     def leg_date(self, tx: Transaction) -> dt.date:
-        if self.fx_section.get("date") == "settlement" and tx.settlement_date is not None:
+        if self.fx_section.date == "settlement" and tx.settlement_date is not None:
             return tx.settlement_date
         return tx.date
 
@@ -130,8 +132,8 @@ class Ledger:
         if rate is None:
             rate = self.fx.rate(
                 currency, self.currency, day,
-                missing=self.fx_section.get("missing_rate", "error"),
-                max_lookback_days=int(self.fx_section.get("max_lookback_days", 7)),
+                missing=self.fx_section.missing_rate,
+                max_lookback_days=self.fx_section.max_lookback_days,
                 span=tx.span,
             )
             self._rates[key] = rate
@@ -148,7 +150,7 @@ class Ledger:
         key = self.pool_key(account, tx.security)
         self._note_pool(key, account, tx.security)
         currency = self.tx_currency(tx)
-        fees = tx.fees if self._fees["buy"] == "add_to_cost" else ZERO
+        fees = tx.fees if self.lots_section.fees.buy == "add_to_cost" else ZERO
         native = tx.quantity * tx.price + fees
         cost, rate = self.convert(native, currency, tx)
         self.seq += 1
@@ -177,15 +179,15 @@ class Ledger:
             findings.append(make_finding(
                 self.pack, code="lot_method_overridden", severity="info",
                 message=f"{choice.requested} was asked for, but {self.pack.jurisdiction} computes this sale by {choice.used}: {choice.reason}",
-                rule=f"{self.pack.id}.lots", source=self.lots_section.get("source"),
+                rule=f"{self.pack.id}.lots", source=self.lots_section.source,
                 facts={"trade.method_requested": choice.requested, "trade.method_used": choice.used},
-                uncertain=self.lots_section.get("uncertain"),
+                uncertain=self.lots_section.uncertain,
             ))
         if self.wrapper_unknown(account):
             findings.append(make_finding(
                 self.pack, code="wrapper_unknown", severity="warning",
                 message=f"account {account.id} is a '{account.wrapper}', which pack {self.pack.id} does not define: treated as a taxable account",
-                rule=f"{self.pack.id}.wrappers", source=self.lots_section.get("source"),
+                rule=f"{self.pack.id}.wrappers", source=self.lots_section.source,
                 facts={"account.wrapper": account.wrapper}, uncertain="how this jurisdiction treats the wrapper is not encoded",
             ))
         if choice.used == "average" and not pool.average:
@@ -208,7 +210,7 @@ class Ledger:
         allocated = ZERO
         terms: set[str] = set()
         price_gain_total: Decimal | None = ZERO
-        sold_on = tx.settlement_date if self.holding.get("date") == "settlement" and tx.settlement_date else tx.date
+        sold_on = tx.settlement_date if self.holding.date == "settlement" and tx.settlement_date else tx.date
         last = len(takes) - 1
         for i, take in enumerate(takes):
             # Proceeds are shared by quantity; the last slice takes the rest, so the parts add up exactly.
@@ -247,11 +249,12 @@ class Ledger:
 
     def fees_treatment(self) -> dict[str, str]:
         """How the pack treats fees: added to the cost of a purchase (or ignored), deducted from proceeds (or ignored)."""
-        return dict(self._fees)
+        fees = self.lots_section.fees
+        return {"buy": fees.buy, "sell": fees.sell}
 
     def term(self, acquired: dt.date, sold: dt.date) -> str:
         """short, long or none for units held from `acquired` and sold on `sold`, by the law in force at the sale."""
-        rule = self.holding.get("rule", "none")
+        rule = self.holding.rule
         if rule == "none":
             return "none"
         # Memoised per (holding start, law day): a sale touching k lots costs k dictionary look-ups, not k
@@ -261,14 +264,15 @@ class Ledger:
         if first_long is None:
             duration = self._long_term_after.get(key[1])
             if duration is None:
-                after = self.pack.resolve(self.holding.get("long_term_after"), key[1])
-                duration = Duration.from_mapping(after if isinstance(after, dict) else {self._unit("long_term_after"): after})
+                after = self.pack.resolve(self.holding.long_term_after, key[1])
+                duration = Duration.from_mapping(after if isinstance(after, dict) else {self._unit(): after})
                 self._long_term_after[key[1]] = duration
             first_long = self._long_from[key] = long_term_from(acquired, rule, duration)
         return "long" if sold >= first_long else "short"
 
-    def _unit(self, field: str) -> str:
-        ref = self.holding.get(field)
+    def _unit(self) -> str:
+        """The unit of `long_term_after` when it is a parameter holding a bare number (days otherwise)."""
+        ref = self.holding.long_term_after
         if isinstance(ref, dict) and "param" in ref:
             return self.pack.parameters[ref["param"]].unit
         return "days"

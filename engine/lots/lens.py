@@ -8,13 +8,14 @@ computes the same trade in its own currency, with its own lots and rules.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Literal, Mapping
+from typing import Iterator, Literal
 
 import attrs
 
 from taxpack.engine.core.household import Account, Scenario, Security, Taxpayer, Transaction
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
+from taxpack.engine.law.sections import Scope
 
 Basis = Literal["residence", "citizenship", "source"]
 
@@ -57,20 +58,20 @@ def lenses_for(trade: Transaction, scenario: Scenario, packs: PackSet) -> tuple[
     seen.add(residence)
 
     for country, pack, scope in _new_countries(sorted(taxpayer.citizenship), seen, packs):
-        if scope.get("citizens"):
+        if scope is not None and scope.citizens:
             lenses.append(Lens(country, pack, "citizenship"))
 
     if trade.side == "sell":
         for country, pack, scope in _new_countries(sorted({account.country, security.country}), seen, packs):
-            if scope.get("non_resident_gains"):
+            if scope is not None and scope.non_resident_gains:
                 lenses.append(Lens(country, pack, "source"))
             else:
-                sid = scope.get("non_resident_gains_source") or scope.get("source")
+                sid = (scope.non_resident_gains_source or scope.source) if scope is not None else None
                 notes.append(LensNote(country, f"{country} does not tax a non-resident's gain on this sale", pack.citation(sid), f"{pack.id}.scope"))
     return lenses, notes
 
 
-def _new_countries(countries: list[str], seen: set[str], packs: PackSet) -> Iterator[tuple[str, Pack, Mapping[str, Any]]]:
+def _new_countries(countries: list[str], seen: set[str], packs: PackSet) -> Iterator[tuple[str, Pack, Scope | None]]:
     """Countries not looked at yet that have a pack, with the pack's `scope` section."""
     for country in countries:
         if country in seen:
@@ -78,7 +79,7 @@ def _new_countries(countries: list[str], seen: set[str], packs: PackSet) -> Iter
         seen.add(country)
         pack = packs.get(country)
         if pack is not None:
-            yield country, pack, pack.section("scope") or {}
+            yield country, pack, pack.sections.scope
 
 
 def household_jurisdictions(scenario: Scenario, packs: PackSet) -> list[Pack]:

@@ -12,6 +12,8 @@ from typing import Any, Callable, Sequence
 
 import attrs
 
+from taxpack.engine.law.sections import Lots
+
 ORDERED_METHODS = ("fifo", "lifo", "hifo", "lofo")
 
 
@@ -31,12 +33,9 @@ def requested_method(lots: Any) -> str | None:
     return lots if isinstance(lots, str) else "specific"
 
 
-def choose_method(section: dict[str, Any], requested: str | None, security_kind: str) -> MethodChoice:
+def choose_method(section: Lots, requested: str | None, security_kind: str) -> MethodChoice:
     """Apply the pack's `lots` section to what the trade asked for."""
-    methods: list[str] = list(section.get("methods") or [])
-    default: str = section.get("default") or methods[0]
-    mandatory: str | None = section.get("mandatory")
-    average_kinds: list[str] | None = section.get("average_kinds")
+    methods, default, mandatory, average_kinds = section.methods, section.default, section.mandatory, section.average_kinds
     if mandatory:
         if requested is not None and requested != mandatory:
             return MethodChoice(requested, mandatory, True, f"the law makes {mandatory} mandatory")

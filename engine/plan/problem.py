@@ -23,7 +23,7 @@ from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
 from taxpack.engine.losses.holders import holder_view
 from taxpack.engine.losses.identity import equivalents
-from taxpack.engine.losses.spec import LossRule
+from taxpack.engine.losses.spec import sale_window
 from taxpack.engine.lots.lens import household_jurisdictions, lenses_for
 from taxpack.engine.lots.methods import choose_method
 from taxpack.engine.lots.replay import LensBook, event_order, replay
@@ -252,12 +252,12 @@ def tax_curve(pack: Pack, scenario: Scenario, taxpayer_id: str, day: dt.date, yt
     """Read a lens's linear rates off its Estimator: the tax one more PROBE of gain adds, per unit."""
     taxpayer = scenario.taxpayer(taxpayer_id)
     estimator = Estimator(pack, taxpayer, day)
-    section = pack.section("capital_gains") or {}
+    section = pack.sections.capital_gains
     common = dict(lens=pack.id, jurisdiction=pack.jurisdiction or pack.id, taxpayer=taxpayer_id, currency=pack.currency or "",
                   ytd_short=ytd.short, ytd_long=ytd.long, ytd_other=ytd.other, to_base=to_base)
-    if section.get("taxed") is False:
+    if section is not None and section.taxed is False:
         return TaxCurve(kind="none", **common)
-    split = bool((section.get("estimate") or {}).get("short_term"))
+    split = section is not None and section.estimate is not None and section.estimate.short_term is not None
     start = max(ZERO, ytd.total)
 
     def tax(short: Decimal, long: Decimal) -> Decimal | None:
@@ -408,11 +408,10 @@ def _wash_links(scenario: Scenario, books: Mapping[str, LensBook], pools: list[P
             continue
         pack = books[p.lens].pack
         security = scenario.security(p.security)
-        for i, raw in enumerate(pack.section("loss_rules") or []):
-            rule = LossRule.from_section(pack, i, raw)
+        for rule in pack.sections.loss_rules or ():
             if not rule.applies(security) or (p.lens, rule.id, p.taxpayer, p.security) in links:
                 continue
-            window = rule.window(pack, as_of, books[p.lens].ledger.pack.law_day(as_of))
+            window = sale_window(rule, pack, as_of, books[p.lens].ledger.pack.law_day(as_of))
             matching = equivalents(scenario, p.security, rule.identity)
             conflicts = []
             counting: set[str] = set()

@@ -19,7 +19,7 @@ import datetime as dt
 
 import pytest
 
-from taxpack.engine.losses.spec import LossRule
+from taxpack.engine.losses.spec import sale_window
 
 from .helpers import D, buy, finding, household, lot_costs, pack, pack_variant, recognised, run, sell
 
@@ -81,8 +81,7 @@ ONE_MONTH = ("{value: 2, source: lirpf-33-5-f}", "{value: 1, source: lirpf-33-5-
 @pytest.mark.parametrize("rounding, end", [("decreasing", dt.date(2025, 2, 28)), ("increasing", dt.date(2025, 3, 1))])
 def test_one_month_after_31_january_under_both_roundings(rounding, end):
     p = pack_variant("es_two_month", ONE_MONTH, *([ROUNDING] if rounding == "increasing" else []))
-    rule = LossRule.from_section(p, 0, p.section("loss_rules")[0])
-    window = rule.window(p, dt.date(2025, 1, 31), dt.date(2025, 1, 31))
+    window = sale_window(p.sections.loss_rules[0], p, dt.date(2025, 1, 31), dt.date(2025, 1, 31))
     assert (window.start, window.end) == (dt.date(2024, 12, 31), end)
 
 
@@ -99,7 +98,7 @@ def test_a_month_window_without_a_rounding_rule_is_an_error_where_the_date_is_am
     from taxpack.engine.core.errors import EvaluationError
 
     p = pack_variant("es_two_month", ("      month_rounding: decreasing\n", ""))
-    rule = LossRule.from_section(p, 0, p.section("loss_rules")[0])
-    assert rule.window(p, dt.date(2025, 3, 15), dt.date(2025, 3, 15)).end == dt.date(2025, 5, 15)
+    rule = p.sections.loss_rules[0]
+    assert sale_window(rule, p, dt.date(2025, 3, 15), dt.date(2025, 3, 15)).end == dt.date(2025, 5, 15)
     with pytest.raises(EvaluationError, match="month_rounding"):
-        rule.window(p, dt.date(2024, 12, 31), dt.date(2024, 12, 31))
+        sale_window(rule, p, dt.date(2024, 12, 31), dt.date(2024, 12, 31))

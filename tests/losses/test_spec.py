@@ -7,7 +7,7 @@ import datetime as dt
 from taxpack.engine.core.household import Account, IdentityGroup, Security
 from taxpack.engine.losses.holders import holder_view, spouses
 from taxpack.engine.losses.identity import accepts, equivalents
-from taxpack.engine.losses.spec import LossRule
+from taxpack.engine.losses.spec import sale_window
 
 from .helpers import buy, household, pack, pack_variant
 
@@ -16,22 +16,22 @@ IE = pack("ie_four_week")
 
 
 def rule_of(p, i=0):
-    return LossRule.from_section(p, i, p.section("loss_rules")[i])
+    return p.sections.loss_rules[i]
 
 
 def test_thirty_days_either_side_is_61_days_by_default_59_when_the_sale_day_counts():
     sale = dt.date(2025, 9, 1)
-    w = rule_of(CA).window(CA, sale, sale)
+    w = sale_window(rule_of(CA), CA, sale, sale)
     assert (w.start, w.end) == (dt.date(2025, 8, 2), dt.date(2025, 10, 1))
     assert (w.end - w.start).days + 1 == 61
     counted = pack_variant("ca_superficial", ("exclude_sale_day: true", "exclude_sale_day: false"))
-    w = rule_of(counted).window(counted, sale, sale)
+    w = sale_window(rule_of(counted), counted, sale, sale)
     assert (w.start, w.end) == (dt.date(2025, 8, 3), dt.date(2025, 9, 30))
 
 
 def test_four_weeks_after_and_nothing_before():
     sale = dt.date(2025, 3, 3)
-    w = rule_of(IE).window(IE, sale, sale)
+    w = sale_window(rule_of(IE), IE, sale, sale)
     assert (w.start, w.end) == (sale, dt.date(2025, 3, 31))
     assert w.before.is_zero
 
