@@ -23,6 +23,7 @@ from taxpack.engine.inputs.fx import FxTable, load_fx
 from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
+from taxpack.engine.law.sections import Cited
 from taxpack.engine.losses.lookahead import repurchase_horizon
 from taxpack.engine.lots.lens import Lens, LensNote, household_jurisdictions, lenses_for
 from taxpack.engine.lots.replay import LensBook, event_order, replay
@@ -170,18 +171,19 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
         if est_after.tax is not None and est_before.tax is not None:
             estimated = est_after.tax - est_before.tax
         missing = est_after.missing
+        cg = pack.sections.capital_gains
         for caveat in est_after.caveats:
             findings.append(make_finding(pack, code="estimate_uncertain", severity="info", message=f"the estimate uses an uncertain value: {caveat}",
-                                         rule=f"{pack.id}.capital_gains", source=(pack.section('capital_gains') or {}).get("source"), uncertain=caveat))
-        cg = pack.section("capital_gains") or {}
-        if cg.get("taxed") is False:
+                                         rule=f"{pack.id}.capital_gains", source=cg.source if cg is not None else None, uncertain=caveat))
+        if cg is not None and cg.taxed is False:
             findings.append(make_finding(pack, code="gains_not_taxed", severity="info",
-                                         message=f"{pack.jurisdiction} does not tax realised capital gains of individuals on this holding" + (f": {cg['note']}" if cg.get("note") else ""),
-                                         rule=f"{pack.id}.capital_gains", source=cg.get("source"), uncertain=cg.get("uncertain")))
+                                         message=f"{pack.jurisdiction} does not tax realised capital gains of individuals on this holding" + (f": {cg.note}" if cg.note else ""),
+                                         rule=f"{pack.id}.capital_gains", source=cg.source, uncertain=cg.uncertain))
     elif trade.side == "sell":
+        wrapper = pack.sections.wrapper(account.wrapper)
         findings.append(make_finding(pack, code="inside_wrapper", severity="info",
                                      message=f"the sale is inside a {account.wrapper}, outside {pack.jurisdiction}'s taxable computation",
-                                     rule=f"{pack.id}.wrappers", source=((pack.section("wrappers") or {}).get(account.wrapper) or {}).get("source")))
+                                     rule=f"{pack.id}.wrappers", source=wrapper.source if wrapper is not None else None))
 
     findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.code, f.rule))
     return Consequence(
@@ -194,16 +196,15 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
 
 def _section_caveats(pack: Pack, lots: tuple[LotMatch, ...]) -> list[Finding]:
     """Unsettled law in a section this sale relied on (lot method, holding period, FX) is said, not hidden."""
-    used = ["lots", "holding_period"]
+    used: list[tuple[str, Cited | None]] = [("lots", pack.sections.lots), ("holding_period", pack.sections.holding_period)]
     if any(m.rates for m in lots):
-        used.append("fx")
+        used.append(("fx", pack.sections.fx))
     out = []
-    for name in used:
-        section = pack.section(name) or {}
-        if section.get("uncertain"):
+    for name, section in used:
+        if section is not None and section.uncertain:
             out.append(make_finding(pack, code="uncertain_law", severity="info",
-                                    message=f"{pack.jurisdiction} {name.replace('_', ' ')}: {section['uncertain']}",
-                                    rule=f"{pack.id}.{name}", source=section.get("source"), uncertain=section["uncertain"]))
+                                    message=f"{pack.jurisdiction} {name.replace('_', ' ')}: {section.uncertain}",
+                                    rule=f"{pack.id}.{name}", source=section.source, uncertain=section.uncertain))
     return out
 
 

@@ -16,6 +16,7 @@ import attrs
 
 from taxpack.engine.core.household import Taxpayer
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.sections import CapitalGains, Surtax, TaxMethod
 
 ZERO = Decimal(0)
 
@@ -67,7 +68,7 @@ class Estimator:
         self.pack = pack
         self.taxpayer = taxpayer
         self.day = day
-        self.section: Mapping[str, Any] = pack.section("capital_gains") or {}
+        self.section: CapitalGains | None = pack.sections.capital_gains
         self.jurisdiction = pack.jurisdiction or pack.id
 
     def _value(self, ref: Any, missing: list[str] | None = None) -> Any:
@@ -90,29 +91,26 @@ class Estimator:
     def tax(self, gains: YearGains) -> Estimate:
         """Tax on the year's gains (0 for a net loss; loss carry-forwards are not modelled)."""
         section = self.section
-        if not section:
+        if section is None:
             return Estimate(None, (f"a capital_gains section in pack {self.pack.id}",))
-        if section.get("taxed") is False:
+        if section.taxed is False:
             return Estimate(ZERO)
-        estimate = section.get("estimate") or {}
-        method = estimate.get("method")
-        if method is None or method == "none":
+        estimate = section.estimate
+        if estimate is None or estimate.method is None or estimate.method == "none":
             return Estimate(None, (f"an estimate method in pack {self.pack.id}",))
         caveats: list[str] = []
-        refs = [section.get("inclusion_rate"), section.get("allowance"), estimate.get("rate")]
         # The rates of surcharges and surtaxes can be unsettled law too (FR: 2025 social levies).
-        for extra in list(estimate.get("surcharges") or []) + list(estimate.get("surtaxes") or []):
-            refs.append(extra.get("rate"))
+        refs = [section.inclusion_rate, section.allowance, estimate.rate] + [extra.rate for extra in estimate.surcharges + estimate.surtaxes]
         for ref in refs:
             note = self._uncertain(ref) if ref is not None else None
             if note and note not in caveats:
                 caveats.append(note)
         missing: list[str] = []
-        inclusion = _dec(self._value(section.get("inclusion_rate"), missing), Decimal(1))
+        inclusion = _dec(self._value(section.inclusion_rate, missing))
         # An allowance may depend on filing status (DE: EUR 1,000 single, EUR 2,000 joint).
-        allowance = _dec(self._value(section.get("allowance"), missing), ZERO)
-        short_spec = estimate.get("short_term")
-        if short_spec and gains.short != 0:
+        allowance = _dec(self._value(section.allowance, missing))
+        short_spec = estimate.short_term
+        if short_spec is not None and gains.short != 0:
             # Terms are netted against each other first (short against long), then each taxed its own way.
             st, lt = _net_terms(gains.short, gains.long + gains.other)
         else:
@@ -124,26 +122,26 @@ class Estimator:
         part = self._tax_by(estimate, base_lt, missing)
         if part is not None:
             tax += part
-        if short_spec and base_st > 0:
-            part = self._tax_by({**estimate, **short_spec}, base_st, missing)
+        if short_spec is not None and base_st > 0:
+            part = self._tax_by(short_spec, base_st, missing)
             if part is not None:
                 tax += part
-        for surtax in estimate.get("surtaxes") or []:
+        for surtax in estimate.surtaxes:
             part = self._surtax(surtax, max(ZERO, st) + max(ZERO, lt), missing)
             if part is not None:
                 tax += part
-        for surcharge in estimate.get("surcharges") or []:
-            tax += tax * _dec(self._value(surcharge["rate"], missing), ZERO)
+        for surcharge in estimate.surcharges:
+            tax += tax * _dec(self._value(surcharge.need("rate"), missing))
         if missing:
             return Estimate(None, tuple(sorted(set(missing))), tuple(caveats))
         return Estimate(tax, (), tuple(caveats))
 
-    def _tax_by(self, spec: Mapping[str, Any], base: Decimal, missing: list[str]) -> Decimal | None:
-        method = spec.get("method")
+    def _tax_by(self, spec: TaxMethod, base: Decimal, missing: list[str]) -> Decimal | None:
+        method = spec.method
         if base == 0:
             return ZERO
         if method == "flat":
-            rate = self._value(spec["rate"], missing)
+            rate = self._value(spec.need("rate"), missing)
             return None if rate is None else base * Decimal(rate)
         if method == "marginal_rate":
             rate = self.taxpayer.marginal_rate.get(self.jurisdiction)
@@ -156,23 +154,23 @@ class Estimator:
             other = self.taxpayer.other_income.get(self.jurisdiction)
             if other is None:
                 missing.append(f"other_income for {self.jurisdiction}")
-            brackets = self._value(spec["brackets"], missing)
+            brackets = self._value(spec.need("brackets"), missing)
             if brackets is None or other is None:
                 return None
             return bracket_tax(brackets, other + base) - bracket_tax(brackets, other)
         missing.append(f"a known estimate method (got {method!r}) in pack {self.pack.id}")
         return None
 
-    def _surtax(self, spec: Mapping[str, Any], gain: Decimal, missing: list[str]) -> Decimal | None:
+    def _surtax(self, spec: Surtax, gain: Decimal, missing: list[str]) -> Decimal | None:
         if gain <= 0:
             return ZERO
         status = self.taxpayer.filing_status
         other = self.taxpayer.other_income.get(self.jurisdiction)
         if status is None or other is None:
-            missing.append(f"{'filing_status' if status is None else 'other_income'} for {self.jurisdiction} (for {spec.get('id', 'a surtax')})")
+            missing.append(f"{'filing_status' if status is None else 'other_income'} for {self.jurisdiction} (for {spec.id})")
             return None
-        threshold = self._value(spec["threshold"], missing)
-        rate = self._value(spec["rate"], missing)
+        threshold = self._value(spec.need("threshold"), missing)
+        rate = self._value(spec.need("rate"), missing)
         if threshold is None or rate is None:
             return None
         excess = max(ZERO, other + gain - Decimal(threshold))
@@ -186,8 +184,10 @@ def _keyed(pack: Pack, ref: Any) -> bool:
     return False
 
 
-def _dec(value: Any, default: Decimal) -> Decimal:
-    return default if value is None else Decimal(value)
+def _dec(value: Any) -> Decimal:
+    """A resolved value as a Decimal. None (a keyed value this taxpayer has no key for, already recorded as
+    missing) counts as 0: the estimate is withheld anyway."""
+    return ZERO if value is None else Decimal(value)
 
 
 def _net_terms(short: Decimal, long: Decimal) -> tuple[Decimal, Decimal]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Mapping
 
 import attrs
 
 from taxpack.engine.core.household import Account, Security, Taxpayer
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
+from taxpack.engine.law.sections import Withholding
 
 ZERO = Decimal(0)
 
@@ -39,21 +39,14 @@ class WithholdingCase:
     statutory: Decimal | None = None
 
 
-def _in_force(row: Mapping[str, Any], day: dt.date) -> bool:
-    start, end = row.get("from"), row.get("to")
-    start = dt.date.fromisoformat(str(start)) if start else None
-    end = dt.date.fromisoformat(str(end)) if end else None
-    return (start is None or start <= day) and (end is None or day <= end)
-
-
 def _credit_cap(home: Pack | None, day: dt.date) -> Decimal | None:
     """The share of gross foreign income the home country credits (CA s.126: 15% on property income)."""
     if home is None:
         return None
-    section = home.section("foreign_tax_credit") or {}
-    if section.get("method") not in (None, "credit") or section.get("cap_rate") is None:
+    section = home.sections.foreign_tax_credit
+    if section is None or section.method != "credit" or section.cap_rate is None:
         return None
-    return Decimal(home.resolve(section["cap_rate"], home.law_day(day)))
+    return Decimal(home.resolve(section.cap_rate, home.law_day(day)))
 
 
 def _withheld(treaty_cap: Decimal, statutory: Decimal | None) -> Decimal:
@@ -61,14 +54,14 @@ def _withheld(treaty_cap: Decimal, statutory: Decimal | None) -> Decimal:
     return treaty_cap if statutory is None else min(treaty_cap, statutory)
 
 
-def _statutory(packs: PackSet, source_country: str, day: dt.date) -> tuple[Decimal | None, Pack | None, Mapping[str, Any]]:
+def _statutory(packs: PackSet, source_country: str, day: dt.date) -> tuple[Decimal | None, Pack | None, Withholding | None]:
     pack = packs.get(source_country)
     if pack is None:
-        return None, None, {}
-    section = pack.section("withholding") or {}
-    if "dividends_non_resident" not in section:
+        return None, None, None
+    section = pack.sections.withholding
+    if section is None or section.dividends_non_resident is None:
         return None, pack, section
-    return Decimal(pack.resolve(section["dividends_non_resident"], pack.law_day(day))), pack, section
+    return Decimal(pack.resolve(section.dividends_non_resident, pack.law_day(day))), pack, section
 
 
 def _lost(rate: Decimal, creditable: bool, cap: Decimal | None) -> Decimal:
@@ -86,29 +79,28 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
     if source_country == resident:
         return None
     home = packs.get(resident)
-    home_wrapper = (home.section("wrappers") or {}).get(account.wrapper) if home and account.wrapper != "taxable" else None
-    in_wrapper = home_wrapper is not None and home_wrapper.get("taxable") is False
+    home_wrapper = home.sections.wrapper(account.wrapper) if home and account.wrapper != "taxable" else None
+    in_wrapper = home_wrapper is not None and home_wrapper.taxable is False
     cap = _credit_cap(home, day)
     statutory, source_pack, section = _statutory(packs, source_country, day)
     for treaty in packs.treaties:
-        for row in treaty.section("treaties") or []:
-            if row["source_country"] != source_country or row["resident_of"] != resident or not _in_force(row, day):
+        for row in treaty.sections.treaties or ():
+            if row.source_country != source_country or row.resident_of != resident or not row.in_force(day):
                 continue
-            case = (row.get("accounts") or {}).get(account.wrapper)
-            if case is not None and "dividends" in case:
-                rate = _withheld(Decimal(treaty.resolve(case["dividends"], day)), statutory)
-                creditable = bool(case.get("creditable", not in_wrapper))
+            case = row.accounts.get(account.wrapper)
+            if case is not None and case.dividends is not None:
+                rate = _withheld(Decimal(treaty.resolve(case.dividends, day)), statutory)
+                creditable = bool(case.creditable if case.creditable is not None else not in_wrapper)
                 return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
-                                       treaty, case.get("source"), case.get("uncertain") or row.get("uncertain"), "treaty-account",
-                                       row.get("relief"), statutory)
-            rate = _withheld(Decimal(treaty.resolve(row["dividends"], day)), statutory)
+                                       treaty, case.source, case.uncertain or row.uncertain, "treaty-account", row.relief, statutory)
+            rate = _withheld(Decimal(treaty.resolve(row.dividends, day)), statutory)
             creditable = not in_wrapper
             return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
-                                   treaty, row.get("source"), row.get("uncertain"), "treaty", row.get("relief"), statutory)
-    if statutory is None or source_pack is None:
+                                   treaty, row.source, row.uncertain, "treaty", row.relief, statutory)
+    if statutory is None or source_pack is None or section is None:
         return None
     rate = statutory
     creditable = not in_wrapper
     return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
-                           source_pack, section.get("source"), section.get("uncertain"), "statutory", None, statutory)
+                           source_pack, section.source, section.uncertain, "statutory", None, statutory)
 

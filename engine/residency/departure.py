@@ -23,6 +23,7 @@ from taxpack.engine.core.money import money_text, percent_text
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.inputs.prices import Price, PriceBook
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.sections import CapitalGains, Cited, ExitTax
 from taxpack.engine.lots.ledger import Ledger
 from taxpack.engine.lots.pool import BOOK
 
@@ -153,7 +154,6 @@ def value_holdings(ledger: Ledger, scenario: Scenario, owner: str, day: dt.date,
     """Every open pool of `owner` in `ledger`, valued at the price of `day`, in the ledger's currency."""
     holdings: list[Holding] = []
     missing: list[EvaluationError] = []
-    fx_section = dict(ledger.pack.section("fx") or {})
     for key in sorted(ledger.pools):
         pool = ledger.pools[key]
         if key[0] != owner:
@@ -172,8 +172,8 @@ def value_holdings(ledger: Ledger, scenario: Scenario, owner: str, day: dt.date,
         rate = None
         total = total_native
         if price.currency != ledger.currency:
-            rate = fx.rate(price.currency, ledger.currency, price.date, missing=fx_section.get("missing_rate", "error"),
-                           max_lookback_days=int(fx_section.get("max_lookback_days", 7)), span=price.span)
+            rate = fx.rate(price.currency, ledger.currency, price.date, missing=ledger.fx_section.missing_rate,
+                           max_lookback_days=ledger.fx_section.max_lookback_days, span=price.span)
             total = total_native * rate.rate
         values: list[LotValue] = []
         allocated = ZERO
@@ -248,7 +248,7 @@ class _Regime:
         self.to = to
         self.holdings = holdings
         self.inputs = inputs
-        self.section: Mapping[str, Any] = pack.section("exit_tax") or {}
+        self.section: ExitTax | None = pack.sections.exit_tax
         self.jurisdiction = pack.jurisdiction or pack.id
         self.tests: list[Condition] = []
         self.assumptions: list[str] = []
@@ -256,23 +256,29 @@ class _Regime:
     def value(self, ref: Any) -> Any:
         return self.pack.resolve(ref, self.day)
 
-    def source(self, spec: Mapping[str, Any] | None) -> str | None:
-        return (spec or {}).get("source") or self.section.get("source")
+    @property
+    def law(self) -> ExitTax:
+        """The exit_tax section, once `caught_person` found that the tax applies (it never does without one)."""
+        assert self.section is not None
+        return self.section
+
+    def source(self, spec: Cited | None) -> str | None:
+        return (spec.source if spec is not None else None) or (self.section.source if self.section is not None else None)
 
     # -- who is caught -------------------------------------------------------------------------
 
     def caught_person(self) -> tuple[bool, str]:
         section = self.section
-        if not section or section.get("applies") is False:
-            note = section.get("note") if section else None
+        if section is None or section.applies is False:
+            note = section.note if section is not None else None
             return False, f"{self.jurisdiction} has no exit tax" + (f": {note}" if note else f" (pack {self.pack.id} has no exit_tax section)")
-        if section.get("who") == "covered_expatriate":
+        if section.who == "covered_expatriate":
             ok, why = self._expatriate()
             if not ok:
                 return False, why
-        minimum = section.get("min_residence")
-        if minimum:
-            years, within = int(minimum["years"]), int(minimum["within_years"])
+        minimum = section.min_residence
+        if minimum is not None:
+            years, within = int(minimum.need("years")), int(minimum.need("within_years"))
             start = years_back(self.date, within)
             days = resident_days(self.taxpayer, self.jurisdiction, start, self.date)
             needed = (self.date - years_back(self.date, years)).days
@@ -293,8 +299,8 @@ class _Regime:
                 self.assumptions.append(text)
 
     def _expatriate(self) -> tuple[bool, str]:
-        spec = self.section.get("covered_expatriate") or {}
-        source = spec.get("source") or self.source(None)
+        spec = self.law.covered_expatriate
+        source = self.source(spec)
         if self.jurisdiction in self.taxpayer.citizenship:
             if not self.inputs.renounce:
                 return False, (f"{self.taxpayer.id} is a {self.jurisdiction} citizen and stays one: moving abroad is not an "
@@ -302,9 +308,9 @@ class _Regime:
                                f"simulate giving up citizenship)")
             self.tests.append(Condition("relinquishes citizenship", True, None, True, source))
         else:
-            ltr = spec.get("long_term_resident") or {}
-            if ltr:
-                years, within = int(ltr["years"]), int(ltr["within_years"])
+            ltr = spec.long_term_resident if spec is not None else None
+            if ltr is not None:
+                years, within = int(ltr.need("years")), int(ltr.need("within_years"))
                 days = resident_days(self.taxpayer, self.jurisdiction, years_back(self.date, within), self.date)
                 needed = (self.date - years_back(self.date, years)).days
                 held = days >= needed
@@ -316,7 +322,7 @@ class _Regime:
                     return False, f"not a citizen and not a long-term resident of {self.jurisdiction}: ending residence is not an expatriation"
         tests: list[bool | None] = []
         worth = self.inputs.net_worth
-        threshold = Decimal(self.value(spec["net_worth"])) if spec.get("net_worth") else None
+        threshold = Decimal(self.value(spec.net_worth)) if spec is not None and spec.net_worth else None
         if threshold is not None:
             if worth is None:
                 # The holdings valued here are a lower bound of net worth: enough to meet the test, never to fail it.
@@ -327,16 +333,16 @@ class _Regime:
                 held = worth >= threshold
                 self.tests.append(Condition("net worth", worth, threshold, held, source))
             tests.append(held)
-        if spec.get("average_tax_liability"):
-            limit = Decimal(self.value(spec["average_tax_liability"]))
+        if spec is not None and spec.average_tax_liability:
+            limit = Decimal(self.value(spec.average_tax_liability))
             tax = self.inputs.average_tax
             held = None if tax is None else tax > limit
             self.tests.append(Condition("average annual net income tax (5 years)", tax if tax is not None else "not given (--average-tax)", limit, held, source))
             tests.append(held)
-        if spec.get("compliance_certification_years"):
+        if spec is not None and spec.compliance_certification_years:
             certified = self.inputs.certified
             held = None if certified is None else not certified
-            self.tests.append(Condition(f"no certification of {spec['compliance_certification_years']} years of compliance",
+            self.tests.append(Condition(f"no certification of {spec.compliance_certification_years} years of compliance",
                                    "not given (--certified/--not-certified)" if certified is None else ("certified" if certified else "not certified"),
                                    None, held, source))
             tests.append(held)
@@ -353,8 +359,8 @@ class _Regime:
     def outcomes(self, applies: bool, reason: str) -> list[Outcome]:
         if not applies:
             return [Outcome(h, "not_caught", reason, self.source(None)) for h in self.holdings]
-        section = self.section
-        mode = section.get("deemed_disposal", "all")
+        section = self.law
+        mode = section.disposal
         out: list[Outcome] = []
         candidates: list[Holding] = []
         for holding in self.holdings:
@@ -367,13 +373,13 @@ class _Regime:
             out.extend(self._all(candidates))
         elif mode == "substantial_holdings":
             for h in candidates:
-                out.append(self._substantial(h, section.get("holding_threshold"), section.get("holding_comparison")))
+                out.append(self._substantial(h, section.holding_threshold, section.holding_comparison))
         elif mode == "funds_and_substantial":
             for h in candidates:
                 if h.kind in FUND_KINDS:
                     out.append(self._fund(h))
                 else:
-                    out.append(self._substantial(h, section.get("holding_threshold"), section.get("holding_comparison")))
+                    out.append(self._substantial(h, section.holding_threshold, section.holding_comparison))
         else:
             raise EvaluationError(f"pack {self.pack.ref}: exit_tax.deemed_disposal '{mode}' is not known",
                                   None, "all, substantial_holdings or funds_and_substantial")
@@ -382,23 +388,23 @@ class _Regime:
         return out
 
     def _excluded(self, holding: Holding) -> tuple[str, str | None] | None:
-        section = self.section
+        section = self.law
         wrapper = holding.wrapper
-        kinds = section.get("kinds")
+        kinds = section.kinds
         if kinds is not None and holding.kind not in kinds:
             return f"a {holding.kind} is not among the property this exit tax covers ({', '.join(kinds)})", self.source(None)
-        if wrapper in (section.get("excluded_wrappers") or []):
+        if wrapper in section.excluded_wrappers:
             return f"inside a {wrapper}: excluded from the deemed disposition", self.source(None)
-        if wrapper in (section.get("specified_tax_deferred_accounts") or []):
+        if wrapper in section.specified_tax_deferred_accounts:
             return f"a {wrapper} is a specified tax-deferred account: treated as distributed, not marked to market", self.source(None)
-        if wrapper in (section.get("deferred_compensation") or []):
+        if wrapper in section.deferred_compensation:
             return f"a {wrapper} is a deferred compensation item: taxed on later payments, not marked to market", self.source(None)
         if not holding.taxable:
             return (f"inside a {wrapper}, outside {self.jurisdiction}'s taxable computation: not marked to market here "
                     f"(how the exit tax treats this wrapper is not encoded)"), self.source(None)
-        short = section.get("short_term_resident")
-        if short and "short_term_resident_property" in (section.get("excluded_property") or []):
-            months, within = int(short["months"]), int(short["within_years"])
+        short = section.short_term_resident
+        if short is not None and "short_term_resident_property" in section.excluded_property:
+            months, within = int(short.need("months")), int(short.need("within_years"))
             days = resident_days(self.taxpayer, self.jurisdiction, years_back(self.date, within), self.date)
             limit = (self.date - years_back(self.date, months=months)).days
             since = self.taxpayer.resident_since
@@ -420,27 +426,27 @@ class _Regime:
         threshold = Decimal(self.value(ref))
         stake = self._stake(holding)
         if stake is not None and compare(stake, threshold, how):
-            taxation = "gain_taxation" if self.section.get("gain_taxation") else "capital_gains"
+            taxation = "gain_taxation" if self.law.gain_taxation is not None else "capital_gains"
             return Outcome(holding, "deemed_sold", f"a holding of {percent_text(stake)} of the company, {_word(how)} {percent_text(threshold)}",
                            source or self.source(None), taxation)
         seen = "not given" if stake is None else percent_text(stake)
         return Outcome(holding, "not_caught", f"stake {seen}, not {_word(how)} {percent_text(threshold)} of the company", source or self.source(None))
 
     def _fund(self, holding: Holding) -> Outcome:
-        funds = self.section.get("funds") or {}
-        source = funds.get("source") or self.source(None)
-        if not funds or not self.value(funds.get("covered", False)):
+        funds = self.law.funds
+        source = self.source(funds)
+        if funds is None or not self.value(funds.covered):
             return Outcome(holding, "not_caught", f"fund units are not caught by {self.jurisdiction}'s exit tax on {self.valuation.isoformat()}", source)
         taxation = "funds"
         stake = self._stake(holding)
-        threshold = Decimal(self.value(funds["holding_threshold"])) if funds.get("holding_threshold") else None
-        if stake is not None and threshold is not None and compare(stake, threshold, funds.get("holding_comparison")):
+        threshold = Decimal(self.value(funds.holding_threshold)) if funds.holding_threshold else None
+        if stake is not None and threshold is not None and compare(stake, threshold, funds.holding_comparison):
             return Outcome(holding, "deemed_sold", f"{percent_text(stake)} of the fund, at least {percent_text(threshold)}", source, taxation)
-        if funds.get("cost_threshold"):
-            limit = Decimal(self.value(funds["cost_threshold"]))
+        if funds.cost_threshold:
+            limit = Decimal(self.value(funds.cost_threshold))
             # Tested per fund: every unit of this fund the taxpayer holds, across accounts.
             cost = sum((h.cost for h in self.holdings if h.security == holding.security and h.taxable), ZERO)
-            if compare(cost, limit, funds.get("cost_comparison")):
+            if compare(cost, limit, funds.cost_comparison):
                 return Outcome(holding, "deemed_sold", f"units of this fund cost {money_text(cost, self.pack, grouped=True)} {self.pack.currency}, at least {money_text(limit, self.pack, grouped=True)}",
                                source, taxation)
             return Outcome(holding, "not_caught", f"units of this fund cost {money_text(cost, self.pack, grouped=True)} {self.pack.currency}, below {money_text(limit, self.pack, grouped=True)}, "
@@ -448,12 +454,12 @@ class _Regime:
         return Outcome(holding, "not_caught", "fund stake below the threshold", source)
 
     def _all(self, candidates: list[Holding]) -> list[Outcome]:
-        section = self.section
+        section = self.law
         source = self.source(None)
-        if not section.get("threshold"):
+        if not section.threshold:
             return [Outcome(h, "deemed_sold", "all property is deemed sold at fair market value", source) for h in candidates]
-        threshold = Decimal(self.value(section["threshold"]))
-        how = section.get("threshold_comparison")
+        threshold = Decimal(self.value(section.threshold))
+        how = section.threshold_comparison
         total = sum((h.fmv for h in candidates), ZERO)
         held = compare(total, threshold, how)
         self.tests.append(Condition("total value of the holdings", total, threshold, held, source, f"{_word(how)} the threshold"))
@@ -462,12 +468,12 @@ class _Regime:
                                               f"{money_text(threshold, self.pack, grouped=True)}: all are deemed sold", source) for h in candidates]
         out = []
         for h in candidates:
-            if section.get("holding_threshold"):
-                outcome = self._substantial(h, section["holding_threshold"], section.get("holding_comparison"))
-                if outcome.status == "deemed_sold" and section.get("holding_value"):
+            if section.holding_threshold:
+                outcome = self._substantial(h, section.holding_threshold, section.holding_comparison)
+                if outcome.status == "deemed_sold" and section.holding_value:
                     # A large stake is caught only if the holding itself is worth enough (`holding_value`).
-                    floor = Decimal(self.value(section["holding_value"]))
-                    how_v = section.get("holding_value_comparison")
+                    floor = Decimal(self.value(section.holding_value))
+                    how_v = section.holding_value_comparison
                     if not compare(h.fmv, floor, how_v):
                         outcome = Outcome(h, "not_caught", f"{outcome.reason}, but worth {money_text(h.fmv, self.pack, grouped=True)} {self.pack.currency}, not "
                                                            f"{_word(how_v)} {money_text(floor, self.pack, grouped=True)}", source)
@@ -489,7 +495,7 @@ class _Regime:
 
     def exclusion(self, outcomes: list[Outcome]) -> list[Outcome]:
         """Spread an exclusion amount over the gain lots pro rata to their gains (Notice 2009-85, 3.B)."""
-        ref = self.section.get("exclusion")
+        ref = self.section.exclusion if self.section is not None else None
         if not ref:
             return outcomes
         amount = Decimal(self.value(ref))
@@ -508,17 +514,17 @@ class _Regime:
             out.append(attrs.evolve(o, exclusion=relief))
         return out
 
-    def spec(self, taxation: str) -> tuple[dict[str, Any], bool]:
+    def spec(self, taxation: str) -> tuple[CapitalGains | None, bool]:
         """The capital_gains section as it applies to a deemed gain of this kind, and whether to stack it on other income."""
-        base = dict(self.pack.section("capital_gains") or {})
         if taxation == "gain_taxation":
-            override = self.section.get("gain_taxation") or {}
+            deemed = self.law.gain_taxation
         elif taxation == "funds":
-            override = (self.section.get("funds") or {}).get("gain_taxation") or {}
+            deemed = self.law.funds.gain_taxation if self.law.funds is not None else None
         else:
-            override = {}
-        merged = {**base, **{k: v for k, v in override.items() if k not in ("stack_on_other_income", "source", "note")}}
-        return merged, override.get("stack_on_other_income", True) is not False
+            deemed = None
+        if deemed is None:
+            return self.pack.sections.capital_gains, True
+        return deemed.capital_gains, deemed.stack_on_other_income is not False
 
     def estimator(self, taxation: str) -> Estimator:
         spec, stack = self.spec(taxation)
@@ -558,19 +564,20 @@ class _Regime:
     # -- deferral and reporting ----------------------------------------------------------------
 
     def deferral(self, tax: Estimate | None, deemed: list[Outcome]) -> dict[str, Any]:
-        spec = self.section.get("deferral") or {}
-        if not spec or not deemed:
+        section = self.section
+        spec = section.deferral if section is not None else None
+        if section is None or spec is None or not deemed:
             return {}
-        out: dict[str, Any] = {"available": bool(spec.get("available")), "source": spec.get("source") or self.source(None)}
-        automatic_for = self.section.get("deferral_automatic_for")
+        out: dict[str, Any] = {"available": bool(spec.available), "source": self.source(spec)}
+        automatic_for = section.deferral_automatic_for
         if automatic_for is not None:
             out["automatic"] = self.to in automatic_for
             out["condition"] = (f"automatic for a move to {self.to}" if self.to in automatic_for
                                 else f"{self.to} is not among the destinations with an automatic deferral: on request, usually with guarantees")
-        if spec.get("security_above"):
-            limit = Decimal(self.value(spec["security_above"]))
+        if spec.security_above:
+            limit = Decimal(self.value(spec.security_above))
             out["security_threshold"] = limit
-            ref = spec["security_above"]
+            ref = spec.security_above
             if isinstance(ref, Mapping) and ref.get("param") in self.pack.parameters:
                 # What the threshold is measured on, in the pack's words (it may be one part of the tax only).
                 out["security_threshold_meaning"] = self.pack.parameters[ref["param"]].description
@@ -580,18 +587,17 @@ class _Regime:
                                     f"the estimated tax on the deemed gains is {money_text(tax.tax, self.pack, grouped=True)}")
             else:
                 out["condition"] = f"security is required when the tax deferred is above {money_text(limit, self.pack, grouped=True)} {self.pack.currency}"
-        elif "security" in spec:
-            out["security"] = spec["security"]
-        if spec.get("instalments"):
-            out["instalments"] = self.value(spec["instalments"])
-        if spec.get("note"):
-            out["note"] = spec["note"]
-        ends = self.section.get("deferral_ends_on_sale")
+        elif spec.security is not None:
+            out["security"] = spec.security
+        if spec.instalments:
+            out["instalments"] = self.value(spec.instalments)
+        if spec.note:
+            out["note"] = spec.note
+        ends = section.deferral_ends_on_sale
         if ends:
             out["ends_on_sale"] = ends if isinstance(ends, bool) else dict(ends)
-        cancellation = self.section.get("cancellation")
-        if cancellation:
-            out["cancelled_after_years"] = self.value(cancellation.get("years"))
+        if section.cancellation is not None:
+            out["cancelled_after_years"] = self.value(section.cancellation.years)
         return out
 
     def reporting(self, applies: bool, outcomes: list[Outcome]) -> list[dict[str, Any]]:
@@ -601,10 +607,10 @@ class _Regime:
         deemed = any(o.status == "deemed_sold" for o in outcomes)
         # Reportable property: everything but registered plans and other excluded rights.
         reportable = sum((o.holding.fmv for o in outcomes if not (o.status == "excluded" and o.holding.wrapper != "taxable")), ZERO)
-        for item in self.section.get("reporting") or []:
-            row: dict[str, Any] = {"form": str(item["form"]), "source": item.get("source") or self.source(None)}
-            if item.get("above"):
-                limit = Decimal(self.value(item["above"]))
+        for item in self.law.reporting:
+            row: dict[str, Any] = {"form": str(item.need("form")), "source": self.source(item)}
+            if item.above:
+                limit = Decimal(self.value(item.above))
                 row["required"] = reportable > limit
                 row["condition"] = f"reportable property {money_text(reportable, self.pack, grouped=True)} {self.pack.currency}, required above {money_text(limit, self.pack, grouped=True)}"
             else:
@@ -652,16 +658,17 @@ def departure(pack: Pack, scenario: Scenario, taxpayer: Taxpayer, date: dt.date,
     deemed = [o for o in outcomes if o.status == "deemed_sold"]
     section = regime.section
     caveats = []
-    if section.get("uncertain"):
-        caveats.append(str(section["uncertain"]))
-    if any(o.taxation == "funds" for o in deemed) and (section.get("funds") or {}).get("uncertain"):
-        caveats.append(str(section["funds"]["uncertain"]))
-    source = pack.source(section.get("source"))
+    if section is not None and section.uncertain:
+        caveats.append(str(section.uncertain))
+    if any(o.taxation == "funds" for o in deemed) and section is not None and section.funds is not None and section.funds.uncertain:
+        caveats.append(str(section.funds.uncertain))
+    source = pack.source(section.source if section is not None else None)
     if source is not None and source.confidence != "verified":
         caveats.append(f"source confidence: {source.confidence} ({source.citation})")
     return Departure(
         pack=pack, taxpayer=taxpayer, leaving=pack.jurisdiction or pack.id, to=to, date=date, valuation_date=regime.valuation,
-        applies=applies, reason=reason if not applies else (section.get("note") or ""), source=section.get("source"),
+        applies=applies, reason=reason if not applies else ((section.note if section is not None else None) or ""),
+        source=section.source if section is not None else None,
         tests=tuple(regime.tests), outcomes=tuple(outcomes), tax=tax, deferral=regime.deferral(tax, deemed),
         reporting=tuple(regime.reporting(applies, outcomes)), assumptions=tuple(regime.assumptions), caveats=tuple(caveats),
     )
