@@ -71,7 +71,7 @@ CORPORATE_ACTION = {
         "amount": {**NONNEG, "description": "return_of_capital: total for the account; stock_dividend: the amount per new share (the increase of paid-up capital, CA s.248(1))"},
         "amount_per_share": {**NONNEG, "description": "return_of_capital per unit held"},
         "fmv_old": {**NONNEG, "description": "spin_off: value of one old unit right after the distribution"},
-        "fmv_new": {**NONNEG, "description": "spin_off: value of one new unit right after the distribution"},
+        "fmv_new": {**NONNEG, "description": "spin_off: value of one new unit right after the distribution; merger with cash: value of one new unit on the exchange date"},
         "cost_fraction": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^(0(\.\d+)?|1(\.0+)?)$"}],
                           "description": "spin_off: share of the old cost that moves to the new units, as the issuer states it (e.g. Form 8937)"},
         "elected": {"type": "boolean", "description": "spin_off: the holder made the election the law requires for deferral (CA s.86.1)"},

@@ -25,7 +25,7 @@ from taxpack.engine.core.schemas import did_you_mean
 ACTION_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "split": {"one_of": ("ratio", "added"), "allowed": ("ratio", "added", "new_security", "cash_in_lieu")},
     "identifier_change": {"required": ("new_security",), "allowed": ("new_security",)},
-    "merger": {"required": ("new_security", "ratio"), "allowed": ("new_security", "ratio", "cash", "cash_in_lieu")},
+    "merger": {"required": ("new_security", "ratio"), "allowed": ("new_security", "ratio", "cash", "cash_in_lieu", "fmv_new")},
     "spin_off": {"required": ("new_security", "ratio"), "allowed": ("new_security", "ratio", "fmv_old", "fmv_new", "cost_fraction", "elected", "cash_in_lieu")},
     "return_of_capital": {"one_of": ("amount", "amount_per_share"), "allowed": ("amount", "amount_per_share")},
     "stock_dividend": {"required": ("ratio",), "allowed": ("ratio", "amount", "cash_in_lieu")},

@@ -164,6 +164,7 @@ class Surtax(Cited):
     id: str = "a surtax"  # how messages name a surtax the pack leaves unnamed
     rate: ValueOrParam = None
     threshold: ValueOrParam = None
+    creditable: bool = True  # false: a credit for another country's tax does not reduce it (US NIIT)
 
 
 @attrs.frozen(kw_only=True)
@@ -296,6 +297,27 @@ class Withholding(Cited):
     dividends_resident: ValueOrParam = None
     relief: str | None = None  # at_source | refund
     refund_note: str | None = None
+    reclaim: "Reclaim | None" = None
+
+
+@attrs.frozen(kw_only=True)
+class ReclaimDeadline(Cited):
+    """The last day a claim can reach the authority: `years` and `months` counted from `anchor` (the pack's `from`):
+    payment_date, end_of_payment_year, start_of_payment_year, or day_after_payment_year (`day`, MM-DD, of the next year)."""
+
+    anchor: str
+    years: int = 0
+    months: int = 0
+    day: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Reclaim(Cited):
+    """How a non-resident reclaims this country's withholding above the treaty rate: the form, the authority, the deadline."""
+
+    form: str
+    authority: str
+    deadline: ReclaimDeadline
 
 
 @attrs.frozen(kw_only=True)
@@ -498,6 +520,84 @@ class ArrivalBasis(Cited):
 # ------------------------------------------------------------------------------------------------
 
 
+# ------------------------------------------------------------------------------------------------
+# Corporate actions
+# ------------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ActionRule(Cited):
+    """A kind of corporate action the pack states (split, identifier change): units change, cost and dates stay."""
+
+
+@attrs.frozen(kw_only=True)
+class Boot(Cited):
+    """Cash received besides the new shares in a share exchange: gain_up_to_boot | reduces_cost | income."""
+
+    treatment: str
+
+
+@attrs.frozen(kw_only=True)
+class Successor(Cited):
+    """How loss rules see the new shares of a share exchange against the old: identical | substantially_identical."""
+
+    identity: str
+
+
+@attrs.frozen(kw_only=True)
+class ShareExchange(Cited):
+    """A merger, share for share: deferred (the new shares take the old cost and dates) or not; its cash; its successor."""
+
+    deferred: bool = False
+    boot: Boot | None = None
+    successor: Successor | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SpinOff(Cited):
+    """A spin-off: the old cost divided by values (relative_fmv); deferral only on an election where the law says so."""
+
+    allocation: str = "relative_fmv"
+    requires_election: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ReturnOfCapital(Cited):
+    """A return of capital reduces the cost; what exceeds the cost is `excess` (capital_gain)."""
+
+    excess: str = "capital_gain"
+
+
+@attrs.frozen(kw_only=True)
+class StockDividend(Cited):
+    """A stock dividend: spread_cost (US §307) or income_at_amount (CA s.248(1), s.52(3))."""
+
+    treatment: str
+
+
+@attrs.frozen(kw_only=True)
+class CashInLieu(Cited):
+    """Cash for a fraction of a unit: sale_of_fraction."""
+
+    treatment: str = "sale_of_fraction"
+
+
+@attrs.frozen(kw_only=True)
+class CorporateActions(Cited):
+    """How the lens treats each kind of corporate action; a kind it does not state is None (and cannot be computed)."""
+
+    split: ActionRule | None = None
+    identifier_change: ActionRule | None = None
+    share_exchange: ShareExchange | None = None
+    spin_off: SpinOff | None = None
+    return_of_capital: ReturnOfCapital | None = None
+    stock_dividend: StockDividend | None = None
+    cash_in_lieu: CashInLieu | None = None
+
+
+_CITED = ("path", "span", "source", "note", "uncertain")
+
+
 @attrs.frozen(kw_only=True)
 class Sections:
     """Every section of a pack the engine reads, typed. A section the pack does not have is None."""
@@ -515,6 +615,7 @@ class Sections:
     treaties: tuple[TreatyRow, ...] | None = None
     exit_tax: ExitTax | None = None
     arrival: ArrivalBasis | None = None
+    corporate_actions: "CorporateActions | None" = None
 
     def wrapper(self, name: str) -> Wrapper | None:
         """The wrapper the pack defines under `name`, or None."""
@@ -612,7 +713,8 @@ def build_sections(document: Document) -> Sections:
     top = _Node(document, document.data, (), errors)
     found: dict[str, Any] = {}
     simple = {"scope": _scope, "holding_period": _holding_period, "lots": _lots, "fx": _fx, "no_loss_rule": _no_loss_rule,
-              "withholding": _withholding, "foreign_tax_credit": _foreign_tax_credit, "arrival": _arrival}
+              "withholding": _withholding, "foreign_tax_credit": _foreign_tax_credit, "arrival": _arrival,
+              "corporate_actions": _corporate_actions}
     for name, build in simple.items():
         node = _section(top, name)
         if node is not None:
@@ -681,7 +783,7 @@ def _estimate(n: _Node) -> GainsEstimate:
         **n.cited(), **n.given("method", "rate", "brackets"),
         short_term=_tax_method(n.merged(short)) if short is not None else None,
         surcharges=tuple(Surcharge(**s.cited(), **s.given("id", "rate")) for s in n.children("surcharges")),
-        surtaxes=tuple(Surtax(**s.cited(), **s.given("id", "rate", "threshold")) for s in n.children("surtaxes")),
+        surtaxes=tuple(Surtax(**s.cited(), **s.given("id", "rate", "threshold", "creditable")) for s in n.children("surtaxes")),
     )
 
 
@@ -723,7 +825,30 @@ def _no_loss_rule(n: _Node) -> NoLossRule:
 
 
 def _withholding(n: _Node) -> Withholding:
-    return Withholding(**n.cited(), **n.given("dividends_non_resident", "interest_non_resident", "dividends_resident", "relief", "refund_note"))
+    reclaim = n.child("reclaim")
+    return Withholding(**n.cited(), **n.given("dividends_non_resident", "interest_non_resident", "dividends_resident", "relief", "refund_note"),
+                       reclaim=_reclaim(reclaim) if reclaim is not None else None)
+
+
+def _reclaim(n: _Node) -> Reclaim:
+    d = n.child("deadline") or _Node(n.document, {}, n.where("deadline"), n.errors)
+    deadline = ReclaimDeadline(**d.cited(), anchor=d.raw.get("from", "end_of_payment_year"), **d.given("years", "months", "day"))
+    return Reclaim(**n.cited(), **n.given("form", "authority"), deadline=deadline)
+
+
+def _corporate_actions(n: _Node) -> CorporateActions:
+    found: dict[str, Any] = {}
+    for key, build in (("split", ActionRule), ("identifier_change", ActionRule), ("return_of_capital", ReturnOfCapital),
+                       ("stock_dividend", StockDividend), ("cash_in_lieu", CashInLieu), ("spin_off", SpinOff)):
+        if (c := n.child(key)) is not None:
+            found[key] = build(**c.cited(), **c.given(*(f.name for f in attrs.fields(build) if f.name not in _CITED)))
+    if (c := n.child("share_exchange")) is not None:
+        boot, successor = c.child("boot"), c.child("successor")
+        found["share_exchange"] = ShareExchange(
+            **c.cited(), **c.given("deferred"),
+            boot=Boot(**boot.cited(), **boot.given("treatment")) if boot is not None else None,
+            successor=Successor(**successor.cited(), **successor.given("identity")) if successor is not None else None)
+    return CorporateActions(**n.cited(), **found)
 
 
 def _foreign_tax_credit(n: _Node) -> ForeignTaxCredit:

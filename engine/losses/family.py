@@ -26,8 +26,10 @@ from taxpack.engine.law.sections import LossRule
 from taxpack.engine.losses.holders import HolderView, holder_view
 from taxpack.engine.losses.identity import IdentityMatch, equivalents, weakest
 from taxpack.engine.losses.spec import Window, sale_window
+from taxpack.engine.losses.successors import successors, unit_factor
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
 _NO_TIME = dt.timedelta(0)
 _SETTLEMENT_SLACK = dt.timedelta(days=31)  # how far a purchase's settlement may trail its trade date
 _EFFECT_WORDS = {
@@ -139,7 +141,9 @@ class LossRuleSet:
         for (security, key), rows in moves.items():
             rows.sort(key=lambda r: (r[0], r[1]))
             running, cumulative = ZERO, []
-            for row in rows:
+            for n, row in enumerate(rows):
+                if n and running:  # a split between two moves changes the units held (corporate actions)
+                    running *= unit_factor(scenario, security, security, row[3], rows[n - 1][0], row[0])
                 running += row[2]
                 cumulative.append(running)
             self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in rows], cumulative, rows[0][3])
@@ -278,8 +282,18 @@ class LossRuleSet:
             found = self._views[key] = holder_view(rule, self.pack, self.scenario, seller, self.scenario.account(account_id))
         return found
 
+    def _factor(self, security: str, account: str, start: dt.date, end: dt.date) -> Decimal:
+        """Units of `security` one unit held on `start` has become by `end` (splits in between)."""
+        return unit_factor(self.scenario, security, security, account, start, end)
+
+    def _in_sale_units(self, sold: str, tx: Transaction, sale_day: dt.date, quantity: Decimal) -> Decimal:
+        """`quantity` units of purchase `tx` as units of the sold security on the sale day (splits and exchanges in between)."""
+        if tx.date > sale_day:
+            return quantity / unit_factor(self.scenario, sold, tx.security, tx.account, sale_day, tx.date)
+        return quantity * unit_factor(self.scenario, tx.security, sold, tx.account, tx.date, sale_day)
+
     def _held_at_end(self, rule: LossRule, window: Window, seller: str,
-                     matching: dict[str, IdentityMatch]) -> tuple[Decimal, dict[tuple[str, ...], Decimal]]:
+                     matching: dict[str, IdentityMatch], sale_day: dt.date) -> tuple[Decimal, dict[tuple[str, ...], Decimal]]:
         """Units the seller and the persons the rule counts hold at the end of the window, per pool."""
         per_pool: dict[tuple[str, ...], Decimal] = {}
         for security in matching:
@@ -288,7 +302,9 @@ class LossRuleSet:
                     continue  # a pool belongs to one holder, seen the same way for all its accounts
                 hi = bisect.bisect_right(rows, (window.end, len(self.events)))
                 if hi:
-                    per_pool[key] = per_pool.get(key, ZERO) + cumulative[hi - 1]
+                    # in units of the sold security on the sale day (a split inside the window changes the count)
+                    held = cumulative[hi - 1] * unit_factor(self.scenario, security, security, account_id, rows[hi - 1][0], window.end)
+                    per_pool[key] = per_pool.get(key, ZERO) + held / self._factor(security, account_id, sale_day, window.end)
         per_pool = {k: v for k, v in sorted(per_pool.items()) if v > 0}
         return sum(per_pool.values(), ZERO), per_pool
 
@@ -299,14 +315,15 @@ class LossRuleSet:
         sale_day = rule.event_day(tx)
         window = sale_window(rule, self.pack, sale_day, self.ledger.pack.law_day(tx.date))
         seller = self.scenario.account(tx.account).owner
-        matching = equivalents(self.scenario, tx.security, rule.identity)
+        # the security itself, its identity group, and what corporate actions made of it (or it was made from)
+        matching = {**successors(self.pack, self.scenario, tx.security, rule.identity), **equivalents(self.scenario, tx.security, rule.identity)}
         sold_origins = {take.lot.origin for take in sale.takes}
         loss_before = sum((u.loss for u in units), ZERO)
         quantity_before = sum((u.quantity for u in units), ZERO)
         held: Decimal | None = None
         held_by_pool: dict[tuple[str, ...], Decimal] = {}
         if rule.held_at_end:
-            held, held_by_pool = self._held_at_end(rule, window, seller, matching)
+            held, held_by_pool = self._held_at_end(rule, window, seller, matching, sale_day)
         pairs: list[WashPair] = []
         formula: str | None = None
         sold_on = self.sold_on(tx)
@@ -332,20 +349,23 @@ class LossRuleSet:
             return
         cand: Candidate | None = None
         capacity = ZERO
+        scale = ONE
         for u in units:
             while u.quantity > 0 and limit > 0:
                 if cand is None or capacity <= 0:
                     cand = next(candidates, None)
                     if cand is None:
                         return
-                    capacity = cand.capacity
+                    # A future purchase counts in sale-day units: 200 bought after a 2-for-1 split replace 100 sold.
+                    scale = ONE if cand.past else unit_factor(self.scenario, sale.tx.security, cand.tx.security, cand.tx.account, sale_day, cand.tx.date)
+                    capacity = cand.capacity / scale
                 q = min(u.quantity, capacity, limit)
                 amount = u.loss if q == u.quantity else u.loss * q / u.quantity
                 u.quantity -= q
                 u.loss -= amount
                 capacity -= q
                 limit -= q
-                pairs.append(self._effect(rule, sale, sale_day, cand, q, q, amount, u.take))
+                pairs.append(self._effect(rule, sale, sale_day, cand, q * scale, q, amount, u.take))
 
     def _proportional(self, rule: LossRule, sale: Any, sale_day: dt.date, index: int, window: Window, seller: str,
                       matching: dict[str, IdentityMatch], units: list[LossUnits], held: Decimal | None,
@@ -363,7 +383,7 @@ class LossRuleSet:
                 if view.status == "ignored":
                     continue
                 for _, j in self._rows(rows, rule, window, sale_day, index):
-                    bought.setdefault(key, []).append((j, self.events[j].quantity))
+                    bought.setdefault(key, []).append((j, self._in_sale_units(sale.tx.security, self.events[j], sale_day, self.events[j].quantity)))
         sold = sum((u.quantity for u in units), ZERO)
         loss = sum((u.loss for u in units), ZERO)
         acquired = sum((q for rows in bought.values() for _, q in rows), ZERO)

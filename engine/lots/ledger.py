@@ -23,6 +23,7 @@ from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.sections import Fx, HoldingPeriod, Lots, Wrapper
 from taxpack.engine.lots.methods import MethodChoice, choose_method, requested_method
 from taxpack.engine.lots.pool import BOOK, ZERO, Lot, Pool, Take
+from taxpack.engine.lots.reorganisations import Realised, action_findings
 
 
 @attrs.define(eq=False)
@@ -71,6 +72,7 @@ class Ledger:
         self.pending: dict[str, list[tuple[Decimal, Decimal, dt.date | None, dict[str, Any]]]] = {}
         self.seq = 0
         self.lot_owner: dict[str, tuple[str, ...]] = {}  # buy transaction id -> pool key
+        self.realised: list[Realised] = []  # gains and income realised by corporate actions and cost adjustments
         self._long_term_after: dict[dt.date, Duration] = {}
         self._long_from: dict[tuple[dt.date, dt.date], dt.date] = {}
 
@@ -124,9 +126,12 @@ class Ledger:
         return tx.date
 
     def convert(self, amount: Decimal, currency: str, tx: Transaction) -> tuple[Decimal, RateUsed | None]:
+        return self.convert_on(amount, currency, self.leg_date(tx), tx.span)
+
+    def convert_on(self, amount: Decimal, currency: str, day: dt.date, span: Any = None) -> tuple[Decimal, RateUsed | None]:
+        """`amount` of `currency` in the lens currency at `day`'s rate (the pack's missing-rate rule applies)."""
         if currency == self.currency:
             return amount, None
-        day = self.leg_date(tx)
         key = (currency, day)
         rate = self._rates.get(key)  # a household trades on far fewer days than it has transactions
         if rate is None:
@@ -134,7 +139,7 @@ class Ledger:
                 currency, self.currency, day,
                 missing=self.fx_section.missing_rate,
                 max_lookback_days=self.fx_section.max_lookback_days,
-                span=tx.span,
+                span=span,
             )
             self._rates[key] = rate
         return amount * rate.rate, rate
@@ -197,6 +202,8 @@ class Ledger:
             specific = [(lot.transaction, lot.quantity) for lot in tx.lots]
         method = "fifo" if choice.used == "specific" and specific is None else choice.used
         takes = pool.take(method, tx.quantity, specific, tx.span)
+        if any(note for take in takes for note in take.adjustments):
+            findings.extend(action_findings(self.pack, (note for take in takes for note in take.adjustments), set()))
 
         currency = self.tx_currency(tx)
         treatment = self.fees_treatment()
@@ -269,6 +276,14 @@ class Ledger:
                 self._long_term_after[key[1]] = duration
             first_long = self._long_from[key] = long_term_from(acquired, rule, duration)
         return "long" if sold >= first_long else "short"
+
+    def long_term_from(self, acquired: dt.date, sold: dt.date) -> dt.date | None:
+        """The first day units held from `acquired` are long-term, by the law in force at `sold` (None
+        when the pack has no holding-period rule)."""
+        if self.holding.rule == "none":
+            return None
+        self.term(acquired, sold)
+        return self._long_from[(acquired, self.pack.law_day(sold))]
 
     def _unit(self) -> str:
         """The unit of `long_term_after` when it is a parameter holding a bare number (days otherwise)."""

@@ -358,5 +358,107 @@ class Pool:
             heapq.heappush(heap, self._heap_entry(method, new))
         return new
 
+    # -- corporate actions (engine/lots/reorganisations.py) --------------------------------------
+
+    def _repush(self, lot: Lot) -> None:
+        lot.version += 1
+        for method, heap in self._heaps.items():
+            heapq.heappush(heap, self._heap_entry(method, lot))
+
+    def scale(self, lots: list[Lot], new: Decimal, old: Decimal, note: dict[str, Any]) -> None:
+        """Each lot holds `new` units for `old` at the same cost and dates (a split, a stock dividend spreading the cost)."""
+        for lot in lots:
+            units = BOOK.multiply(lot.quantity, new) / old
+            self.quantity = BOOK.add(self.quantity, BOOK.subtract(units, lot.quantity))
+            lot.quantity = units
+            lot.adjustments.append(dict(note))
+            self._repush(lot)
+
+    def _shares(self, lots: list[Lot], fraction: Decimal = Decimal(1)) -> list[tuple[Lot, Decimal, Decimal | None, Decimal]]:
+        """(lot, cost, native cost, loss-rule part) of `fraction` of each lot: its own on lots, its share of the pool's on average cost."""
+        out = []
+        for lot in lots:
+            if self.average:
+                share = lot.quantity / self.quantity if self.quantity else ZERO
+                native = self.cost_native * share * fraction if self.cost_native is not None else None
+                out.append((lot, self.cost * share * fraction, native, self.adjusted * share * fraction))
+            else:
+                native = lot.cost_native * fraction if lot.cost_native is not None else None
+                out.append((lot, lot.cost * fraction, native, lot.adjusted * fraction))
+        return out
+
+    def remove(self, lots: list[Lot]) -> list[tuple[Lot, Decimal, Decimal, Decimal | None, Decimal]]:
+        """Take these lots out whole (to another pool): each with its units, cost, native cost and loss-rule part."""
+        shares = [(lot, lot.quantity, cost, native, adjusted) for lot, cost, native, adjusted in self._shares(lots)]
+        for lot, _units, cost, native, adjusted in shares:
+            self.quantity = BOOK.subtract(self.quantity, lot.quantity)
+            self.cost = BOOK.subtract(self.cost, cost)
+            if self.cost_native is not None:
+                self.cost_native = BOOK.subtract(self.cost_native, native) if native is not None else None
+            if self.average:
+                self.adjusted = BOOK.subtract(self.adjusted, adjusted)
+            lot.quantity = ZERO
+        if self.quantity == 0:
+            self.cost = self.adjusted = ZERO
+            if self.cost_native is not None:
+                self.cost_native = ZERO
+        self._compact()
+        return shares
+
+    def split_cost(self, lots: list[Lot], fraction: Decimal, note: dict[str, Any]) -> list[tuple[Lot, Decimal, Decimal | None]]:
+        """Move `fraction` of these lots' cost out of the pool (to a spun-off security); the lots keep their units and dates."""
+        moved = []
+        for lot, cost, native, adjusted in self._shares(lots, fraction):
+            self.cost = BOOK.subtract(self.cost, cost)
+            if self.cost_native is not None and native is not None:
+                self.cost_native = BOOK.subtract(self.cost_native, native)
+            if self.average:
+                self.adjusted = BOOK.subtract(self.adjusted, adjusted)
+            else:
+                lot.cost = BOOK.subtract(lot.cost, cost)
+                lot.adjusted = BOOK.subtract(lot.adjusted, adjusted)
+                if lot.cost_native is not None and native is not None:
+                    lot.cost_native = BOOK.subtract(lot.cost_native, native)
+            lot.adjustments.append(dict(note))
+            self._repush(lot)
+            moved.append((lot, cost, native))
+        return moved
+
+    def reduce_cost(self, lots: list[Lot], amount: Decimal, native: Decimal | None, note: dict[str, Any]) -> list[tuple[Lot, Decimal]]:
+        """Reduce the cost of these lots by `amount` (negative: add to it), shared by units; a cost cannot go below zero:
+        the lots (or the pool, on average cost) whose reduction exceeds their cost are returned with the excess."""
+        units = sum((lot.quantity for lot in lots), ZERO)
+        excesses: list[tuple[Lot, Decimal]] = []
+        if self.average:
+            # One cost for the pool (CA s.47): the reduction of the whole pool, and one excess.
+            total_native = native
+            self.cost = BOOK.subtract(self.cost, amount)
+            if self.cost_native is not None and total_native is not None:
+                self.cost_native = max(BOOK.subtract(self.cost_native, total_native), ZERO)
+            if self.cost < 0:
+                excesses.append((lots[0], -self.cost))
+                self.cost = ZERO
+            for lot in lots:
+                lot.adjustments.append(dict(note))
+            return excesses
+        for lot in lots:
+            part = amount * lot.quantity / units
+            native_part = native * lot.quantity / units if native is not None else None
+            new_cost = BOOK.subtract(lot.cost, part)
+            if new_cost < 0:
+                excesses.append((lot, -new_cost))
+                part = lot.cost
+                new_cost = ZERO
+            lot.cost = new_cost
+            self.cost = BOOK.subtract(self.cost, part)
+            if lot.cost_native is not None and native_part is not None:
+                applied = min(native_part, lot.cost_native)
+                lot.cost_native = BOOK.subtract(lot.cost_native, applied)
+                if self.cost_native is not None:
+                    self.cost_native = BOOK.subtract(self.cost_native, applied)
+            lot.adjustments.append(dict(note))
+            self._repush(lot)
+        return excesses
+
     def _describe(self) -> str:
         return " / ".join(self.key)

@@ -18,6 +18,7 @@ from taxpack.engine.law.pack import Pack
 from taxpack.engine.losses.family import LossRuleSet
 from taxpack.engine.lots.ledger import Ledger, Sale
 from taxpack.engine.lots.pool import Lot
+from taxpack.engine.lots.reorganisations import apply_event, events_by_day
 
 
 def event_order(scenario: Scenario) -> list[Transaction]:
@@ -45,7 +46,13 @@ def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transac
     sales: dict[str, Sale] = {}
     buys: dict[str, Lot] = {}
     foreign_cost: dict[str, Decimal] = {}
+    # Corporate actions and cost adjustments take effect at the start of their day: that day's trades see them.
+    changes = events_by_day(scenario)
+    next_change = 0
     for index, tx in enumerate(events):
+        while next_change < len(changes) and changes[next_change][0] <= tx.date:
+            apply_event(ledger, changes[next_change][2])
+            next_change += 1
         if tx.side == "buy":
             buys[tx.id] = ledger.buy(tx)
         else:
@@ -54,4 +61,7 @@ def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transac
             sales[tx.id] = sale
         if tx.candidate:
             foreign_cost[tx.id] = ledger.foreign_cost(scenario.account(tx.account).owner)
+    for _, _, change in changes[next_change:]:
+        if change.date <= scenario.as_of:  # the positions after the last trade include what happened since
+            apply_event(ledger, change)
     return LensBook(pack, ledger, sales, buys, foreign_cost)

@@ -55,7 +55,7 @@ def test_ibkr(tmp_path: Path, fmt: str, file: str) -> None:
     assert [(d.date, d.gross, d.withheld, d.source_country) for d in s.dividends] == [
         (dt.date(2024, 5, 16), D(25), D("3.75"), "US"), (dt.date(2024, 8, 15), D(25), D("3.75"), "US")]
     (split,) = s.corporate_actions
-    assert (split.type, split.security, split.date, split.ratio.new, split.ratio.old, split.account) == ("split", "NVDA", dt.date(2024, 6, 7), 10, 1, "ibkr")
+    assert (split.type, split.security, split.date, split.ratio.new, split.ratio.old, split.account) == ("split", "NVDA", dt.date(2024, 6, 10), 10, 1, "ibkr")
     nvda = s.security("NVDA")
     assert (nvda.country, nvda.kind, nvda.currency) == ("US", "share", "USD")  # from the ISIN and IBKR's subCategory
 

@@ -277,7 +277,9 @@ def _action(rows: list[FlexRow], statement: Statement) -> None:
                          "one of " + ", ".join(sorted(ACTION_CODES)) + " (imported) or " + ", ".join(sorted(NOT_IMPORTED_CODES)) + " (known, not imported)")
     kind = ACTION_CODES[code]
     account = first.need("accountId", "an account id")
-    day = first.date("dateTime") if first.text("dateTime") else first.date("reportDate")
+    # The action takes effect at the start of its day (docs/scenario-format.md). IBKR's dateTime is often the
+    # evening before the ex-date; its reportDate, the day the statement shows the action, is taken when given.
+    day = first.date("reportDate") if first.text("reportDate") else first.date("dateTime")
     description = first.text("actionDescription") or first.text("description")
     removed = [r for r in rows if r.number("quantity") < 0]
     added = [r for r in rows if r.number("quantity") > 0]
