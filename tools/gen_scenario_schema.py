@@ -112,6 +112,7 @@ SCHEMA = {
         "taxpack": {"const": 1, "description": "the scenario format version"},
         "id": ID,
         "as_of": DATE,
+        "base_currency": {**CURRENCY, "description": "the currency of the household's totals (default: that of the first taxpayer's country)"},
         "taxpayers": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["id", "residence"], "additionalProperties": False, "properties": {
                 "id": ID, "residence": COUNTRY,
@@ -125,6 +126,17 @@ SCHEMA = {
                 "resident_since": DATE,
                 "residence_changes": {"type": "array", "items": {"type": "object", "required": ["date", "to"], "additionalProperties": False,
                                                                  "properties": {"date": DATE, "to": COUNTRY}}},
+                "carry_forward": {"type": "object", "propertyNames": {"pattern": r"^[A-Z]{2}$"}, "additionalProperties": {
+                    "type": "array", "items": {"type": "object", "required": ["basket", "amount", "year"], "additionalProperties": False, "properties": {
+                        "basket": {"type": "string", "description": "a basket of that pack's `year` section (e.g. short, long; all)"},
+                        "amount": {**AMOUNT_OR_TEXT, "description": "the loss still to use, a positive amount in that pack's currency"},
+                        "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "the tax year the loss arose in"}}}},
+                    "description": "losses carried in from earlier years, per jurisdiction (docs/scenario-format.md)"},
+                "realised": {"type": "object", "propertyNames": {"pattern": r"^[A-Z]{2}$"}, "additionalProperties": {
+                    "type": "object", "additionalProperties": AMOUNT_OR_TEXT},
+                    "description": "gains (+) and losses (-) already realised this tax year outside the scenario, per jurisdiction and basket"},
+                "next_year_income": {"type": "object", "propertyNames": {"pattern": r"^[A-Z]{2}$"}, "additionalProperties": AMOUNT_OR_TEXT,
+                                     "description": "other taxable income expected next year, per jurisdiction (for 'sell on 1 January' advice)"},
             }}},
         "accounts": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["id", "owner", "country", "currency"], "additionalProperties": False, "properties": {

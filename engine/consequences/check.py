@@ -8,12 +8,13 @@ withholding leakage for the income it moves, and a tax estimate where the data a
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 import attrs
 
-from taxpack.engine.consequences.estimate import Estimator, YearGains
+from taxpack.engine.consequences.household_bill import Alternative, HouseholdBill, TradeTax, basket_items
 from taxpack.engine.consequences.residence_change import residence_findings
 from taxpack.engine.consequences.withholding import dividend_withholding
 from taxpack.engine.core.household import Consequence, Finding, LotMatch, Scenario, Transaction
@@ -24,7 +25,9 @@ from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
 from taxpack.engine.law.sections import Cited
+from taxpack.engine.law.year_rules import year_rules
 from taxpack.engine.losses.lookahead import repurchase_horizon
+from taxpack.engine.lots.ledger import Sale
 from taxpack.engine.lots.lens import Lens, LensNote, household_jurisdictions, lenses_for
 from taxpack.engine.lots.replay import LensBook, event_order, replay
 from taxpack.engine.rules.evaluator import get_evaluator
@@ -39,6 +42,8 @@ class TradeResult:
     trade: Transaction
     consequences: tuple[Consequence, ...]
     notes: tuple[LensNote, ...] = ()
+    net_tax: Decimal | None = None  # what the trade adds to the household's net bill, base currency
+    timing: tuple[Alternative, ...] = ()  # the same sale on another day: first long-term day, 1 January
 
 
 @attrs.frozen
@@ -52,6 +57,7 @@ class CheckResult:
     summary: tuple[dict[str, Any], ...]
     rules_backend: str
     horizons: Mapping[tuple[str, str], list[dict[str, Any]]] = attrs.field(factory=dict)
+    household: Mapping[str, Any] = attrs.field(factory=dict)  # the household's bill (HouseholdBill.summary)
 
     @property
     def findings(self) -> list[Finding]:
@@ -90,7 +96,8 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
         progress("replaying the history", done, len(jurisdictions))
         books[pack.id] = replay(pack, scenario, fx, events)
 
-    year_gains: dict[tuple[str, str, int], YearGains] = {}
+    bill = HouseholdBill(scenario, packs, fx)
+    baselines = _baselines(scenario, books)
     results: list[TradeResult] = []
     horizons: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for done, trade in enumerate(scenario.trades):
@@ -99,15 +106,146 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
         consequences = []
         for lens in lenses:
             book = books[lens.pack.id]
-            consequence = _consequence(trade, lens, book, scenario, packs, evaluator, year_gains)
+            consequence = _consequence(trade, lens, book, scenario, packs, evaluator)
             consequences.append(consequence)
             horizon = _horizon(lens.pack, scenario, book, trade)
             if horizon:
                 horizons[(trade.id, lens.jurisdiction)] = horizon
+        if trade.side == "sell":
+            consequences = _priced(trade, lenses, consequences, books, scenario, bill, baselines)
         results.append(TradeResult(trade, tuple(consequences), tuple(notes)))
+    results = [_timed(r, lens_by_trade[r.trade.id][0], books, scenario, bill) for r in results]
     positions = {books[pid].pack.jurisdiction or pid: books[pid].ledger.positions() for pid in sorted(books)}
     summary = _summary(results)
-    return CheckResult(scenario, packs, tuple(results), positions, tuple(summary), evaluator.name, horizons)
+    return CheckResult(scenario, packs, tuple(results), positions, tuple(summary), evaluator.name, horizons, bill.summary())
+
+
+# -- the year's bill -------------------------------------------------------------------------------------
+
+
+def realised(sale: Sale) -> list[tuple[str, Decimal]]:
+    """What a sale puts into its lens's year, per holding term: the gain, a disallowed loss taken out
+    (spread over the lots' terms in proportion to their gains) and earlier deferred losses it releases."""
+    recognised = sale.gain + sale.disallowed
+    scale = recognised / sale.gain if sale.gain != 0 and recognised != sale.gain else Decimal(1)
+    by_term: dict[str, Decimal] = {}
+    for m in sale.matches:
+        by_term[m.term] = by_term.get(m.term, ZERO) + m.gain * scale
+    if sale.released:
+        bucket = sale.term if sale.term in ("short", "long") else "none"
+        by_term[bucket] = by_term.get(bucket, ZERO) + sale.released
+    return sorted(by_term.items())
+
+
+def _baselines(scenario: Scenario, books: Mapping[str, LensBook]) -> dict[tuple[str, str, int], list[tuple[str, Decimal]]]:
+    """Per (pack, taxpayer, tax year): what the executed history already realised, in baskets."""
+    out: dict[tuple[str, str, int], list[tuple[str, Decimal]]] = {}
+    for pack_id, book in books.items():
+        rules = year_rules(book.pack)
+        for sale in book.sales.values():
+            if sale.tx.candidate or not sale.taxable:
+                continue
+            owner = scenario.account(sale.tx.account).owner
+            key = (pack_id, owner, rules.tax_year(sale.tx.date))
+            out.setdefault(key, []).extend(basket_items(rules, realised(sale), scenario.security(sale.tx.security)))
+    return out
+
+
+def _priced(trade: Transaction, lenses: list[Lens], consequences: list[Consequence], books: Mapping[str, LensBook],
+            scenario: Scenario, bill: HouseholdBill, baselines: Mapping[tuple[str, str, int], list[tuple[str, Decimal]]]) -> list[Consequence]:
+    """The consequences of a sale with what it adds to each lens's year: gross, credits, net."""
+    taxpayer = scenario.taxpayer(scenario.account(trade.account).owner)
+    security = scenario.security(trade.security)
+    items = {}
+    for lens, consequence in zip(lenses, consequences):
+        if consequence.taxable:
+            items[lens] = basket_items(year_rules(lens.pack), realised(books[lens.pack.id].sales[trade.id]), security)
+    base = {lens.pack.id: baselines.get((lens.pack.id, taxpayer.id, year_rules(lens.pack).tax_year(trade.date)), [])
+            for lens in items}
+    taxes = bill.add_trade(trade.date, taxpayer, items, base, trade_id=trade.id)
+    return [_with_tax(c, lens, taxes.get(lens.jurisdiction)) if c.taxable else c for lens, c in zip(lenses, consequences)]
+
+
+def _with_tax(consequence: Consequence, lens: Lens, tax: TradeTax | None) -> Consequence:
+    if tax is None:
+        return consequence
+    pack = lens.pack
+    cg = pack.sections.capital_gains
+    source = cg.source if cg is not None else None
+    findings = list(consequence.findings)
+    for caveat in tax.caveats:
+        findings.append(make_finding(pack, code="estimate_uncertain", severity="info", message=f"the estimate uses an uncertain value: {caveat}",
+                                     rule=f"{pack.id}.capital_gains", source=source, uncertain=caveat))
+    for line in tax.credits:
+        if not line.amount:
+            continue
+        relief = line.relief
+        limit = " (the limit: its own tax on the income both tax)" if line.limit_reached else ""
+        article = f", art. {relief.article}" if relief.article else ""
+        findings.append(make_finding(
+            relief.pack, code="foreign_tax_credit", severity="info",
+            message=(f"{relief.crediting} credits {money_text(line.amount, pack)} {pack.currency} of {relief.credited}'s tax on this sale"
+                     f"{limit}{article}"),
+            rule=relief.rule, source=relief.source, uncertain=relief.uncertain, amount=line.amount,
+            facts={"credit.foreign_tax": line.foreign_tax, "credit.kind": relief.credit, "credit.of": relief.credited}))
+    for other in tax.unrelieved:
+        findings.append(make_finding(
+            pack, code="no_relief", severity="info",
+            message=f"{other} also taxes this sale and no pack states the relief between {lens.jurisdiction} and {other}: both taxes are counted",
+            rule=f"{pack.id}.foreign_tax_credit", source=None,
+            uncertain=f"no relief data between {lens.jurisdiction} and {other}: the household total may count the same gain twice"))
+    findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.code, f.rule))
+    return attrs.evolve(consequence, findings=tuple(findings), estimated_tax=tax.gross, estimate_missing=tax.missing,
+                        foreign_tax_credit=tax.credit if tax.gross is not None else None, net_tax=tax.net)
+
+
+def _timed(result: TradeResult, lenses: list[Lens], books: Mapping[str, LensBook], scenario: Scenario, bill: HouseholdBill) -> TradeResult:
+    """A sale's net bill if it waited: until its lots are long-term under a lens with a holding period,
+    or until the first day of the next tax year (same price and exchange rate: only the timing moves)."""
+    trade = result.trade
+    if trade.id not in bill.priced or not bill.priced[trade.id].lenses:
+        return result
+    net = bill.trade_net(trade.id)
+    priced = bill.priced[trade.id]
+    security = scenario.security(trade.security)
+    days: dict[dt.date, str] = {}
+    for lens in priced.lenses:
+        ledger = books[lens.pack.id].ledger
+        long_from = [ledger.long_term_from(m.adjusted_acquired or m.acquired, trade.date) for m in books[lens.pack.id].sales[trade.id].matches
+                     if m.term == "short" and m.acquired is not None]
+        dates = [d for d in long_from if d is not None and d > trade.date]
+        if dates:
+            days.setdefault(max(dates), f"long-term under {lens.jurisdiction}")
+    first = min(priced.lenses, key=lambda lens: lens.basis != "residence")
+    rules = year_rules(first.pack)
+    next_year = rules.year_start(rules.tax_year(trade.date) + 1)
+    days.setdefault(next_year, "the first day of the next tax year")
+    timing = []
+    for day, why in sorted(days.items()):
+        items = {}
+        for lens in priced.lenses:
+            book = books[lens.pack.id]
+            sale = book.sales[trade.id]
+            moved = _relabel(sale, book.ledger, day) if any(m.term == "short" for m in sale.matches) else realised(sale)
+            items[lens] = basket_items(year_rules(lens.pack), moved, security)
+        alternative = bill.alternative(trade.id, day, items, why)
+        if alternative.change != 0:  # waiting that changes nothing is not advice
+            timing.append(alternative)
+    return attrs.evolve(result, net_tax=net, timing=tuple(timing))
+
+
+def _relabel(sale: Sale, ledger: Any, day: dt.date) -> list[tuple[str, Decimal]]:
+    """The sale's realised amounts if it happened on `day`: lots long-term by then change term."""
+    recognised = sale.gain + sale.disallowed
+    scale = recognised / sale.gain if sale.gain != 0 and recognised != sale.gain else Decimal(1)
+    by_term: dict[str, Decimal] = {}
+    for m in sale.matches:
+        term = ledger.term(m.adjusted_acquired or m.acquired, day) if m.acquired is not None and m.term != "none" else m.term
+        by_term[term] = by_term.get(term, ZERO) + m.gain * scale
+    if sale.released:
+        bucket = sale.term if sale.term in ("short", "long") else "none"
+        by_term[bucket] = by_term.get(bucket, ZERO) + sale.released
+    return sorted(by_term.items())
 
 
 def _horizon(pack: Pack, scenario: Scenario, book: LensBook, trade: Transaction) -> list[dict[str, Any]]:
@@ -117,11 +255,9 @@ def _horizon(pack: Pack, scenario: Scenario, book: LensBook, trade: Transaction)
     return repurchase_horizon(pack, scenario, sale)
 
 
-def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scenario, packs: PackSet,
-                 evaluator: Any, year_gains: dict[tuple[str, str, int], YearGains]) -> Consequence:
+def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scenario, packs: PackSet, evaluator: Any) -> Consequence:
     pack = lens.pack
     account = scenario.account(trade.account)
-    taxpayer = scenario.taxpayer(account.owner)
     ledger = book.ledger
     findings: list[Finding] = []
     if trade.side == "sell":
@@ -151,35 +287,12 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     findings.extend(_withholding_findings(trade, lens, scenario, packs))
     findings.extend(residence_findings(trade, lens, scenario, packs, gain=gain if trade.side == "sell" else None))
 
-    estimated, missing = None, ()
-    if trade.side == "sell" and taxable:
-        recognised = gain + disallowed
-        by_term: dict[str, Decimal] = {}
-        # A disallowed loss is spread over the lots' terms in proportion to their gains.
-        scale = recognised / gain if gain != 0 and recognised != gain else Decimal(1)
-        for m in sale.matches:
-            by_term[m.term] = by_term.get(m.term, ZERO) + m.gain * scale
-        if released:
-            bucket = term if term in ("short", "long") else "none"
-            by_term[bucket] = by_term.get(bucket, ZERO) + released
-        key = (pack.id, taxpayer.id, trade.date.year)
-        before = year_gains.get(key, YearGains())
-        after = before.add(by_term)
-        year_gains[key] = after
-        estimator = Estimator(pack, taxpayer, ledger.pack.law_day(trade.date))
-        est_after, est_before = estimator.tax(after), estimator.tax(before)
-        if est_after.tax is not None and est_before.tax is not None:
-            estimated = est_after.tax - est_before.tax
-        missing = est_after.missing
-        cg = pack.sections.capital_gains
-        for caveat in est_after.caveats:
-            findings.append(make_finding(pack, code="estimate_uncertain", severity="info", message=f"the estimate uses an uncertain value: {caveat}",
-                                         rule=f"{pack.id}.capital_gains", source=cg.source if cg is not None else None, uncertain=caveat))
-        if cg is not None and cg.taxed is False:
-            findings.append(make_finding(pack, code="gains_not_taxed", severity="info",
-                                         message=f"{pack.jurisdiction} does not tax realised capital gains of individuals on this holding" + (f": {cg.note}" if cg.note else ""),
-                                         rule=f"{pack.id}.capital_gains", source=cg.source, uncertain=cg.uncertain))
-    elif trade.side == "sell":
+    cg = pack.sections.capital_gains
+    if trade.side == "sell" and taxable and cg is not None and cg.taxed is False:
+        findings.append(make_finding(pack, code="gains_not_taxed", severity="info",
+                                     message=f"{pack.jurisdiction} does not tax realised capital gains of individuals on this holding" + (f": {cg.note}" if cg.note else ""),
+                                     rule=f"{pack.id}.capital_gains", source=cg.source, uncertain=cg.uncertain))
+    if trade.side == "sell" and not taxable:
         wrapper = pack.sections.wrapper(account.wrapper)
         findings.append(make_finding(pack, code="inside_wrapper", severity="info",
                                      message=f"the sale is inside a {account.wrapper}, outside {pack.jurisdiction}'s taxable computation",
@@ -189,8 +302,7 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
     return Consequence(
         jurisdiction=lens.jurisdiction, pack=pack.ref, currency=pack.currency or "", basis=lens.basis, method=method,
         proceeds=proceeds, cost=cost, gain=gain, disallowed_loss=disallowed, released_loss=released, fees=fees, fees_treatment=fees_treatment, term=term, lots=lots,
-        fx_gain=fx_gain, price_gain=price_gain, findings=tuple(findings), estimated_tax=estimated,
-        estimate_missing=tuple(missing), taxable=taxable,
+        fx_gain=fx_gain, price_gain=price_gain, findings=tuple(findings), taxable=taxable,
     )
 
 
@@ -309,6 +421,7 @@ def _summary(results: Iterable[TradeResult]) -> list[dict[str, Any]]:
         for c in result.consequences:
             row = table.setdefault(c.jurisdiction, {"jurisdiction": c.jurisdiction, "currency": c.currency, "gains": ZERO,
                                                     "losses": ZERO, "disallowed_loss": ZERO, "estimated_tax": ZERO,
+                                                    "foreign_tax_credit": ZERO, "net_tax": ZERO,
                                                     "estimate_complete": True, "withholding_leakage": {}, "trades": 0})
             row["trades"] += 1
             if result.trade.side == "sell" and c.taxable:
@@ -317,10 +430,12 @@ def _summary(results: Iterable[TradeResult]) -> list[dict[str, Any]]:
                 else:
                     row["losses"] += c.gain
                 row["disallowed_loss"] += c.disallowed_loss
-                if c.estimated_tax is None:
+                if c.estimated_tax is None or c.net_tax is None:
                     row["estimate_complete"] = False
                 else:
                     row["estimated_tax"] += c.estimated_tax
+                    row["foreign_tax_credit"] += c.foreign_tax_credit or ZERO
+                    row["net_tax"] += c.net_tax
             for f in c.findings:
                 if f.code == "withholding_leakage" and f.amount is not None:
                     currency = str(f.facts.get("currency", c.currency))
@@ -329,7 +444,7 @@ def _summary(results: Iterable[TradeResult]) -> list[dict[str, Any]]:
     for key in sorted(table):
         row = table[key]
         if not row["estimate_complete"]:
-            row["estimated_tax"] = None
+            row["estimated_tax"] = row["net_tax"] = None
         row["withholding_leakage"] = dict(sorted(row["withholding_leakage"].items()))
         rows.append(row)
     return rows

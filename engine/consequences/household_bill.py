@@ -219,7 +219,9 @@ class HouseholdBill:
         if ly.bill.tax is None:
             return None
         without = ly.compute(_subtract(ly.totals, shared))
-        return None if without.tax is None else ly.bill.tax - without.tax
+        if without.creditable is None or ly.bill.creditable is None:
+            return None
+        return ly.bill.creditable - without.creditable
 
     def _to_household(self, gross: Decimal | None, credit: Decimal, net: Decimal | None, currency: str, day: dt.date) -> None:
         if gross is None or net is None:
@@ -264,7 +266,7 @@ class HouseholdBill:
                 continue
             net = gross - credit
             alt_nets[lens.pack.id] = (net, lens.pack.currency or "")
-            total += self._base(net, lens.pack.currency or "", day)
+            total += self._base(net, lens.pack.currency or "", priced.day)  # same rate: only the timing moves
         if missing or current is None or any(n is None for n, _ in alt_nets.values()):
             return Alternative(day, why, None, None, tuple(sorted(set(missing))))
         return Alternative(day, why, total, total - current)
@@ -284,12 +286,12 @@ class HouseholdBill:
             for other_id, relief in sorted(ly.reliefs.items()):
                 shared = _plus(_minus(ly.shared.get(other_id, {}), old_items), new_items)
                 rest = ly.compute(_subtract(after_totals, shared))
-                if rest.tax is None:
+                if rest.creditable is None or after.creditable is None:
                     continue
-                limit = after.tax - rest.tax
+                limit = after.creditable - rest.creditable
                 foreign = ly.foreign_tax.get(other_id, ZERO)
                 if self._creditable(relief):
-                    foreign += (self._in(alt_nets.get(other_id), lens, day) - self._in(cur_nets.get(other_id), lens, priced.day))
+                    foreign += self._in(alt_nets.get(other_id), lens, priced.day) - self._in(cur_nets.get(other_id), lens, priced.day)
                 total = max(ZERO, limit) if relief.credit == "exemption" else max(ZERO, min(limit, foreign))
                 credit += _line(tax, relief) + total - ly.credits.get(other_id, ZERO)
             return after.tax - base.tax, credit, []
@@ -305,6 +307,7 @@ class HouseholdBill:
         if empty.tax is None or with_trade.tax is None:
             return None, ZERO, list(empty.missing or with_trade.missing)
         gross = with_trade.tax - empty.tax
+        creditable_next = (with_trade.creditable or ZERO) - (empty.creditable or ZERO)
         credit = ZERO
         for other_id, relief in sorted(ly.reliefs.items()):
             # This year loses the trade's part of the credit; next year credits the trade on its own.
@@ -313,12 +316,12 @@ class HouseholdBill:
             foreign = ly.foreign_tax.get(other_id, ZERO)
             if self._creditable(relief):
                 foreign -= self._in(cur_nets.get(other_id), lens, priced.day)
-            if rest.tax is not None:
-                limit = base.tax - rest.tax
+            if rest.creditable is not None and base.creditable is not None:
+                limit = base.creditable - rest.creditable
                 total = max(ZERO, limit) if relief.credit == "exemption" else max(ZERO, min(limit, foreign))
                 credit += total - ly.credits.get(other_id, ZERO) + _line(tax, relief)
-            foreign_next = self._in(alt_nets.get(other_id), lens, day) if self._creditable(relief) else ZERO
-            credit += max(ZERO, gross) if relief.credit == "exemption" else max(ZERO, min(gross, foreign_next))
+            foreign_next = self._in(alt_nets.get(other_id), lens, priced.day) if self._creditable(relief) else ZERO
+            credit += max(ZERO, creditable_next) if relief.credit == "exemption" else max(ZERO, min(creditable_next, foreign_next))
         return gross, credit, []
 
     def _creditable(self, relief: Relief) -> bool:

@@ -98,6 +98,8 @@ def consequence_dict(c: Consequence, pack: "Pack | None") -> dict[str, Any]:
         "fx_gain": money_text(c.fx_gain, pack),
         "term": c.term,
         "estimated_tax": money_text(c.estimated_tax, pack),
+        "foreign_tax_credit": money_text(c.foreign_tax_credit, pack),
+        "net_tax": money_text(c.net_tax, pack),
         "estimate_missing": list(c.estimate_missing),
         "lots": [lot_dict(m, pack) for m in c.lots],
         "findings": [finding_dict(f, pack) for f in c.findings],
@@ -107,6 +109,8 @@ def consequence_dict(c: Consequence, pack: "Pack | None") -> dict[str, Any]:
 def to_json_dict(result: "CheckResult") -> dict[str, Any]:
     packs_by_ref = {p.ref: p for p in result.packs.packs}
     packs_by_j = {p.jurisdiction: p for p in result.packs.packs if p.jurisdiction}
+    base_currency = result.household.get("currency")
+    base = next((p for p in result.packs.packs if p.currency == base_currency), None)
     trades = []
     for t in result.trades:
         trade = t.trade
@@ -121,6 +125,9 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
             "consequences": [consequence_dict(c, packs_by_ref.get(c.pack)) for c in t.consequences],
             "not_taxed_by": [{"jurisdiction": n.jurisdiction, "reason": n.reason, "citation": n.citation, "severity": n.severity} for n in t.notes],
             "repurchase_horizon": [_plain(h) for c in t.consequences for h in result.horizons.get((trade.id, c.jurisdiction), [])],
+            "net_tax": money_text(t.net_tax, base),
+            "timing": [{"date": a.day.isoformat(), "why": a.why, "net_tax": money_text(a.net_tax, base),
+                        "change": money_text(a.change, base), "missing": list(a.missing)} for a in t.timing],
         })
     positions = {}
     for jurisdiction, rows in sorted(result.positions.items()):
@@ -141,6 +148,8 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
             "gains": money_text(row["gains"], pack), "losses": money_text(row["losses"], pack),
             "disallowed_loss": money_text(row["disallowed_loss"], pack),
             "estimated_tax": money_text(row["estimated_tax"], pack),
+            "foreign_tax_credit": money_text(row["foreign_tax_credit"], pack),
+            "net_tax": money_text(row["net_tax"], pack),
             "withholding_leakage": {k: money_text(v, pack) for k, v in row["withholding_leakage"].items()},
         })
     from taxpack.engine import __version__
@@ -154,7 +163,7 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
         "exit_code": result.exit_code,
         "trades": trades,
         "positions": positions,
-        "summary": summary,
+        "summary": {"jurisdictions": summary, "household": dict(result.household)},
     }
 
 

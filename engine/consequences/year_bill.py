@@ -51,6 +51,12 @@ class Bill:
     expired: tuple[Carried, ...]
     allowance_used: Decimal
     steps: tuple[str, ...]
+    not_creditable: Decimal = ZERO  # surtaxes a foreign tax credit cannot reduce (US NIIT)
+
+    @property
+    def creditable(self) -> Decimal | None:
+        """The part of the tax a credit for another country's tax may reduce."""
+        return None if self.tax is None else self.tax - self.not_creditable
 
 
 @attrs.define
@@ -249,11 +255,15 @@ class YearBill:
                 tax += part
                 steps.append(f"taxable gains {self._m(pooled)} {cur}: tax {self._m(part)} {cur}")
         net_gain = sum((max(ZERO, v) for v in net.values()), ZERO)
+        not_creditable = ZERO
         for surtax in self.estimate.get("surtaxes") or []:
             part = self._surtax(surtax, net_gain, missing)
             if part:
                 tax += part
-                steps.append(f"{surtax.get('id', 'surtax')}: {self._m(part)} {cur}")
+                if surtax.get("creditable") is False:
+                    not_creditable += part
+                steps.append(f"{surtax.get('id', 'surtax')}: {self._m(part)} {cur}"
+                             + ("" if surtax.get("creditable", True) else " (no foreign tax credit reduces it)"))
         for surcharge in self.estimate.get("surcharges") or []:
             rate = self._value(surcharge["rate"], missing)
             if rate is not None and tax:
@@ -263,7 +273,8 @@ class YearBill:
         if missing:
             return Bill(None, None, saving, tuple(sorted(set(missing))), tuple(caveats), net, base, tuple(carry_after),
                         tuple(expired), allowance_used, tuple(steps))
-        return Bill(tax - saving, tax, saving, (), tuple(caveats), net, base, tuple(carry_after), tuple(expired), allowance_used, tuple(steps))
+        return Bill(tax - saving, tax, saving, (), tuple(caveats), net, base, tuple(carry_after), tuple(expired), allowance_used,
+                    tuple(steps), not_creditable)
 
     # -- pieces --------------------------------------------------------------------------------------
 

@@ -38,6 +38,17 @@ class ResidenceChange:
 
 
 @attrs.frozen
+class CarriedLoss:
+    """A loss carried into the scenario's year under one jurisdiction: the basket of that pack's `year`
+    section it belongs to, its size (a positive amount, in that pack's currency) and the tax year it arose in."""
+
+    basket: str
+    amount: Decimal
+    year: int
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
 class Taxpayer:
     """A person: where they are resident for tax, which citizenships they hold, and their tax data.
 
@@ -54,6 +65,12 @@ class Taxpayer:
     marginal_rate: Mapping[str, Decimal] = attrs.field(factory=dict)
     residence_changes: tuple[ResidenceChange, ...] = attrs.field(default=(), converter=_tuple)
     resident_since: dt.date | None = None
+    # The year's computation (per jurisdiction, in that pack's currency): losses carried in from earlier
+    # years, gains and losses already realised this tax year outside the scenario (per basket), and other
+    # income of the next year (for "sell on 1 January" advice).
+    carry_forward: Mapping[str, tuple[CarriedLoss, ...]] = attrs.field(factory=dict)
+    realised: Mapping[str, Mapping[str, Decimal]] = attrs.field(factory=dict)
+    next_year_income: Mapping[str, Decimal] = attrs.field(factory=dict)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
     def residence_on(self, day: dt.date) -> str:
@@ -270,6 +287,7 @@ class Scenario:
     trades: tuple[Transaction, ...] = ()
     identity_groups: tuple[IdentityGroup, ...] = ()
     fx_rates: str | None = None  # absolute path of an override CSV, if any
+    base_currency: str | None = None  # the household's own currency for totals (default: the first taxpayer's country's)
     source: str | None = None  # the file it came from, as shown to the user
     id: str | None = None
     dividends: tuple[Dividend, ...] = ()
@@ -375,6 +393,8 @@ class Consequence:
     fx_gain: Decimal | None = None
     price_gain: Decimal | None = None
     findings: tuple[Finding, ...] = ()
-    estimated_tax: Decimal | None = None
+    estimated_tax: Decimal | None = None  # gross: what the trade adds to this lens's year bill
     estimate_missing: tuple[str, ...] = ()
     taxable: bool = True  # false inside a wrapper the pack treats as outside the taxable computation
+    foreign_tax_credit: Decimal | None = None  # credit this lens gives for other lenses' tax on the trade
+    net_tax: Decimal | None = None  # estimated_tax - foreign_tax_credit

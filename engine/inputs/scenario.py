@@ -19,6 +19,7 @@ from taxpack.engine.core.documents import CsvRow, Document, JsonPath, display_pa
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from taxpack.engine.core.household import (
     Account,
+    CarriedLoss,
     IdentityGroup,
     ResidenceChange,
     Scenario,
@@ -102,6 +103,7 @@ def build_scenario(
         fx_rates=fx_path,
         source=document.file,
         id=data.get("id"),
+        base_currency=data.get("base_currency"),
         **attrs.asdict(build_events(data, document), recurse=False),
     )
     b.errors.extend(reference_errors(scenario, document))
@@ -144,6 +146,11 @@ class _Builder:
             spouse=t.get("spouse"),
             other_income={k: _dec(v) for k, v in (t.get("other_income") or {}).items()},
             marginal_rate={k: _dec(v) for k, v in (t.get("marginal_rate") or {}).items()},
+            carry_forward={k: tuple(CarriedLoss(c["basket"], _dec(c["amount"]), int(c["year"]),
+                                                self.doc.lazy_span(path + ("carry_forward", k, j)))
+                                    for j, c in enumerate(v or [])) for k, v in (t.get("carry_forward") or {}).items()},
+            realised={k: {b: _dec(a) for b, a in (v or {}).items()} for k, v in (t.get("realised") or {}).items()},
+            next_year_income={k: _dec(v) for k, v in (t.get("next_year_income") or {}).items()},
             residence_changes=tuple(
                 ResidenceChange(_date(c["date"]), c["to"], self.doc.lazy_span(path + ("residence_changes", j)))
                 for j, c in enumerate(t.get("residence_changes") or [])

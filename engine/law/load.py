@@ -21,6 +21,7 @@ from taxpack.engine.law.facts import FACT_TYPES
 from taxpack.engine.law.hashing import content_hash
 from taxpack.engine.law.pack import DatedValue, Pack, Parameter, Source
 from taxpack.engine.law.sections import build_sections
+from taxpack.engine.law.year_rules import year_errors
 
 PACK_FILE = "pack.yaml"
 DURATION_UNITS = ("days", "weeks", "months", "years")
@@ -222,6 +223,7 @@ def semantic_errors(document: Document, test_docs: list[Document] = ()) -> list[
             for op in ("lt", "le", "gt", "ge"):
                 if op in cond and fact in FACT_TYPES and FACT_TYPES[fact] in ("text", "boolean", "list"):
                     errors.append(SemanticError(f"rule '{rule.get('id')}': '{op}' compares an order, but fact '{fact}' is {FACT_TYPES[fact]}", document.span(path + (op,)), "eq, ne, in, not_in or exists"))
+    errors.extend(year_errors(document))
     return errors
 
 

@@ -81,7 +81,7 @@ def render_table(data: dict[str, Any], explain: bool = False) -> str:
             out.append(f"  repurchase: {h.get('message', h)}")
     out.append("")
     out.append("Summary")
-    for row in data["summary"]:
+    for row in data["summary"]["jurisdictions"]:
         leak = ", ".join(f"{v} {k}/yr" for k, v in row["withholding_leakage"].items()) or "none"
         out.append(f"  {row['jurisdiction']} {row['currency']}: gains {row['gains']}  losses {row['losses']}  "
                    f"disallowed {row['disallowed_loss']}  est. tax {_v(row['estimated_tax'])}  withholding leakage {leak}")

@@ -174,7 +174,7 @@ def test_each_changed_trade_is_attributed_to_the_change_that_moved_it() -> None:
     assert FieldDelta("estimated_tax", "633.00", "527.50") in t2.fields
     assert [(f.change, f.code) for f in t2.findings] == [("added", "large_sale")]
     assert t2.moved_by == ("/parameters/capital_gains.rate", "/parameters/large_sale.threshold") and not t2.together
-    assert t3.fields == (FieldDelta("estimated_tax", "3165.00", "2637.50"),)
+    assert t3.fields == (FieldDelta("estimated_tax", "3165.00", "2637.50"), FieldDelta("net_tax", "3165.00", "2637.50"))
     assert t3.moved_by == ("/parameters/capital_gains.rate",) and not t3.together
     assert t3.responsible == ("/parameters/capital_gains.rate",)
 
