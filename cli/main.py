@@ -14,14 +14,14 @@ import sys
 
 import click
 
-from taxpack.cli import batch, check, harvest, pack, plan
+from taxpack.cli import batch, check, harvest, pack, plan, reclaim
 from taxpack.cli import exit as exit_command
 from taxpack.cli import import_ as import_command
 from taxpack.cli.group import EXIT_CODES_HELP, TaxpackGroup
 from taxpack.engine import __version__
 
 COMMANDS: tuple[click.Command, ...] = (check.command, plan.command, harvest.command, exit_command.command, batch.command,
-                                      import_command.command, pack.pack)
+                                      import_command.command, reclaim.command, pack.pack)
 
 
 @click.group(cls=TaxpackGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})

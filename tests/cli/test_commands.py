@@ -10,7 +10,7 @@ from taxpack.cli import main, pack
 
 CLI = Path(__file__).resolve().parents[2] / "cli"
 HELPERS = {"__init__", "__main__", "main", "group", "options", "progress"}
-TOP = {"check", "plan", "harvest", "exit", "batch", "import", "pack"}
+TOP = {"check", "plan", "harvest", "exit", "batch", "import", "reclaim", "pack"}
 PACK = {"list", "show", "validate", "test", "audit", "diff"}
 
 
