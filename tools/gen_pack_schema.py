@@ -157,6 +157,10 @@ BASKET = {
         "carry": {"type": "boolean"},
         "tax": {"type": "object", "description": "this basket's own rate, as capital_gains.estimate (method flat|brackets|marginal_rate)"},
         "stack_on": {"type": "array", "items": ID},
+        "held": {"type": "object", "additionalProperties": False, "minProperties": 1,
+                 "properties": {"from": DURATION, "until": DURATION},
+                 "description": "units held at least `from` and less than `until` (e.g. Slovenia's rate after 5, 10, 15 years)"},
+        "inclusion": {**ref_or(NUMBER), "description": "share of this basket's net gain that is taxable (DE equity funds 0.7); default 1"},
         "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"},
     },
 }
@@ -284,6 +288,7 @@ SCHEMA = {
                 "limit": ref_or(NUMBER), "order": {"type": "array", "items": ID},
                 "saving": {"enum": ["marginal_rate", "none"]}, "source": SOURCE_REF, "note": {"type": "string"}}},
             "allowance_order": {"type": "array", "items": ID, "description": "baskets the capital_gains allowance covers, in order"},
+            "allowance_threshold": {"type": "boolean", "description": "the allowance is a threshold (Freigrenze): gains above it are taxed in full"},
         }),
         "loss_rules": {"type": "array", "items": LOSS_RULE},
         "no_loss_rule": section({"finding": {"type": "boolean"}}, required=("source",)),

@@ -123,18 +123,23 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
 # -- the year's bill -------------------------------------------------------------------------------------
 
 
-def realised(sale: Sale) -> list[tuple[str, Decimal]]:
-    """What a sale puts into its lens's year, per holding term: the gain, a disallowed loss taken out
-    (spread over the lots' terms in proportion to their gains) and earlier deferred losses it releases."""
+def realised(sale: Sale, on: dt.date | None = None, ledger: Any = None) -> list[tuple[str, Decimal, dt.date | None]]:
+    """What a sale puts into its lens's year, per holding term and start of the holding period: the gain,
+    a disallowed loss taken out (spread over the lots in proportion to their gains) and earlier deferred
+    losses it releases. With `on` and the lens's `ledger`: the terms the lots would have if sold that day."""
     recognised = sale.gain + sale.disallowed
     scale = recognised / sale.gain if sale.gain != 0 and recognised != sale.gain else Decimal(1)
-    by_term: dict[str, Decimal] = {}
+    parts: dict[tuple[str, dt.date | None], Decimal] = {}
     for m in sale.matches:
-        by_term[m.term] = by_term.get(m.term, ZERO) + m.gain * scale
+        start = m.adjusted_acquired or m.acquired
+        term = m.term
+        if on is not None and ledger is not None and start is not None and term != "none":
+            term = ledger.term(start, on)
+        parts[(term, start)] = parts.get((term, start), ZERO) + m.gain * scale
     if sale.released:
         bucket = sale.term if sale.term in ("short", "long") else "none"
-        by_term[bucket] = by_term.get(bucket, ZERO) + sale.released
-    return sorted(by_term.items())
+        parts[(bucket, None)] = parts.get((bucket, None), ZERO) + sale.released
+    return [(term, amount, start) for (term, start), amount in sorted(parts.items(), key=lambda kv: (kv[0][0], kv[0][1] or dt.date.min))]
 
 
 def _baselines(scenario: Scenario, books: Mapping[str, LensBook]) -> dict[tuple[str, str, int], list[tuple[str, Decimal]]]:
@@ -147,7 +152,7 @@ def _baselines(scenario: Scenario, books: Mapping[str, LensBook]) -> dict[tuple[
                 continue
             owner = scenario.account(sale.tx.account).owner
             key = (pack_id, owner, rules.tax_year(sale.tx.date))
-            out.setdefault(key, []).extend(basket_items(rules, realised(sale), scenario.security(sale.tx.security)))
+            out.setdefault(key, []).extend(basket_items(rules, realised(sale), scenario.security(sale.tx.security), sale.tx.date))
     return out
 
 
@@ -159,7 +164,7 @@ def _priced(trade: Transaction, lenses: list[Lens], consequences: list[Consequen
     items = {}
     for lens, consequence in zip(lenses, consequences):
         if consequence.taxable:
-            items[lens] = basket_items(year_rules(lens.pack), realised(books[lens.pack.id].sales[trade.id]), security)
+            items[lens] = basket_items(year_rules(lens.pack), realised(books[lens.pack.id].sales[trade.id]), security, trade.date)
     base = {lens.pack.id: baselines.get((lens.pack.id, taxpayer.id, year_rules(lens.pack).tax_year(trade.date)), [])
             for lens in items}
     taxes = bill.add_trade(trade.date, taxpayer, items, base, trade_id=trade.id)
@@ -225,27 +230,12 @@ def _timed(result: TradeResult, lenses: list[Lens], books: Mapping[str, LensBook
         items = {}
         for lens in priced.lenses:
             book = books[lens.pack.id]
-            sale = book.sales[trade.id]
-            moved = _relabel(sale, book.ledger, day) if any(m.term == "short" for m in sale.matches) else realised(sale)
-            items[lens] = basket_items(year_rules(lens.pack), moved, security)
+            moved = realised(book.sales[trade.id], day, book.ledger)
+            items[lens] = basket_items(year_rules(lens.pack), moved, security, day)
         alternative = bill.alternative(trade.id, day, items, why)
         if alternative.change != 0:  # waiting that changes nothing is not advice
             timing.append(alternative)
     return attrs.evolve(result, net_tax=net, timing=tuple(timing))
-
-
-def _relabel(sale: Sale, ledger: Any, day: dt.date) -> list[tuple[str, Decimal]]:
-    """The sale's realised amounts if it happened on `day`: lots long-term by then change term."""
-    recognised = sale.gain + sale.disallowed
-    scale = recognised / sale.gain if sale.gain != 0 and recognised != sale.gain else Decimal(1)
-    by_term: dict[str, Decimal] = {}
-    for m in sale.matches:
-        term = ledger.term(m.adjusted_acquired or m.acquired, day) if m.acquired is not None and m.term != "none" else m.term
-        by_term[term] = by_term.get(term, ZERO) + m.gain * scale
-    if sale.released:
-        bucket = sale.term if sale.term in ("short", "long") else "none"
-        by_term[bucket] = by_term.get(bucket, ZERO) + sale.released
-    return sorted(by_term.items())
 
 
 def _horizon(pack: Pack, scenario: Scenario, book: LensBook, trade: Transaction) -> list[dict[str, Any]]:

@@ -29,17 +29,19 @@ from taxpack.engine.lots.lens import Lens
 
 ZERO = Decimal(0)
 Items = Sequence[tuple[str, Decimal]]  # (basket, amount in the lens currency)
-Realised = Sequence[tuple[str, Decimal]]  # (holding term, amount in the lens currency) of one sale
+# (holding term, amount in the lens currency, start of the holding period or None) of one sale
+Realised = Sequence[tuple[str, Decimal, "dt.date | None"]]
 
 
-def basket_items(rules: YearRules, realised: Realised, security: Security) -> list[tuple[str, Decimal]]:
-    """A sale's realised amounts (per holding term) in the baskets of a pack's year."""
-    out: list[tuple[str, Decimal]] = []
-    for term, amount in realised:
+def basket_items(rules: YearRules, realised: Realised, security: Security, sold: dt.date) -> list[tuple[str, Decimal]]:
+    """A sale's realised amounts (per holding term and holding start) in the baskets of a pack's year."""
+    out: dict[str, Decimal] = {}
+    for term, amount, acquired in realised:
         if amount:
             sign = 1 if amount > 0 else -1
-            out.append((rules.basket_for(term, security.kind, tuple(security.tags), security.country, sign), amount))
-    return out
+            basket = rules.basket_for(term, security.kind, tuple(security.tags), security.country, sign, acquired, sold)
+            out[basket] = out.get(basket, ZERO) + amount
+    return sorted(out.items())
 
 
 @attrs.frozen

@@ -215,13 +215,19 @@ class YearBill:
 
         # 6. Inclusion rate, allowance, then the rates.
         inclusion = Decimal(self._value(self.section.get("inclusion_rate", 1), missing) or 1)
-        base = {b.id: max(ZERO, net[b.id]) * inclusion for b in rules.baskets}
-        if inclusion != 1 and any(base.values()):
-            steps.append(f"inclusion rate {percent_text(inclusion)}")
+        base = {}
+        for b in rules.baskets:
+            share = inclusion if b.inclusion is None else inclusion * Decimal(self._value(b.inclusion, missing) or 0)
+            base[b.id] = max(ZERO, net[b.id]) * share
+            if share != 1 and net[b.id] > 0:
+                steps.append(f"{b.title}: {percent_text(share)} of the net gain is taxable")
         allowance_used = ZERO
         if self.section.get("allowance") is not None:
             allowance = self._value(self.section["allowance"], missing)
             left = Decimal(allowance) if allowance is not None else ZERO
+            if rules.allowance_threshold and sum((base.get(b, ZERO) for b in rules.allowance_order), ZERO) > left:
+                steps.append(f"gains above the threshold of {self._m(left)} {cur}: all of them are taxed")
+                left = ZERO  # a threshold (Freigrenze), not an allowance
             for b in rules.allowance_order:
                 take = min(left, base.get(b, ZERO))
                 if take > 0:
@@ -230,7 +236,8 @@ class YearBill:
                     allowance_used += take
             if allowance_used:
                 steps.append(f"allowance used: {self._m(allowance_used)} {cur}")
-        for ref in (self.section.get("inclusion_rate"), self.section.get("allowance"), self.estimate.get("rate")) + tuple(
+        for ref in (self.section.get("inclusion_rate"), self.section.get("allowance"), self.estimate.get("rate"),
+                    *(b.inclusion for b in rules.baskets), *((b.tax or {}).get("rate") for b in rules.baskets)) + tuple(
                 extra.get("rate") for extra in list(self.estimate.get("surcharges") or []) + list(self.estimate.get("surtaxes") or [])):
             note = self._uncertain(ref)
             if note and note not in caveats:

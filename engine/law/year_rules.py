@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import attrs
 
+from taxpack.engine.core.dates import Duration, shift
 from taxpack.engine.core.documents import Document
 from taxpack.engine.core.errors import SemanticError, Span
 from taxpack.engine.core.schemas import did_you_mean
@@ -44,10 +45,21 @@ class Basket:
     tax: Mapping[str, Any] | None = None  # its own rate (an estimate spec); None: the pack's estimate
     stack_on: tuple[str, ...] = ()  # these baskets' bases lie under this one in progressive brackets
     carry: bool = True  # a net loss left at the end of the year carries forward (when the pack allows)
+    held_from: Duration | None = None  # units held at least this long (Slovenia's rate falls by holding period)
+    held_until: Duration | None = None  # ... and less than this long
+    inclusion: Any = None  # share of this basket's net gain that is taxable (DE equity fund 70%, PT 90%); None: 1
     source: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
-    def matches(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int) -> bool:
+    def matches(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int,
+                acquired: dt.date | None = None, sold: dt.date | None = None) -> bool:
+        if self.held_from is not None or self.held_until is not None:
+            if acquired is None or sold is None:
+                return False
+            if self.held_from is not None and sold < shift(acquired, self.held_from, +1, "decreasing"):
+                return False
+            if self.held_until is not None and sold >= shift(acquired, self.held_until, +1, "decreasing"):
+                return False
         if self.terms and term not in self.terms:
             return False
         if self.kinds and kind not in self.kinds:
@@ -110,6 +122,7 @@ class YearRules:
     allowance_order: tuple[str, ...]
     source: str | None
     declared: bool  # False: derived from `capital_gains` (the output says so)
+    allowance_threshold: bool = False  # a threshold (Freigrenze): under it nothing is taxed, above it all is
     uncertain: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
@@ -119,11 +132,12 @@ class YearRules:
                 return basket
         raise KeyError(basket_id)
 
-    def basket_for(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int) -> str:
+    def basket_for(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int,
+                   acquired: dt.date | None = None, sold: dt.date | None = None) -> str:
         """The first basket that matches (the validator requires one basket without matchers: a basket
         after it is reached only through amounts the user gives per basket, e.g. Spain's capital income)."""
         for basket in self.baskets:
-            if basket.matches(term, kind, tags, country, amount_sign):
+            if basket.matches(term, kind, tags, country, amount_sign, acquired, sold):
                 return basket.id
         raise AssertionError(f"pack {self.pack_id}: no basket matches")  # load-time validation prevents it
 
@@ -171,7 +185,8 @@ def _declared(pack: Pack, section: Mapping[str, Any]) -> YearRules:
             tags=_tuple(raw.get("tags")), countries=_tuple(raw.get("countries")), sign=raw.get("sign"),
             losses=raw.get("losses", "allowed"), allowance=bool(raw.get("allowance", True)), tax=raw.get("tax"),
             stack_on=_tuple(raw.get("stack_on")), carry=bool(raw.get("carry", True)), source=raw.get("source"),
-            span=_span(pack, ("year", "baskets", i)),
+            held_from=_duration((raw.get("held") or {}).get("from")), held_until=_duration((raw.get("held") or {}).get("until")),
+            inclusion=raw.get("inclusion"), span=_span(pack, ("year", "baskets", i)),
         ))
     offsets = tuple(Offset(o["loss"], _tuple(o["against"]), o.get("share"), o.get("source")) for o in section.get("offsets") or [])
     carry = section.get("carry_forward")
@@ -184,6 +199,7 @@ def _declared(pack: Pack, section: Mapping[str, Any]) -> YearRules:
             other["limit"], _tuple(other.get("order")) or tuple(b.id for b in baskets), other.get("saving", "marginal_rate"), other.get("source")),
         allowance_order=_tuple(section.get("allowance_order")) or tuple(b.id for b in baskets if b.allowance),
         source=section.get("source"), declared=True, uncertain=section.get("uncertain"), span=_span(pack, ("year",)),
+        allowance_threshold=bool(section.get("allowance_threshold", False)),
     )
 
 
@@ -208,6 +224,10 @@ def _derived(pack: Pack) -> YearRules:
         carry_forward=None if carry_years == 0 or not offset else CarryForward(carry_years, bool(offset.get("keeps_character", True))),
         other_income_offset=None, allowance_order=order, source=cg.get("source"), declared=False,
     )
+
+
+def _duration(value: Any) -> Duration | None:
+    return None if value is None else Duration.from_mapping(value)
 
 
 def _span(pack: Pack, path: tuple[Any, ...]) -> Span:
@@ -235,9 +255,9 @@ def year_errors(document: Document) -> list[SemanticError]:
             errors.append(SemanticError(f"year.baskets: basket '{basket['id']}' is defined twice", document.span(("year", "baskets", i, "id")),
                                         "one entry per basket id"))
         ids.append(basket["id"])
-    if baskets and not any(not any(b.get(k) for k in ("terms", "kinds", "tags", "countries", "sign")) for b in baskets):
+    if baskets and not any(not any(b.get(k) for k in ("terms", "kinds", "tags", "countries", "sign", "held")) for b in baskets):
         errors.append(SemanticError("year.baskets: every basket has matchers, so some amounts would fall in none",
-                                    document.span(("year", "baskets")), "one basket without terms, kinds, tags, countries or sign"))
+                                    document.span(("year", "baskets")), "one basket without terms, kinds, tags, countries, sign or held"))
     known = set(ids) or {"all"}
 
     def check(path: tuple[Any, ...], name: Any) -> None:
