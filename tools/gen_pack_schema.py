@@ -256,6 +256,10 @@ SCHEMA = {
             "average_kinds": {"type": "array", "items": {"enum": ["share", "etf", "fund", "bond"]}},
             "fees": {"type": "object", "additionalProperties": False, "properties": {
                 "buy": {"enum": ["add_to_cost", "ignore"]}, "sell": {"enum": ["deduct_from_proceeds", "ignore"]}}},
+            "separate_pools": {"type": "object", "propertyNames": {"pattern": r"^[a-z0-9_]+$"},
+                               "description": "reasons the law keeps units apart from identical units (a scenario's cost_pools[].reason), each with the period within which they must be sold",
+                               "additionalProperties": {"type": "object", "required": ["within", "source"], "additionalProperties": False,
+                                                        "properties": {"within": DURATION, **SECTION_COMMON}}},
         }, required=("source", "pool_scope", "methods", "default")),
         "fx": section({
             "legs": {"enum": ["each_leg_own_date"]},

@@ -114,6 +114,15 @@ class Lots(Cited):
     fees: Fees
     mandatory: str | None = None
     average_kinds: tuple[str, ...] | None = None  # None: average cost for any kind the methods allow
+    separate_pools: Mapping[str, "SeparatePool"] = attrs.field(factory=dict)  # reason -> the rule keeping such units apart
+
+
+@attrs.frozen(kw_only=True)
+class SeparatePool(Cited):
+    """Units the law keeps apart from identical units when they are sold `within` a period of their acquisition (CA s.7(1.31))."""
+
+    reason: str
+    within: ValueOrParam  # a duration, e.g. {days: 30}
 
 
 @attrs.frozen(kw_only=True)
@@ -760,8 +769,10 @@ def _holding_period(n: _Node) -> HoldingPeriod:
 
 def _lots(n: _Node) -> Lots:
     fees = n.child("fees")
+    pools = {reason: SeparatePool(**p.cited(), reason=reason, within=p.raw.get("within")) for reason, p in n.entries("separate_pools")}
     return Lots(**n.cited(), **n.given("pool_scope", "default", "mandatory"), **n.names_given("methods", "average_kinds"),
-                fees=Fees(**fees.at(), **fees.given("buy", "sell")) if fees is not None else Fees(path=n.where("fees"), span=n.document.span(n.where("fees"))))
+                fees=Fees(**fees.at(), **fees.given("buy", "sell")) if fees is not None else Fees(path=n.where("fees"), span=n.document.span(n.where("fees"))),
+                separate_pools=pools)
 
 
 def _fx(n: _Node) -> Fx:

@@ -23,7 +23,7 @@ from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.sections import Fx, HoldingPeriod, Lots, Wrapper
 from taxpack.engine.lots.methods import MethodChoice, choose_method, requested_method
 from taxpack.engine.lots.pool import BOOK, ZERO, Lot, Pool, Take
-from taxpack.engine.lots.reorganisations import Realised, action_findings
+from taxpack.engine.lots.reorganisations import Realised, action_findings, pool_not_kept_finding
 
 
 @attrs.define(eq=False)
@@ -73,6 +73,7 @@ class Ledger:
         self.seq = 0
         self.lot_owner: dict[str, tuple[str, ...]] = {}  # buy transaction id -> pool key
         self.realised: list[Realised] = []  # gains and income realised by corporate actions and cost adjustments
+        self.separate: dict[str, tuple[bool, str]] = {}  # cost pool id -> (kept apart under this pack, why not); set by the replay
         self._long_term_after: dict[dt.date, Duration] = {}
         self._long_from: dict[tuple[dt.date, dt.date], dt.date] = {}
 
@@ -97,6 +98,12 @@ class Ledger:
         if self.wrapper_unknown(account) or scope == "account":
             return (account.owner, account.id, security)
         return (account.owner, "taxable accounts", security)
+
+    def tx_pool_key(self, tx: Transaction, account: Account) -> tuple[str, ...]:
+        """The pool of a trade: a separate cost pool the pack keeps apart (CA s.7(1.31)), or the usual one."""
+        if tx.pool is not None and self.separate.get(tx.pool, (False, ""))[0]:
+            return (account.owner, f"{account.id} / {tx.pool}", tx.security)
+        return self.pool_key(account, tx.security)
 
     def pool(self, key: tuple[str, ...]) -> Pool:
         pool = self.pools.get(key)
@@ -152,7 +159,7 @@ class Ledger:
     def buy(self, tx: Transaction) -> Lot:
         _require_decimals(tx)
         account = self.scenario.account(tx.account)
-        key = self.pool_key(account, tx.security)
+        key = self.tx_pool_key(tx, account)
         self._note_pool(key, account, tx.security)
         currency = self.tx_currency(tx)
         fees = tx.fees if self.lots_section.fees.buy == "add_to_cost" else ZERO
@@ -175,11 +182,14 @@ class Ledger:
         _require_decimals(tx)
         account = self.scenario.account(tx.account)
         security = self.scenario.security(tx.security)
-        key = self.pool_key(account, tx.security)
+        key = self.tx_pool_key(tx, account)
         pool = self.pool(key)
         requested = requested_method(tx.lots)
         choice = choose_method(self.lots_section, requested, security.kind)
         findings: list[Finding] = []
+        if (tx.pool is not None and not self.separate.get(tx.pool, (True, ""))[0]
+                and self.scenario.cost_pool(tx.pool).reason in self.lots_section.separate_pools):
+            findings.append(pool_not_kept_finding(self, tx))
         if choice.overridden:
             findings.append(make_finding(
                 self.pack, code="lot_method_overridden", severity="info",

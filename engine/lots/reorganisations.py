@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import attrs
 
+from taxpack.engine.core.dates import Duration, shift
 from taxpack.engine.core.errors import EvaluationError
 from taxpack.engine.core.household import CorporateAction, CostAdjustment, Finding, Scenario
 from taxpack.engine.law.findings import make_finding
@@ -402,6 +403,62 @@ def action_findings(pack: Pack, adjustments: Iterable[dict[str, Any]], seen: set
                                     message=f"the cost of the lots sold includes adjustment {ident}: {note['reason']}",
                                     rule=f"{pack.id}.lots", source=None, facts={"adjustment.id": ident}))
     return out
+
+
+def separate_pools(pack: Pack, scenario: Scenario, events: Iterable[Any]) -> dict[str, tuple[bool, str]]:
+    """For each cost pool of the scenario: kept apart under this pack, or why not.
+
+    CA s.7(1.31): employee-option shares are not identical to the others only if they are sold within the pack's
+    period (30 days) of their acquisition, with no other identical shares bought or sold in between (and designated
+    in the return); otherwise they join the average cost of the identical shares. A pack that keeps no such pool
+    for the reason (the US keeps lots anyway) treats the units as any others.
+    """
+    lots = pack.sections.lots
+    rules = lots.separate_pools if lots is not None else {}
+    events = list(events)
+    result: dict[str, tuple[bool, str]] = {}
+    for cost_pool in scenario.cost_pools:
+        rule = rules.get(cost_pool.reason)
+        if rule is None:
+            result[cost_pool.id] = (False, f"pack {pack.id} keeps no separate pool for {cost_pool.reason.replace('_', ' ')} units")
+            continue
+        mine = [tx for tx in events if tx.pool == cost_pool.id]
+        buys = sorted((tx for tx in mine if tx.side == "buy"), key=lambda tx: tx.date)
+        sells = sorted((tx for tx in mine if tx.side == "sell"), key=lambda tx: tx.date)
+        within = Duration.from_mapping(rule.within, rule.span)
+        why = ""
+        if not buys:
+            why = "no purchase goes into it"
+        elif not sells:
+            why = f"its units are not sold within {within} of their acquisition"
+        else:
+            owner = scenario.account(cost_pool.account).owner
+            for sell in sells:
+                bought = max((b.date for b in buys if b.date <= sell.date), default=None)
+                if bought is None or sell.date > shift(bought, within, month_rounding="decreasing"):
+                    why = f"sale {sell.id} on {sell.date} is more than {within} after the acquisition"
+                    break
+            if not why:
+                first, last = buys[0].date, sells[-1].date
+                mine_ids = {tx.id for tx in mine}
+                between = [tx for tx in events if tx.id not in mine_ids and tx.security == cost_pool.security and first < tx.date < last
+                           and scenario.account(tx.account).owner == owner]
+                if between:
+                    why = f"{between[0].id} ({between[0].side} of identical shares on {between[0].date}) falls between the acquisition and the sale"
+        result[cost_pool.id] = (not why, why)
+    return result
+
+
+def pool_not_kept_finding(ledger: "Ledger", tx: Any) -> Finding:
+    """A sale from a cost pool the pack would keep apart, but not this time: its units were averaged with the identical ones."""
+    reason = ledger.scenario.cost_pool(tx.pool).reason
+    rule = ledger.lots_section.separate_pools[reason]
+    average = ledger.pool(ledger.pool_key(ledger.scenario.account(tx.account), tx.security)).average
+    return make_finding(ledger.pack, code="separate_pool_not_kept", severity="warning",
+                        message=f"cost pool {tx.pool} is not kept apart: {ledger.separate[tx.pool][1]}; its units are "
+                                + ("averaged with the identical ones" if average else "lots like any others"),
+                        rule=f"{ledger.pack.id}.lots.separate_pools", source=rule.source, uncertain=rule.uncertain,
+                        facts={"trade.pool": tx.pool, "pool.reason": reason})
 
 
 def events_by_day(scenario: Scenario) -> list[tuple[dt.date, int, CorporateAction | CostAdjustment]]:

@@ -18,7 +18,7 @@ from taxpack.engine.law.pack import Pack
 from taxpack.engine.losses.family import LossRuleSet
 from taxpack.engine.lots.ledger import Ledger, Sale
 from taxpack.engine.lots.pool import Lot
-from taxpack.engine.lots.reorganisations import apply_event, events_by_day
+from taxpack.engine.lots.reorganisations import apply_event, events_by_day, separate_pools
 
 
 def event_order(scenario: Scenario) -> list[Transaction]:
@@ -47,6 +47,7 @@ def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transac
     buys: dict[str, Lot] = {}
     foreign_cost: dict[str, Decimal] = {}
     # Corporate actions and cost adjustments take effect at the start of their day: that day's trades see them.
+    ledger.separate = separate_pools(pack, scenario, events)
     changes = events_by_day(scenario)
     next_change = 0
     for index, tx in enumerate(events):

@@ -406,3 +406,50 @@ dividends:
   - {id: d1, account: brk, security: XYZ, date: 2024-05-15, gross: 82}
 """)
     assert b.sales["s1"].disallowed == D(20)  # 2 of the 90 units sold at $10 a share
+
+
+# -- Canada: employee-option shares kept apart (s.7(1.31)) ----------------------------------------
+
+ESOP = """securities:
+  - {{id: ACME, currency: CAD, country: CA}}
+cost_pools:
+  - {{id: esop-2025-03, account: brk, security: ACME, reason: employee_option}}
+transactions:
+  - {{id: b1, account: brk, security: ACME, date: 2024-02-01, side: buy, quantity: 1000, price: 20}}
+  - {{id: ex1, account: brk, security: ACME, date: 2025-03-03, side: buy, quantity: 100, price: 50, pool: esop-2025-03}}
+{between}trades:
+  - {{id: t1, account: brk, security: ACME, date: {sold}, side: sell, quantity: 100, price: 52, pool: esop-2025-03}}
+"""
+
+
+def test_ca_option_shares_sold_within_30_days_keep_their_cost(tmp_path: Path) -> None:
+    """s.7(1.31) (CRA roundtables, secondary): 100 option shares acquired at $50 (their cost includes the s.7 benefit) and
+    sold within 30 days at $52 are not identical to the 1,000 held at $20: gain $200, and the pool keeps its $20."""
+    b = book(tmp_path, "CA", ESOP.format(between="", sold="2025-03-20"), currency="CAD")
+    sale = b.sales["t1"]
+    assert (sale.cost, sale.gain) == (D(5000), D(200))
+    assert pool(b, "ACME") == (D(1000), D(20000))
+
+
+@pytest.mark.parametrize("between,sold,why", [
+    ("", "2025-04-10", "sale t1 on 2025-04-10 is more than 30 days after the acquisition"),
+    ("  - {id: b2, account: brk, security: ACME, date: 2025-03-10, side: buy, quantity: 10, price: 51}\n", "2025-03-20",
+     "b2 (buy of identical shares on 2025-03-10) falls between the acquisition and the sale"),
+])
+def test_ca_option_shares_otherwise_join_the_average(tmp_path: Path, between: str, sold: str, why: str) -> None:
+    """Sold after 30 days, or with identical shares bought in between: the option shares are averaged (s.47): 1,100 shares
+    at $25,000 ($22.7272...) before the sale; 100 sold at $52 gain $2,927.27."""
+    b = book(tmp_path, "CA", ESOP.format(between=between, sold=sold), currency="CAD")
+    sale = b.sales["t1"]
+    held, cost = (D(1100), D(25000)) if not between else (D(1110), D(25510))
+    assert round(sale.cost, 6) == round(cost * 100 / held, 6)
+    (finding,) = [f for f in sale.findings if f.code == "separate_pool_not_kept"]
+    assert finding.message == f"cost pool esop-2025-03 is not kept apart: {why}; its units are averaged with the identical ones"
+    assert finding.confidence == "secondary" and finding.citation.startswith("s.7(1.31) ITA")
+
+
+def test_us_has_no_separate_pool_and_says_nothing(tmp_path: Path) -> None:
+    """The US keeps lots anyway: the pool is not a separate pool there, the sale takes lots by the method (FIFO: the $20 lot)."""
+    b = book(tmp_path, "US", ESOP.format(between="", sold="2025-03-20").replace("CAD", "USD").replace("country: CA", "country: US"))
+    sale = b.sales["t1"]
+    assert (sale.cost, [f.code for f in sale.findings]) == (D(2000), [])
