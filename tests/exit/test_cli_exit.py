@@ -111,6 +111,8 @@ def test_prices_from_the_scenario(tmp_path):
     block = "prices:\n" + "".join(f"  - {{security: {s}, date: {d}, price: {p}, currency: {c}}}\n" for s, d, p, c in rows)
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(text + block, encoding="utf-8")
+    # the example reads its dividends from a file beside it
+    (tmp_path / "dividends.yaml").write_text((REPO_ROOT / EXAMPLE).with_name("dividends.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     from_scenario = run_cli("exit", str(scenario), "--taxpayer", "alice", "--date", "2026-07-01", "--to", "US", "--format", "json")
     assert from_scenario.exit_code == 0, from_scenario.output
     from_csv = run_cli(*exit_args(tmp_path, "--format", "json"))
