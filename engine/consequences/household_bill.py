@@ -106,8 +106,8 @@ class LensYear:
     gross: Decimal = ZERO
     complete: bool = True
 
-    def compute(self, totals: Mapping[str, BasketTotals]) -> Bill:
-        return self.billing.compute(totals, self.carried, self.year)
+    def compute(self, totals: Mapping[str, BasketTotals], explain: bool = False) -> Bill:
+        return self.billing.compute(totals, self.carried, self.year, explain)
 
 
 class HouseholdBill:
@@ -359,7 +359,7 @@ class HouseholdBill:
                 "net_tax": money_text(ly.gross - sum(ly.credits.values(), ZERO), pack) if ly.complete else None,
                 "unused_foreign_tax": {pid: money_text(v, pack) for pid, v in sorted(unused.items()) if v > 0},
                 "carry_forward_after": [c.as_dict(pack) for c in ly.bill.carry_after],
-                "missing": list(ly.bill.missing), "steps": list(ly.bill.steps),
+                "missing": list(ly.bill.missing), "steps": list(ly.compute(ly.totals, explain=True).steps),
             })
         return {
             "currency": self.base_currency,

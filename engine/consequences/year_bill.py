@@ -118,8 +118,10 @@ class YearBill:
 
     # -- the computation -----------------------------------------------------------------------------
 
-    def compute(self, totals: Mapping[str, BasketTotals], carried: Sequence[Carried] = (), year: int | None = None) -> Bill:
-        """The bill of a year whose realised amounts per basket are `totals`, with losses `carried` in."""
+    def compute(self, totals: Mapping[str, BasketTotals], carried: Sequence[Carried] = (), year: int | None = None,
+                explain: bool = False) -> Bill:
+        """The bill of a year whose realised amounts per basket are `totals`, with losses `carried` in
+        (`explain`: with the steps of the computation, for the summary and `--explain`)."""
         if not self.section:
             return _absent(f"a capital_gains section in pack {self.pack.id}")
         if self.section.get("taxed") is False:
@@ -140,12 +142,14 @@ class YearBill:
         for basket in rules.baskets:
             t = totals.get(basket.id, BasketTotals())
             if basket.losses == "not_allowed" and t.losses:
-                steps.append(f"{basket.title}: a loss of {self._m(-t.losses)} {cur} is not allowable")
+                if explain:
+                    steps.append(f"{basket.title}: a loss of {self._m(-t.losses)} {cur} is not allowable")
                 net[basket.id] = t.gains
             else:
                 net[basket.id] = t.gains + t.losses
             if t.gains or t.losses:
-                steps.append(f"{basket.title}: gains {self._m(t.gains)}, losses {self._m(-t.losses)}, net {self._m(net[basket.id])} {cur}")
+                if explain:
+                    steps.append(f"{basket.title}: gains {self._m(t.gains)}, losses {self._m(-t.losses)}, net {self._m(net[basket.id])} {cur}")
 
         # 2. Losses carried from earlier years, oldest first, return to their basket (or the pack's pool).
         usable, expired = self._usable(carried, year)
@@ -154,9 +158,11 @@ class YearBill:
             target = c.basket if rules.carry_forward and rules.carry_forward.keeps_basket and c.basket in net else self._pool()
             net[target] = net.get(target, ZERO) - c.amount
             origins.setdefault(target, []).append(c)
-            steps.append(f"loss of {c.year} carried forward: {self._m(c.amount)} {cur} into {rules.basket(target).title}")
+            if explain:
+                steps.append(f"loss of {c.year} carried forward: {self._m(c.amount)} {cur} into {rules.basket(target).title}")
         for c in expired:
-            steps.append(f"loss of {c.year} ({self._m(c.amount)} {cur}) can no longer be carried: expired")
+            if explain:
+                steps.append(f"loss of {c.year} ({self._m(c.amount)} {cur}) can no longer be carried: expired")
 
         # 3. A basket's net loss reduces other baskets' net gains, in the pack's order and share.
         for offset in rules.offsets:
@@ -177,7 +183,8 @@ class YearBill:
                 use = min(-net[offset.loss], cap)
                 net[offset.loss] += use
                 net[target] -= use
-                steps.append(f"{rules.basket(offset.loss).title} loss offsets {self._m(use)} {cur} of {rules.basket(target).title}")
+                if explain:
+                    steps.append(f"{rules.basket(offset.loss).title} loss offsets {self._m(use)} {cur} of {rules.basket(target).title}")
 
         # 4. A net loss left may reduce other income (US: up to $3,000 a year, short-term loss first).
         saving = ZERO
@@ -200,8 +207,9 @@ class YearBill:
                             take = min(-net[b], used)
                             deducted[b] = take
                             used -= take
-                    steps.append(f"net capital loss deducted from other income: {self._m(deduction)} {cur}"
-                                 + (f", saving {self._m(saving)} {cur}" if saving else ""))
+                    if explain:
+                        steps.append(f"net capital loss deducted from other income: {self._m(deduction)} {cur}"
+                                     + (f", saving {self._m(saving)} {cur}" if saving else ""))
 
         # 5. What is left: carried losses (oldest used first, so the newest are what carries on).
         carry_after: list[Carried] = []
@@ -220,13 +228,15 @@ class YearBill:
             share = inclusion if b.inclusion is None else inclusion * Decimal(self._value(b.inclusion, missing) or 0)
             base[b.id] = max(ZERO, net[b.id]) * share
             if share != 1 and net[b.id] > 0:
-                steps.append(f"{b.title}: {percent_text(share)} of the net gain is taxable")
+                if explain:
+                    steps.append(f"{b.title}: {percent_text(share)} of the net gain is taxable")
         allowance_used = ZERO
         if self.section.get("allowance") is not None:
             allowance = self._value(self.section["allowance"], missing)
             left = Decimal(allowance) if allowance is not None else ZERO
             if rules.allowance_threshold and sum((base.get(b, ZERO) for b in rules.allowance_order), ZERO) > left:
-                steps.append(f"gains above the threshold of {self._m(left)} {cur}: all of them are taxed")
+                if explain:
+                    steps.append(f"gains above the threshold of {self._m(left)} {cur}: all of them are taxed")
                 left = ZERO  # a threshold (Freigrenze), not an allowance
             for b in rules.allowance_order:
                 take = min(left, base.get(b, ZERO))
@@ -235,7 +245,8 @@ class YearBill:
                     left -= take
                     allowance_used += take
             if allowance_used:
-                steps.append(f"allowance used: {self._m(allowance_used)} {cur}")
+                if explain:
+                    steps.append(f"allowance used: {self._m(allowance_used)} {cur}")
         for ref in (self.section.get("inclusion_rate"), self.section.get("allowance"), self.estimate.get("rate"),
                     *(b.inclusion for b in rules.baskets), *((b.tax or {}).get("rate") for b in rules.baskets)) + tuple(
                 extra.get("rate") for extra in list(self.estimate.get("surcharges") or []) + list(self.estimate.get("surtaxes") or [])):
@@ -254,13 +265,15 @@ class YearBill:
                 part = self._tax_by({**self.estimate, **basket.tax}, base[basket.id], stack, missing)
                 if part is not None:
                     tax += part
-                    steps.append(f"{basket.title}: {self._m(base[basket.id])} {cur} taxed {self._m(part)} {cur}")
+                    if explain:
+                        steps.append(f"{basket.title}: {self._m(base[basket.id])} {cur} taxed {self._m(part)} {cur}")
         if pooled > 0:
             stack = sum((base[b] for basket in rules.baskets if basket.tax is None for b in basket.stack_on), ZERO)
             part = self._tax_by(self.estimate, pooled, stack, missing)
             if part is not None:
                 tax += part
-                steps.append(f"taxable gains {self._m(pooled)} {cur}: tax {self._m(part)} {cur}")
+                if explain:
+                    steps.append(f"taxable gains {self._m(pooled)} {cur}: tax {self._m(part)} {cur}")
         net_gain = sum((max(ZERO, v) for v in net.values()), ZERO)
         not_creditable = ZERO
         for surtax in self.estimate.get("surtaxes") or []:
@@ -269,19 +282,42 @@ class YearBill:
                 tax += part
                 if surtax.get("creditable") is False:
                     not_creditable += part
-                steps.append(f"{surtax.get('id', 'surtax')}: {self._m(part)} {cur}"
-                             + ("" if surtax.get("creditable", True) else " (no foreign tax credit reduces it)"))
+                if explain:
+                    steps.append(f"{surtax.get('id', 'surtax')}: {self._m(part)} {cur}"
+                                 + ("" if surtax.get("creditable", True) else " (no foreign tax credit reduces it)"))
         for surcharge in self.estimate.get("surcharges") or []:
             rate = self._value(surcharge["rate"], missing)
             if rate is not None and tax:
                 part = tax * Decimal(rate)
                 tax += part
-                steps.append(f"{surcharge.get('id', 'surcharge')} {percent_text(rate)}: {self._m(part)} {cur}")
+                if explain:
+                    steps.append(f"{surcharge.get('id', 'surcharge')} {percent_text(rate)}: {self._m(part)} {cur}")
         if missing:
             return Bill(None, None, saving, tuple(sorted(set(missing))), tuple(caveats), net, base, tuple(carry_after),
                         tuple(expired), allowance_used, tuple(steps))
         return Bill(tax - saving, tax, saving, (), tuple(caveats), net, base, tuple(carry_after), tuple(expired), allowance_used,
                     tuple(steps), not_creditable)
+
+    # -- for the planner, which writes steps 3 onwards as a program ---------------------------------------
+
+    def opening(self, totals: Mapping[str, BasketTotals], carried: Sequence[Carried] = (), year: int | None = None) -> dict[str, Decimal]:
+        """Each basket's net after its own netting (step 1) and the losses carried into it (step 2), before offsets."""
+        rules = self.rules
+        year = rules.tax_year(self.day) if year is None else year
+        net: dict[str, Decimal] = {}
+        for basket in rules.baskets:
+            t = totals.get(basket.id, BasketTotals())
+            net[basket.id] = t.gains if basket.losses == "not_allowed" else t.gains + t.losses
+        usable, _ = self._usable(carried, year)
+        for c in usable:
+            target = c.basket if rules.carry_forward and rules.carry_forward.keeps_basket and c.basket in net else self._pool()
+            net[target] = net.get(target, ZERO) - c.amount
+        return net
+
+    def value(self, ref: Any) -> tuple[Any, tuple[str, ...]]:
+        """A literal or a parameter's value on the bill's day, as `compute` reads it, and what is missing for it."""
+        missing: list[str] = []
+        return self._value(ref, missing), tuple(missing)
 
     # -- pieces --------------------------------------------------------------------------------------
 
