@@ -1,10 +1,12 @@
-"""The planner's own price of a trade list: tax per lens and taxpayer, leakage, and the loss rules it trips.
+"""The planner's own price of a trade list: the household's net bill, leakage, and the loss rules it trips.
 
-This is the linear model the solver minimises, evaluated exactly in `Decimal` for any trade list (the
-solver's plan, the heuristic's, the naive one), so the three can be compared on equal terms. Lots are
-consumed as each lens's method says; a loss sale that a purchase in the household would wash loses
-its loss for the year (the conservative reading: the whole loss, whatever the quantity bought back).
-`taxpack check` then prices the chosen plan with the full engine.
+This is the function the solver minimises, evaluated exactly in `Decimal` for any trade list (the
+solver's plan, the heuristic's, the naive one), so the three can be compared on equal terms: lots are
+consumed as each lens's method says, each unit's gain goes to its basket of the lens's year, and
+`netbill.price` computes every lens's year with `YearBill` (as `taxpack check` does) and the credits
+between lenses. A loss sale that a purchase in the household would wash loses its loss for the year
+(the conservative reading: the whole loss, whatever the quantity bought back). `taxpack check` then
+prices the chosen plan with the full engine.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Mapping
 
 import attrs
 
+from taxpack.engine.plan.netbill import price
 from taxpack.engine.plan.problem import PlanLot, PlanPool, Problem, WashLink
 
 ZERO = Decimal(0)
@@ -38,12 +41,16 @@ class WashHit:
 
 @attrs.frozen
 class PlanCost:
-    tax: Decimal  # plan currency: tax of the year with the plan less tax of the year without it
-    tax_by_lens: Mapping[tuple[str, str], Decimal]  # (pack id, taxpayer) -> lens currency, added by the plan
-    gains_by_lens: Mapping[tuple[str, str], Mapping[str, Decimal]]
+    tax: Decimal  # plan currency: the household's net bill of the year with the plan less without it
+    tax_by_lens: Mapping[tuple[str, str], Decimal]  # (pack id, taxpayer) -> lens currency: net tax the plan adds
+    gains_by_lens: Mapping[tuple[str, str], Mapping[str, Decimal]]  # per basket of the lens's year
     leakage: Decimal  # plan currency per the targets' leakage years, of the holdings after the plan
     leakage_change: Decimal
     washes: tuple[WashHit, ...]
+    gross_by_lens: Mapping[tuple[str, str], Decimal] = attrs.field(factory=dict)  # lens currency, before credits
+    credit_by_lens: Mapping[tuple[str, str], Decimal] = attrs.field(factory=dict)  # lens currency: credits it gives
+    gross: Decimal = Decimal(0)  # plan currency
+    credits: Decimal = Decimal(0)  # plan currency
 
     @property
     def total(self) -> Decimal:
@@ -95,22 +102,32 @@ def consume(pool: PlanPool, quantity_by_account: Mapping[str, Decimal],
 
 
 def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
-    gains: dict[tuple[str, str], dict[str, Decimal]] = {}
-    losses: dict[tuple[str, str, str], dict[str, Decimal]] = {}  # (lens, taxpayer, security) -> loss by term
-    for pool in problem.pools:
+    """The exact price of `trades`: each lens's year with them (YearBill), credits between lenses, leakage."""
+    Sale = tuple[tuple[str, str], ...]
+    items: dict[tuple[str, str], list[tuple[str, Decimal, Sale, str]]] = {}  # (basket, amount, sales, security)
+    losses: dict[tuple[str, str, str], Decimal] = {}  # (lens, taxpayer, security) -> loss (positive)
+    for index, pool in enumerate(problem.pools):
         if not pool.taxable:
             continue
         sold = {a: trades.sells.get((a, pool.security), ZERO) for a in pool.accounts}
         sold = {a: q for a, q in sold.items() if q > 0}
+        if not sold:
+            continue
         named = {a: trades.lots.get((a, pool.security), ()) for a in sold}
-        by_term = gains.setdefault((pool.lens, pool.taxpayer), {})
-        for lot, qty in consume(pool, sold, named):
-            term = pool.average_term if lot is None else lot.term
+        out = items.setdefault((pool.lens, pool.taxpayer), [])
+        if pool.method == "average":
+            taken = [(((a, pool.security),), None, q) for a, q in sorted(sold.items())]
+        elif pool.method == "specific":
+            taken = [(((lot.account, pool.security),), lot, q) for lot, q in consume(pool, sold, named) if lot is not None]
+        else:
+            everyone = tuple((a, pool.security) for a in sorted(sold))
+            taken = [(everyone, lot, q) for lot, q in consume(pool, sold, named)]
+        for sales, lot, qty in taken:
             gain = qty * pool.gain_per_unit(lot)
-            by_term[term] = by_term.get(term, ZERO) + gain
+            out.append((problem.basket(index, pool, lot), gain, sales, pool.security))
             if gain < 0:
-                lossmap = losses.setdefault((pool.lens, pool.taxpayer, pool.security), {})
-                lossmap[term] = lossmap.get(term, ZERO) - gain
+                key = (pool.lens, pool.taxpayer, pool.security)
+                losses[key] = losses.get(key, ZERO) - gain
     washes: list[WashHit] = []
     for link in problem.wash:
         lost = losses.get((link.lens, link.seller, link.security))
@@ -119,18 +136,16 @@ def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
         buys = tuple((a, s) for a, s, _ in link.conflicts if trades.buys.get((a, s), ZERO) > 0)
         if not buys and not link.past:
             continue
-        by_term = gains.setdefault((link.lens, link.seller), {})
-        for term, amount in lost.items():
-            by_term[term] = by_term.get(term, ZERO) + amount  # the loss no longer counts this year
-        washes.append(WashHit(link, sum(lost.values(), ZERO), buys, link.past))
+        key = (link.lens, link.seller)
+        items[key] = [i for i in items.get(key, []) if not (i[3] == link.security and i[1] < 0)]  # the loss no longer counts this year
+        washes.append(WashHit(link, lost, buys, link.past))
         losses.pop((link.lens, link.seller, link.security))  # one rule's disallowance is enough
-    tax = ZERO
-    tax_by_lens: dict[tuple[str, str], Decimal] = {}
-    for key, curve in sorted(problem.curves.items()):
-        g = gains.get(key, {})
-        added = curve.tax(g.get("short", ZERO), g.get("long", ZERO), g.get("none", ZERO)) - curve.tax_before()
-        tax_by_lens[key] = added
-        tax += added * curve.to_base
+    bill = price(problem.years, problem.pairs, {k: [(b, a, s) for b, a, s, _ in v] for k, v in items.items()})
+    gains: dict[tuple[str, str], dict[str, Decimal]] = {}
+    for key, rows in items.items():
+        by_basket = gains.setdefault(key, {})
+        for basket, amount, _, _ in rows:
+            by_basket[basket] = by_basket.get(basket, ZERO) + amount
     leakage_change = ZERO
     leakage = ZERO
     for (a, s), rate in problem.leakage.items():
@@ -138,7 +153,10 @@ def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
         after = before - trades.sells.get((a, s), ZERO) + trades.buys.get((a, s), ZERO)
         leakage += rate * after
         leakage_change += rate * (after - before)
-    return PlanCost(tax, tax_by_lens, {k: dict(sorted(v.items())) for k, v in sorted(gains.items())}, leakage, leakage_change, tuple(washes))
+    lenses = {k: v for k, v in bill.lenses.items() if k in items or v.gross or v.credit}
+    return PlanCost(bill.net, {k: v.net for k, v in lenses.items()}, {k: dict(sorted(v.items())) for k, v in sorted(gains.items())},
+                    leakage, leakage_change, tuple(washes), {k: v.gross for k, v in lenses.items()},
+                    {k: v.credit for k, v in lenses.items()}, bill.gross, bill.credits)
 
 
 def drift(problem: Problem, trades: PlanTrades) -> dict[str, Decimal]:

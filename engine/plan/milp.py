@@ -2,9 +2,11 @@
 
 Variables: units sold per (account, security) and bought per (account, security), whole unless the
 security is fractional; per lens, units taken from each open lot (free where the lens allows specific
-identification, ordered where it mandates FIFO/LIFO, one pool-level average cost otherwise); the tax of
-each lens and taxpayer. The US netting of short- and long-term results is written as the convex hull of
-its four linear pieces (Balas), so the relaxation stays tight; see docs/planning.md for the derivation.
+identification, ordered where it mandates FIFO/LIFO, one pool-level average cost otherwise). The
+objective is the household's net bill: per lens and taxpayer the year's tax as a function of its
+baskets' nets, written as the convex hull of the cells on which it is linear (engine/plan/yearmodel.py:
+offsets, carried losses, the other-income offset, allowance, brackets on other income, surtaxes), less
+the credits one lens gives for another's tax, each bounded by both; see docs/planning.md.
 
 The solver works in binary floating point: money enters it through `_num` (the one place a Decimal
 becomes a float), and only quantities come back, rounded to whole units (or the security's quantum)
@@ -21,8 +23,10 @@ import attrs
 
 from taxpack.engine.core.errors import TaxpackError
 from taxpack.engine.plan.cost import PlanTrades
-from taxpack.engine.plan.problem import PlanPool, Problem, TaxCurve
+from taxpack.engine.plan.netbill import CreditPair
+from taxpack.engine.plan.problem import PlanPool, Problem
 from taxpack.engine.plan.targets import Targets
+from taxpack.engine.plan.yearmodel import Aff, cells, extreme
 
 ZERO = Decimal(0)
 FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to this quantum
@@ -112,10 +116,9 @@ class PlanModel:
     """Builds the MIP for a problem; `solve()` returns the plan."""
 
     def __init__(self, problem: Problem, *, rebalance: bool, forbid_washes: tuple[int, ...] = (), avoid_washes: bool = False,
-                 raise_slack: bool = False, netting: str = "hull") -> None:
+                 raise_slack: bool = False) -> None:
         self.p = problem
         self.raise_slack = raise_slack
-        self.netting = netting  # "hull" (default) or "bigm": the textbook alternative, kept to measure against
         self.m = _Mip()
         self.sell: dict[tuple[str, str], int] = {}
         self.buy: dict[tuple[str, str], int] = {}
@@ -134,8 +137,17 @@ class PlanModel:
             self._buy_variables(targets)
         self._gain_expressions()
         self._loss_rule_switches(forbid, avoid)
-        for key, curve in sorted(self.p.curves.items()):
-            self._tax(key, curve)
+        self.offset = ZERO  # the objective's constant: minus the household's tax before the plan (plan currency)
+        self.cells = 0
+        self.tax_expr: dict[tuple[str, str], tuple[dict[int, float], Decimal]] = {}  # per lens: the year's tax (columns, constant)
+        self.cred_expr: dict[tuple[str, str], tuple[dict[int, float], Decimal]] = {}  # ... and its creditable part
+        self.credit_cols: dict[tuple[str, str], list[int]] = {}
+        self.credit_bound: dict[tuple[str, str], Decimal] = {}
+        self.ranges: dict[tuple[str, str], tuple[Decimal, Decimal, Decimal, Decimal]] = {}
+        for key in sorted(self.p.years):
+            self._year(key)
+        for pair in self.p.pairs:
+            self._credit(pair)
         if targets is not None:
             self._target_bands(targets)
         self._cash_per_account()
@@ -177,8 +189,10 @@ class PlanModel:
         """Gains per (lens, taxpayer) and term, as linear expressions. Units of a loss lot that a loss rule
         could catch are split in two: counted (their loss enters the year) and washed (their loss does not)."""
         p = self.p
-        self.gains: dict[tuple[str, str], dict[str, dict[int, float]]] = {}
+        self.gains: dict[tuple[str, str], dict[str, dict[int, float]]] = {}  # per lens and taxpayer, per basket
         self.bounds: dict[tuple[str, str], dict[str, list[Decimal]]] = {}
+        # per lens and taxpayer: (column, gain per unit, basket, units, the sales (account, security) it belongs to)
+        self.items: dict[tuple[str, str], list[tuple[int, Decimal, str, Decimal, tuple[tuple[str, str], ...]]]] = {}
         self.washable = {(w.lens, w.seller, w.security) for w in p.wash}
         self.loss_split: dict[tuple[str, str, str], list[tuple[int, int, Decimal]]] = {}  # (counted, washed, units)
         for index, pool in enumerate(p.pools):
@@ -274,7 +288,7 @@ class PlanModel:
         for jurisdiction, budget in sorted(targets.gain_budget.items()):
             expr = {}
             for (lens, tp), terms in self.gains.items():
-                if p.curves.get((lens, tp)) and p.curves[(lens, tp)].jurisdiction == jurisdiction:
+                if (lens, tp) in p.years and p.years[(lens, tp)].jurisdiction == jurisdiction:
                     for t_expr in terms.values():
                         for col, coef in t_expr.items():
                             _add(expr, col, coef)
@@ -290,27 +304,30 @@ class PlanModel:
             return
         key = (pool.lens, pool.taxpayer)
         gains = self.gains.setdefault(key, {})
-        bounds = self.bounds.setdefault(key, {t: [ZERO, ZERO] for t in ("short", "long", "none")})
+        bounds = self.bounds.setdefault(key, {})
+        items = self.items.setdefault(key, [])
         lkey = (pool.lens, pool.taxpayer, pool.security)
 
-        def account_for(column_gain: Decimal, term: str, col: int, units: Decimal) -> None:
+        def account_for(column_gain: Decimal, basket: str, col: int, units: Decimal, sales: tuple[tuple[str, str], ...]) -> None:
             if column_gain < 0 and lkey in self.washable:
                 counted = m.var(f"counted[{m.names[col]}]", 0.0, _num(units))
                 washed = m.var(f"washed[{m.names[col]}]", 0.0, _num(units), _num(-column_gain * WASH_LOSS_WEIGHT))
                 m.row({col: 1.0, counted: -1.0, washed: -1.0}, lb=0.0, ub=0.0)
                 self.loss_split.setdefault(lkey, []).append((counted, washed, units))
                 col = counted
-            _add(gains.setdefault(term, {}), col, _num(column_gain))
+            _add(gains.setdefault(basket, {}), col, _num(column_gain))
+            items.append((col, column_gain, basket, units, sales))
+            room = bounds.setdefault(basket, [ZERO, ZERO])
             if column_gain < 0:
-                bounds[term][0] += column_gain * units
+                room[0] += column_gain * units
             else:
-                bounds[term][1] += column_gain * units
+                room[1] += column_gain * units
 
         if pool.method == "average":
             g = pool.gain_per_unit()
             for a, col in sells.items():
                 held = p.holdings.get((a, pool.security), ZERO)
-                account_for(g, pool.average_term, col, held)
+                account_for(g, p.basket(index, pool, None), col, held, ((a, pool.security),))
             return
         if pool.method == "specific":
             for a, col in sells.items():
@@ -326,7 +343,7 @@ class PlanModel:
                               not p.fractional(pool.security) and lot.quantity == lot.quantity.to_integral_value())
                     self.lot_vars[(index, lot.id)] = x
                     row[x] = 1.0
-                    account_for(pool.gain_per_unit(lot), lot.term, x, lot.quantity)
+                    account_for(pool.gain_per_unit(lot), p.basket(index, pool, lot), x, lot.quantity, ((a, pool.security),))
                 m.row(row, lb=0.0, ub=0.0)
             return
         # Ordered consumption (FIFO/LIFO mandated): lot i+1 is touched only once lot i is used up. The
@@ -337,7 +354,8 @@ class PlanModel:
             x = m.var(f"x[{index},{lot.id}]", 0.0, _num(lot.quantity))
             self.lot_vars[(index, lot.id)] = x
             row[x] = 1.0
-            account_for(pool.gain_per_unit(lot), lot.term, x, lot.quantity)
+            account_for(pool.gain_per_unit(lot), p.basket(index, pool, lot), x, lot.quantity,
+                        tuple((a, pool.security) for a in sorted(sells)))
             if previous is not None:
                 px, pq = previous
                 z = m.var(f"full[{index},{lot.id}]", 0.0, 1.0, 0.0, True)
@@ -346,105 +364,179 @@ class PlanModel:
             previous = (x, lot.quantity)
         m.row(row, lb=0.0, ub=0.0)
 
-    def _tax(self, key: tuple[str, str], curve: TaxCurve) -> None:
-        m = self.m
-        terms = self.gains.get(key, {})
-        if curve.kind == "none" or not terms:
-            return
-        base = _num(curve.to_base)
-        if curve.kind == "single":
-            t = m.var(f"tax[{key[0]},{key[1]}]", 0.0, float("inf"), base)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
-            row = {t: 1.0}
-            for expr in terms.values():
-                for col, coef in expr.items():
-                    _add(row, col, -_num(curve.rate) * coef)
-            ytd = curve.ytd_short + curve.ytd_long + curve.ytd_other
-            m.row(row, lb=_num(curve.rate * (ytd - curve.allowance)))
-            return
-        # Split (US §1222 netting): S = ytd short + short gains; L = ytd long + long and untermed gains.
-        # tax(S, L) is linear on four cones: S,L >= 0 | S <= 0 <= L, S+L >= 0 | L <= 0 <= S, S+L >= 0 | S+L <= 0.
-        # Each piece k gets its own copy (S_k, L_k) scaled by a binary d_k (Balas' convex hull of the union).
-        b = self.bounds[key]
-        s_lo = curve.ytd_short + b["short"][0]
-        s_hi = curve.ytd_short + b["short"][1]
-        l_lo = curve.ytd_long + curve.ytd_other + b["long"][0] + b["none"][0]
-        l_hi = curve.ytd_long + curve.ytd_other + b["long"][1] + b["none"][1]
-        s_lo, l_lo = min(s_lo, ZERO), min(l_lo, ZERO)
-        s_hi, l_hi = max(s_hi, ZERO), max(l_hi, ZERO)
-        rs, rl = _num(curve.rate_short * curve.to_base), _num(curve.rate_long * curve.to_base)
-        if self.netting == "bigm":
-            self._tax_bigm(key, curve, terms, s_lo, s_hi, l_lo, l_hi, rs, rl)
-            return
-        pieces = [
-            # (S range, L range, extra: sign of S+L (1: >= 0, -1: <= 0, 0: none), cost of S, cost of L)
-            ((0, 1), (0, 1), 0, rs, rl),
-            ((1, 0), (0, 1), 1, rl, rl),
-            ((0, 1), (1, 0), 1, rs, rs),
-            ((1, 1), (1, 1), -1, 0.0, 0.0),
-        ]
-        s_row = {}
-        l_row = {}
-        d_row = {}
-        name = f"{key[0]},{key[1]}"
-        for k, ((s_neg, s_pos), (l_neg, l_pos), sign, cs, cl) in enumerate(pieces):
-            d = m.var(f"piece[{name},{k}]", 0.0, 1.0, 0.0, True)
-            sk = m.var(f"S[{name},{k}]", -float("inf"), float("inf"), cs)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
-            lk = m.var(f"L[{name},{k}]", -float("inf"), float("inf"), cl)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
-            d_row[d] = 1.0
-            s_row[sk] = 1.0
-            l_row[lk] = 1.0
-            m.row({sk: 1.0, d: -(_num(s_hi) if s_pos else 0.0)}, ub=0.0)
-            m.row({sk: 1.0, d: -(_num(s_lo) if s_neg else 0.0)}, lb=0.0)
-            m.row({lk: 1.0, d: -(_num(l_hi) if l_pos else 0.0)}, ub=0.0)
-            m.row({lk: 1.0, d: -(_num(l_lo) if l_neg else 0.0)}, lb=0.0)
-            if sign > 0:
-                m.row({sk: 1.0, lk: 1.0}, lb=0.0)
-            elif sign < 0:
-                m.row({sk: 1.0, lk: 1.0}, ub=0.0)
-        m.row(d_row, lb=1.0, ub=1.0)
-        s_total = dict(s_row)
-        for col, coef in terms.get("short", {}).items():
-            _add(s_total, col, -coef)
-        m.row(s_total, lb=_num(curve.ytd_short), ub=_num(curve.ytd_short))
-        l_total = dict(l_row)
-        for term in ("long", "none"):
-            for col, coef in terms.get(term, {}).items():
-                _add(l_total, col, -coef)
-        ytd_l = curve.ytd_long + curve.ytd_other
-        m.row(l_total, lb=_num(ytd_l), ub=_num(ytd_l))
+    # -- the household's net bill ----------------------------------------------------------------------
 
-    def _tax_bigm(self, key: tuple[str, str], curve: TaxCurve, terms: dict[str, dict[int, float]], s_lo: Decimal, s_hi: Decimal,
-                  l_lo: Decimal, l_hi: Decimal, rs: float, rl: float) -> None:
-        """The same four pieces with big-M constraints (M from the same bounds): for comparison only."""
+    def _year(self, key: tuple[str, str]) -> None:
+        """The year's tax of one lens and taxpayer, exact on every cell of its computation (yearmodel.py), in the
+        objective at the plan currency; its tax and creditable part kept for the credits."""
+        p = self.p
+        year = p.years[key]
+        if not year.modelled:
+            return
+        inputs = self.gains.get(key, {})
+        room = self.bounds.get(key, {})
+        if not any(inputs.values()):
+            self.tax_expr[key] = ({}, year.before)
+            self.cred_expr[key] = ({}, year.creditable_before)
+            self.ranges[key] = (year.before, year.before, year.creditable_before, year.creditable_before)
+            return
+        hull = self._hull(f"{key[0]},{key[1]}", key, inputs, room)
+        if hull is None:
+            return
+        tax, cred, ranges = hull
+        self.tax_expr[key] = (tax, ZERO)
+        self.cred_expr[key] = (cred, ZERO)
+        self.ranges[key] = ranges
+        rate = year.to_base
+        for col, coef in tax.items():
+            self.m.cost[col] += _num(rate) * coef
+        self.offset -= rate * year.before
+
+    def _hull(self, name: str, key: tuple[str, str], inputs: Mapping[str, Mapping[int, float]],
+              room: Mapping[str, list[Decimal]]) -> tuple[dict[int, float], dict[int, float], tuple[Decimal, Decimal, Decimal, Decimal]] | None:
+        """Balas' hull of the cells of the year of `key` at its opening nets plus `inputs`: a binary per cell, a copy
+        of the baskets' nets per cell (scaled by the binary), each cell's constraints on its copy. Returns the tax
+        and creditable expressions and their ranges (least and greatest tax, least and greatest creditable)."""
         m = self.m
-        name = f"{key[0]},{key[1]}"
-        S = m.var(f"S[{name}]", _num(s_lo), _num(s_hi))
-        L = m.var(f"L[{name}]", _num(l_lo), _num(l_hi))
-        t = m.var(f"tax[{name}]", 0.0, float("inf"), 1.0)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
-        for var, term_names, ytd in ((S, ("short",), curve.ytd_short), (L, ("long", "none"), curve.ytd_long + curve.ytd_other)):
-            row = {var: 1.0}
-            for term in term_names:
-                for col, coef in terms.get(term, {}).items():
-                    _add(row, col, -coef)
-            m.row(row, lb=_num(ytd), ub=_num(ytd))
-        ms = _num(max(-s_lo, s_hi))
-        ml = _num(max(-l_lo, l_hi))
-        msl = ms + ml
-        mt = max(rs, rl) * msl * 2
-        d = [m.var(f"piece[{name},{k}]", 0.0, 1.0, 0.0, True) for k in range(4)]
-        m.row({c: 1.0 for c in d}, lb=1.0, ub=1.0)
-        m.row({S: 1.0, d[0]: -ms}, lb=-ms)           # piece 1: S >= 0
-        m.row({L: 1.0, d[0]: -ml}, lb=-ml)           #          L >= 0
-        m.row({S: 1.0, d[1]: ms}, ub=ms)             # piece 2: S <= 0
-        m.row({L: 1.0, d[1]: -ml}, lb=-ml)           #          L >= 0
-        m.row({S: 1.0, L: 1.0, d[1]: -msl}, lb=-msl)  #          S + L >= 0
-        m.row({S: 1.0, d[2]: -ms}, lb=-ms)           # piece 3: S >= 0
-        m.row({L: 1.0, d[2]: ml}, ub=ml)             #          L <= 0
-        m.row({S: 1.0, L: 1.0, d[2]: -msl}, lb=-msl)  #          S + L >= 0
-        m.row({S: 1.0, L: 1.0, d[3]: msl}, ub=msl)   # piece 4: S + L <= 0
-        m.row({t: 1.0, S: -rs, L: -rl, d[0]: -mt}, lb=-mt)
-        m.row({t: 1.0, S: -rl, L: -rl, d[1]: -mt}, lb=-mt)
-        m.row({t: 1.0, S: -rs, L: -rs, d[2]: -mt}, lb=-mt)
+        year = self.p.years[key]
+        baskets = [b.id for b in year.year.rules.baskets]
+        box = {}
+        for b in baskets:
+            lo, hi = room.get(b, [ZERO, ZERO])
+            box[b] = (year.opening.get(b, ZERO) + lo, year.opening.get(b, ZERO) + hi)
+        found, missing = cells(year.year.billing, box)
+        if missing or not found:
+            self.p.notes.append(f"{year.jurisdiction} tax of {key[1]} cannot be modelled (missing: {', '.join(missing) or 'no cell'}): "
+                                "the plan counts it as 0")
+            return None
+        self.cells += len(found)
+        tax: dict[int, float] = {}
+        cred: dict[int, float] = {}
+        link: dict[str, dict[int, float]] = {b: {} for b in baskets}
+        pick: dict[int, float] = {}
+        for k, cell in enumerate(found):
+            d = m.var(f"piece[{name},{k}]", 0.0, 1.0, 0.0, True)
+            pick[d] = 1.0
+            copy: dict[str, int | None] = {}
+            for b in baskets:
+                lo, hi = box[b]
+                if lo == hi:
+                    copy[b] = None  # a basket the plan cannot move: its net is the constant, scaled by d
+                    continue
+                col = m.var(f"N[{name},{k},{b}]", -float("inf"), float("inf"))  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
+                m.row({col: 1.0, d: -_num(lo)}, lb=0.0)
+                m.row({col: 1.0, d: -_num(hi)}, ub=0.0)
+                copy[b] = col
+                link[b][col] = 1.0
+
+            def expr(a: Aff, d: int = d, copy: dict[str, int | None] = copy) -> dict[int, float]:
+                out: dict[int, float] = {}
+                constant = a.const
+                for b, v in a.coef.items():
+                    col = copy.get(b)
+                    if col is None:
+                        constant += v * box[b][0]
+                    else:
+                        _add(out, col, _num(v))
+                _add(out, d, _num(constant))
+                return out
+
+            for constraint in cell.constraints:
+                m.row(expr(constraint), lb=-1e-7)
+            for col, v in expr(cell.tax).items():
+                _add(tax, col, v)
+            for col, v in expr(cell.creditable).items():
+                _add(cred, col, v)
+        m.row(pick, lb=1.0, ub=1.0)
+        for b in baskets:
+            if not link[b]:
+                continue
+            row = dict(link[b])
+            for col, coef in inputs.get(b, {}).items():
+                _add(row, col, -coef)
+            opening = _num(year.opening.get(b, ZERO))
+            m.row(row, lb=opening, ub=opening)
+        ranges = (extreme(found, box, "tax", 1), extreme(found, box, "tax", -1),
+                  extreme(found, box, "creditable", 1), extreme(found, box, "creditable", -1))
+        return tax, cred, ranges
+
+    def _credit(self, pair: CreditPair) -> None:
+        """The credit `pair.crediting` gives for `pair.credited`'s tax: c = max(0, min(limit, foreign)), with the limit
+        its own creditable tax on the sales both tax (its year less its year without them) and the foreign tax the
+        other lens's net on the plan, converted at as_of. Minimising pushes c up to min(limit, foreign) where that
+        is positive; a binary z (the hull of {c = 0} and {0 <= c <= limit, foreign}) lets it be 0 where it is not."""
+        p, m = self.p, self.m
+        lk, ok = pair.crediting, pair.credited
+        if lk not in self.cred_expr or ok not in self.tax_expr or not (pair.exemption or pair.counts_foreign):
+            return
+        year = p.years[lk]
+        shared: dict[str, dict[int, float]] = {}
+        rest: dict[str, dict[int, float]] = {}
+        rest_room: dict[str, list[Decimal]] = {}
+        for col, gain, basket, units, sales in self.items.get(lk, []):
+            if sales and all(s in pair.shared for s in sales):
+                _add(shared.setdefault(basket, {}), col, _num(gain))
+                continue
+            _add(rest.setdefault(basket, {}), col, _num(gain))
+            room = rest_room.setdefault(basket, [ZERO, ZERO])
+            room[0 if gain < 0 else 1] += gain * units
+        if not shared:
+            return
+        cred, _ = self.cred_expr[lk]
+        _, _, c_lo, c_hi = self.ranges[lk]
+        if rest:
+            hull = self._hull(f"{lk[0]},{lk[1]} without {ok[0]}", lk, rest, rest_room)
+            if hull is None:
+                return
+            _, without, (_, _, w_lo, w_hi) = hull
+        else:
+            without, w_lo, w_hi = {}, year.creditable_before, year.creditable_before
+        limit = dict(cred)
+        for col, v in without.items():
+            _add(limit, col, -v)
+        limit_const = -(year.creditable_before if not rest else ZERO)  # the year without: a constant, or the hull's expression
+        a_lo, a_hi = c_lo - w_hi, c_hi - w_lo
+        if not rest:
+            a_lo, a_hi = c_lo - year.creditable_before, c_hi - year.creditable_before
+        most = a_hi
+        foreign: dict[int, float] = {}
+        foreign_const = ZERO
+        b_lo = b_hi = ZERO
+        if not pair.exemption:
+            other = p.years[ok]
+            tax, _ = self.tax_expr[ok]
+            t_lo, t_hi, _, _ = self.ranges[ok]
+            for col, v in tax.items():
+                _add(foreign, col, _num(pair.fx) * v)
+            for col in self.credit_cols.get(ok, []):
+                _add(foreign, col, -_num(pair.fx))
+            foreign_const = -other.before * pair.fx if tax else ZERO
+            if not tax:  # the other lens's year does not move: its tax on the plan is 0
+                t_lo = t_hi = other.before
+            b_lo = (t_lo - other.before - self.credit_bound.get(ok, ZERO)) * pair.fx
+            b_hi = (t_hi - other.before) * pair.fx
+            most = min(most, b_hi)
+        if most <= 0:
+            return
+        c = m.var(f"credit[{lk[0]},{lk[1]},{ok[0]}]", 0.0, _num(most), -_num(year.to_base))
+        self.credit_cols.setdefault(lk, []).append(c)
+        self.credit_bound[lk] = self.credit_bound.get(lk, ZERO) + most
+        z = None
+        if a_lo < 0 or (not pair.exemption and b_lo < 0):
+            z = m.var(f"piece[credit,{lk[0]},{lk[1]},{ok[0]}]", 0.0, 1.0, 0.0, True)
+            m.row({c: 1.0, z: -_num(most)}, ub=0.0)
+        bounds = [(limit, limit_const, a_lo)]
+        if not pair.exemption:
+            bounds.append((foreign, foreign_const, b_lo))
+        for expression, constant, low in bounds:
+            row = {c: 1.0}
+            for col, v in expression.items():
+                _add(row, col, -v)
+            if z is not None and low < 0:
+                _add(row, z, -_num(low))
+                m.row(row, ub=_num(constant - low))
+            else:
+                m.row(row, ub=_num(constant))
 
     # -- solving --------------------------------------------------------------------------------------
 
@@ -509,8 +601,10 @@ class PlanModel:
             # (the start comes back unchanged): solve again cold, and trust only a consistent answer.
             cold = self.solve(time_limit=time_limit, gap=gap, warm=None)
             return attrs.evolve(cold, seconds=cold.seconds + seconds)
-        objective = _dec(info.objective_function_value)
-        bound = _dec(info.mip_dual_bound)
+        # Reported as what the plan adds to the household's net bill (plus leakage and tie-breaks): the solver's
+        # value less the bill before the plan.
+        objective = _shifted(_dec(info.objective_function_value), self.offset)
+        bound = _shifted(_dec(info.mip_dual_bound), self.offset)
         x = self._polish(h, highspy, x)
         gap_value = max(ZERO, objective - bound) if bound is not None else None
         trades = self._trades(x)
@@ -579,6 +673,10 @@ def _dec(value: float | None) -> Decimal | None:
     if value is None or value != value or abs(value) == float("inf"):  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         return None
     return Decimal(repr(value)).quantize(Decimal("0.01"))
+
+
+def _shifted(value: Decimal | None, offset: Decimal) -> Decimal | None:
+    return None if value is None else (value + offset).quantize(Decimal("0.01"))
 
 
 def _quantity(value: float, fractional: bool, most: Decimal | None = None) -> Decimal:

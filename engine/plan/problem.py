@@ -21,12 +21,14 @@ from taxpack.engine.core.household import Scenario, Transaction
 from taxpack.engine.inputs.fx import FxTable, load_fx
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
+from taxpack.engine.law.year_rules import year_rules
 from taxpack.engine.losses.holders import holder_view
 from taxpack.engine.losses.identity import equivalents
 from taxpack.engine.losses.spec import sale_window
-from taxpack.engine.lots.lens import household_jurisdictions, lenses_for
+from taxpack.engine.lots.lens import Lens, household_jurisdictions, lenses_for
 from taxpack.engine.lots.methods import choose_method
 from taxpack.engine.lots.replay import LensBook, event_order, replay
+from taxpack.engine.plan.netbill import CreditPair, YearLens, credit_pairs, year_lenses
 from taxpack.engine.plan.targets import Targets
 
 ZERO = Decimal(0)
@@ -51,6 +53,7 @@ class PlanLot:
     unit_cost: Decimal
     term: str  # short | long | none
     acquired: dt.date
+    held_from: dt.date | None = None  # start of the holding period (earlier than `acquired` after tacking)
 
 
 @attrs.frozen
@@ -166,6 +169,23 @@ class Problem:
     account_rate: dict[str, Decimal]  # account currency -> plan currency
     notes: list[str]
     books: dict[str, LensBook]
+    years: dict[tuple[str, str], YearLens] = attrs.field(factory=dict)  # (pack id, taxpayer) -> the year before the plan
+    pairs: list[CreditPair] = attrs.field(factory=list)  # relief between lenses, in the order credits are computed
+    _baskets: dict[tuple[int, str | None], str] = attrs.field(factory=dict)
+
+    def basket(self, index: int, pool: PlanPool, lot: PlanLot | None) -> str:
+        """The basket of the lens's year that units of `lot` (None: the pool's average) sold today fall in."""
+        key = (index, None if lot is None else lot.id)
+        found = self._baskets.get(key)
+        if found is None:
+            security = self.scenario.security(pool.security)
+            term = pool.average_term if lot is None else lot.term
+            gain = pool.gain_per_unit(lot)
+            found = year_rules(self.books[pool.lens].pack).basket_for(
+                term, security.kind, tuple(security.tags), security.country, 1 if gain >= 0 else -1,
+                None if lot is None else (lot.held_from or lot.acquired), self.as_of)
+            self._baskets[key] = found
+        return found
 
     @property
     def accounts(self) -> list[str]:
@@ -310,6 +330,7 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
 
     # Which lenses tax a sale of each security in each account (the same ones `check` will use).
     account_lenses: dict[tuple[str, str], tuple[str, ...]] = {}
+    lens_objects: dict[tuple[str, str], tuple[Lens, ...]] = {}
     for account in sorted(history.accounts, key=lambda a: a.id):
         for sid in sorted(prices):
             probe = Transaction(id="plan-probe", account=account.id, security=sid, date=as_of, side="sell", quantity=ONE, price=ONE)
@@ -320,6 +341,7 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
                     books[lens.pack.id] = replay(lens.pack, history, fx, events)
                 ids.append(lens.pack.id)
             account_lenses[(account.id, sid)] = tuple(ids)
+            lens_objects[(account.id, sid)] = tuple(lenses)
 
     pools: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
     for (aid, sid), ids in sorted(account_lenses.items()):
@@ -348,7 +370,8 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
         lots = []
         for lot in pool.open_lots():
             lots.append(PlanLot(id=lot.id, origin=lot.origin, account=lot.account, quantity=lot.quantity,
-                                unit_cost=pool.unit_cost(lot), term=ledger.term(lot.holding_from, as_of), acquired=lot.acquired))
+                                unit_cost=pool.unit_cost(lot), term=ledger.term(lot.holding_from, as_of), acquired=lot.acquired,
+                                held_from=lot.holding_from))
         if method in ("fifo", "lifo", "hifo", "lofo"):
             ordered = {lot.id: i for i, lot in enumerate(_order(lots, method))}
             lots.sort(key=lambda lot: ordered[lot.id])
@@ -366,10 +389,19 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
         pack = book.pack
         to_base = _rate(fx, pack.currency or base, base, as_of)
         curve = tax_curve(pack, history, p.taxpayer, book.ledger.pack.law_day(as_of), _ytd(book, history, p.taxpayer, as_of.year), to_base)
-        if curve.missing:
-            notes.append(f"{curve.jurisdiction} tax of {p.taxpayer} cannot be estimated (missing: {', '.join(curve.missing)}): the plan counts it as 0")
         curves[(p.lens, p.taxpayer)] = curve
 
+    keys = [(p.lens, p.taxpayer) for p in plan_pools if p.taxable]
+    years = year_lenses(history, packs, fx, books, keys, as_of, base)
+    for key, year in sorted(years.items()):
+        if year.missing:
+            notes.append(f"{year.jurisdiction} tax of {key[1]} cannot be computed for the year (missing: {', '.join(year.missing)}): "
+                         "the plan counts it as 0")
+    taxed = {(a, s): tuple(lens for lens in on if (lens.pack.id, history.account(a).owner) in years
+                           and books[lens.pack.id].ledger.is_taxable(history.account(a)))
+             for (a, s), on in lens_objects.items()}
+    pairs, unrelieved = credit_pairs(history, packs, fx, taxed, years, as_of)
+    notes.extend(unrelieved)
     wash = _wash_links(history, books, plan_pools, as_of)
     leakage = _leakage(history, packs, prices, as_of, targets)
     account_rate = {a.currency: _rate(fx, a.currency, base, as_of) for a in history.accounts}
@@ -384,7 +416,7 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
     if raise_amount is not None and raise_account is not None:
         raise_[raise_account] = raise_.get(raise_account, ZERO) + raise_amount * account_rate[history.account(raise_account).currency]
     return Problem(history, packs, fx, as_of, base, targets, prices, native, holdings, plan_pools, curves, wash, leakage,
-                   account_lenses, cash, raise_, account_rate, notes, books)
+                   account_lenses, cash, raise_, account_rate, notes, books, years=years, pairs=pairs)
 
 
 def _order(lots: list[PlanLot], method: str) -> list[PlanLot]:

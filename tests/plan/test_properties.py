@@ -60,7 +60,7 @@ def households(draw):
                 sell("y2", accounts[0]["id"], "Y", "2026-01-15", 10, 100 + ytd // 10)]
     weights = [draw(st.integers(1, 10)) for _ in secs]
     total = sum(weights)
-    parts = [Decimal(w) / total for w in weights]
+    parts = [(Decimal(w) / total).quantize(Decimal("0.000001")) for w in weights]
     parts[-1] = Decimal(1) - sum(parts[:-1])
     prices = {s: draw(st.integers(20, 200)) for s in secs}
     prices["Y"] = 100

@@ -1,0 +1,382 @@
+"""A lens's year bill as pieces the planner's program can write: polyhedral cells, each with a linear tax.
+
+`YearBill.compute` prices a year from the net amount of each basket: offsets between baskets (each a
+min of a loss and a share of a gain), the net loss that reduces other income up to a limit, the
+inclusion rate and the allowance, rates or brackets stacked on other income, surtaxes and surcharges.
+Every step is linear once it is known which side of each comparison the amounts fall on. Running the
+same steps on affine expressions of the baskets' nets, and forking at every comparison whose side the
+amounts do not fix, splits the box of possible nets into cells on which the tax is linear: the year's
+tax is exactly the piecewise-linear function the cells describe. The planner writes their union as a
+disjunction (Balas' convex hull, as for the US netting before), so its relaxation is the convex
+envelope of the tax over the box, and the tax is exact wherever the solver lands.
+
+The steps mirror `YearBill.compute` one by one, reading every value through the same `YearBill`
+(`value`, the taxpayer's income and marginal rate); `tests/plan/test_year_model.py` checks that every
+cell's tax equals `YearBill.compute` at points inside it. Cells that cannot hold inside the box are
+pruned with a small linear program.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterator, Mapping, Sequence
+
+import attrs
+
+from taxpack.engine.consequences.year_bill import YearBill
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+@attrs.frozen
+class Aff:
+    """An affine expression of the baskets' opening nets: sum(coef[b] x N_b) + const."""
+
+    coef: Mapping[str, Decimal] = attrs.field(factory=dict)
+    const: Decimal = ZERO
+
+    @staticmethod
+    def of(value: Decimal) -> "Aff":
+        return Aff({}, Decimal(value))
+
+    def __add__(self, other: "Aff") -> "Aff":
+        coef = dict(self.coef)
+        for k, v in other.coef.items():
+            coef[k] = coef.get(k, ZERO) + v
+        return Aff({k: v for k, v in coef.items() if v != 0}, self.const + other.const)
+
+    def __neg__(self) -> "Aff":
+        return Aff({k: -v for k, v in self.coef.items()}, -self.const)
+
+    def __sub__(self, other: "Aff") -> "Aff":
+        return self + (-other)
+
+    def scale(self, factor: Decimal) -> "Aff":
+        factor = Decimal(factor)
+        if factor == 0:
+            return Aff()
+        return Aff({k: v * factor for k, v in self.coef.items()}, self.const * factor)
+
+    @property
+    def constant(self) -> bool:
+        return not self.coef
+
+    def at(self, point: Mapping[str, Decimal]) -> Decimal:
+        return self.const + sum((v * point.get(k, ZERO) for k, v in self.coef.items()), ZERO)
+
+    def bounds(self, box: Mapping[str, tuple[Decimal, Decimal]]) -> tuple[Decimal, Decimal]:
+        lo = hi = self.const
+        for k, v in self.coef.items():
+            a, b = box[k]
+            lo += min(v * a, v * b)
+            hi += max(v * a, v * b)
+        return lo, hi
+
+
+@attrs.frozen
+class Cell:
+    """Where the nets satisfy every `constraints` (each >= 0), the year's tax is `tax` and the part a
+    foreign tax credit may reduce is `creditable`."""
+
+    constraints: tuple[Aff, ...]
+    tax: Aff
+    creditable: Aff
+
+
+class _Fork(Exception):
+    def __init__(self, expr: Aff) -> None:
+        super().__init__("fork")
+        self.expr = expr
+
+
+class _Path:
+    """One run of the steps: the sides already chosen, and the constraints they add."""
+
+    def __init__(self, choices: Sequence[bool], box: Mapping[str, tuple[Decimal, Decimal]]) -> None:
+        self.choices = choices
+        self.at = 0
+        self.box = box
+        self.constraints: list[Aff] = []
+        self.missing: list[str] = []
+
+    def ge0(self, expr: Aff) -> bool:
+        """Whether `expr >= 0` here: decided by the box when it can be, else by the next choice (or a fork)."""
+        lo, hi = expr.bounds(self.box)
+        if lo >= 0:
+            return True
+        if hi <= 0:
+            return False
+        if self.at < len(self.choices):
+            choice = self.choices[self.at]
+            self.at += 1
+            self.constraints.append(expr if choice else -expr)
+            return choice
+        raise _Fork(expr)
+
+    def need(self, value: tuple[Any, tuple[str, ...]]) -> Any:
+        found, missing = value
+        self.missing.extend(missing)
+        return found
+
+
+def cells(bill: YearBill, box: Mapping[str, tuple[Decimal, Decimal]]) -> tuple[list[Cell], tuple[str, ...]]:
+    """The cells of `bill`'s tax over `box` (basket -> (lowest, highest) opening net), and anything missing."""
+    out: list[Cell] = []
+    missing: set[str] = set()
+    pending: list[list[bool]] = [[]]
+    while pending:
+        choices = pending.pop()
+        path = _Path(choices, box)
+        try:
+            tax, creditable = _steps(bill, path)
+        except _Fork as fork:
+            for side in (True, False):  # pushed in reverse: the >= 0 side is explored first
+                constraint = fork.expr if side else -fork.expr
+                if feasible([*path.constraints, constraint], box):
+                    pending.append([*choices, side])
+            continue
+        missing.update(path.missing)
+        out.append(Cell(tuple(path.constraints), tax, creditable))
+    return out, tuple(sorted(missing))
+
+
+def evaluate(cell_list: Sequence[Cell], point: Mapping[str, Decimal]) -> Cell | None:
+    """The first cell holding `point` (for tests and checks)."""
+    for cell in cell_list:
+        if all(c.at(point) >= 0 for c in cell.constraints):
+            return cell
+    return None
+
+
+def _steps(bill: YearBill, path: _Path) -> tuple[Aff, Aff]:
+    """`YearBill.compute` from step 3 on, on affine nets (steps 1 and 2 are `YearBill.opening`)."""
+    rules = bill.rules
+    section = bill.section
+    estimate = bill.estimate
+    jurisdiction = bill.jurisdiction
+    net: dict[str, Aff] = {b.id: Aff({b.id: ONE}) for b in rules.baskets}
+
+    # 3. Offsets, in the pack's order and share.
+    for offset in rules.offsets:
+        for target in offset.against:
+            if path.ge0(net.get(offset.loss, Aff())):
+                break
+            if path.ge0(-net.get(target, Aff())):
+                continue
+            cap = net[target]
+            if offset.share is not None:
+                share = path.need(bill.value(offset.share))
+                if share is None:
+                    continue
+                cap = cap.scale(Decimal(share))
+            loss = -net[offset.loss]
+            use = loss if path.ge0(cap - loss) else cap
+            net[offset.loss] = net[offset.loss] + use
+            net[target] = net[target] - use
+
+    # 4. A net loss left may reduce other income up to a limit, at the marginal rate.
+    saving = Aff()
+    rule = rules.other_income_offset
+    if rule is not None:
+        loss_left = Aff()
+        for b in rule.order:
+            if b in net and not path.ge0(net[b]):
+                loss_left = loss_left - net[b]
+        if not loss_left.constant or loss_left.const > 0:
+            limit = path.need(bill.value(rule.limit))
+            if limit is not None:
+                cap = Aff.of(Decimal(limit))
+                deduction = loss_left if path.ge0(cap - loss_left) else cap
+                if rule.saving != "none":
+                    rate = bill.taxpayer.marginal_rate.get(jurisdiction)
+                    if rate is None:
+                        path.missing.append(f"marginal_rate for {jurisdiction}")
+                    else:
+                        saving = deduction.scale(rate)
+
+    # 6. Inclusion, allowance.
+    inclusion = Decimal(path.need(bill.value(section.get("inclusion_rate", 1))) or 1)
+    base: dict[str, Aff] = {}
+    positive: dict[str, Aff] = {}
+    for b in rules.baskets:
+        share = inclusion if b.inclusion is None else inclusion * Decimal(path.need(bill.value(b.inclusion)) or 0)
+        positive[b.id] = net[b.id] if path.ge0(net[b.id]) else Aff()
+        base[b.id] = positive[b.id].scale(share)
+    if section.get("allowance") is not None:
+        allowance = path.need(bill.value(section["allowance"]))
+        left = Aff.of(Decimal(allowance) if allowance is not None else ZERO)
+        if rules.allowance_threshold:
+            within = Aff()
+            for b in rules.allowance_order:
+                within = within + base.get(b, Aff())
+            if not path.ge0(left - within):
+                left = Aff()
+        for b in rules.allowance_order:
+            if b not in base:
+                continue
+            take = left if path.ge0(base[b] - left) else base[b]
+            base[b] = base[b] - take
+            left = left - take
+
+    # Rates.
+    tax = Aff()
+    pooled = Aff()
+    for basket in rules.baskets:
+        if basket.tax is None:
+            pooled = pooled + base[basket.id]
+    for basket in rules.baskets:
+        if basket.tax is not None:
+            stack = Aff()
+            for b in basket.stack_on:
+                stack = stack + base[b]
+            tax = tax + _tax_by(bill, path, {**estimate, **basket.tax}, base[basket.id], stack)
+    stack = Aff()
+    for basket in rules.baskets:
+        if basket.tax is None:
+            for b in basket.stack_on:
+                stack = stack + base[b]
+    tax = tax + _tax_by(bill, path, estimate, pooled, stack)
+    gain = Aff()
+    for b in rules.baskets:
+        gain = gain + positive[b.id]
+    not_creditable = Aff()
+    for surtax in estimate.get("surtaxes") or []:
+        part = _surtax(bill, path, surtax, gain)
+        tax = tax + part
+        if surtax.get("creditable") is False:
+            not_creditable = not_creditable + part
+    for surcharge in estimate.get("surcharges") or []:
+        rate = path.need(bill.value(surcharge["rate"]))
+        if rate is not None:
+            tax = tax + tax.scale(Decimal(rate))
+    total = tax - saving
+    return total, total - not_creditable
+
+
+def _tax_by(bill: YearBill, path: _Path, spec: Mapping[str, Any], base: Aff, stack: Aff) -> Aff:
+    if base.constant and base.const == 0:
+        return Aff()
+    method = spec.get("method")
+    jurisdiction = bill.jurisdiction
+    if method == "flat":
+        rate = path.need(bill.value(spec["rate"]))
+        return Aff() if rate is None else base.scale(Decimal(rate))
+    if method == "marginal_rate":
+        rate = bill.taxpayer.marginal_rate.get(jurisdiction)
+        if rate is None:
+            path.missing.append(f"marginal_rate for {jurisdiction}")
+            return Aff()
+        return base.scale(rate)
+    if method == "brackets":
+        if bill.other_income is None:
+            path.missing.append(f"other_income for {jurisdiction}")
+            return Aff()
+        brackets = path.need(bill.value(spec["brackets"]))
+        if brackets is None:
+            return Aff()
+        below = stack + Aff.of(bill.other_income)
+        return _bracket_tax(path, brackets, below + base) - _bracket_tax(path, brackets, below)
+    path.missing.append(f"a known estimate method (got {method!r}) in pack {bill.pack.id}")
+    return Aff()
+
+
+def _bracket_tax(path: _Path, brackets: list[Mapping[str, Any]], amount: Aff) -> Aff:
+    """`year_bill.bracket_tax` on an affine amount: the bracket it ends in is a choice of the path."""
+    tax = Aff()
+    for i, bracket in enumerate(brackets):
+        start = Decimal(bracket["from"])
+        end = Decimal(brackets[i + 1]["from"]) if i + 1 < len(brackets) else None
+        if path.ge0(Aff.of(start) - amount):
+            break
+        rate = Decimal(bracket["rate"])
+        if end is not None and path.ge0(amount - Aff.of(end)):
+            tax = tax + Aff.of((end - start) * rate)
+        else:
+            tax = tax + (amount - Aff.of(start)).scale(rate)
+            break
+    return tax
+
+
+def _surtax(bill: YearBill, path: _Path, spec: Mapping[str, Any], gain: Aff) -> Aff:
+    if path.ge0(-gain):
+        return Aff()
+    status = bill.taxpayer.filing_status
+    if status is None or bill.other_income is None:
+        path.missing.append(f"{'filing_status' if status is None else 'other_income'} for {bill.jurisdiction} (for {spec.get('id', 'a surtax')})")
+        return Aff()
+    threshold = path.need(bill.value(spec["threshold"]))
+    rate = path.need(bill.value(spec["rate"]))
+    if threshold is None or rate is None:
+        return Aff()
+    excess = Aff.of(bill.other_income - Decimal(threshold)) + gain
+    if not path.ge0(excess):
+        return Aff()
+    return (gain if path.ge0(excess - gain) else excess).scale(Decimal(rate))
+
+
+# -- small linear programs: is a cell possible inside the box, and the range of an expression ------------
+
+
+def feasible(constraints: Sequence[Aff], box: Mapping[str, tuple[Decimal, Decimal]]) -> bool:
+    return _lp(constraints, box, None, 1) is not None
+
+
+def extreme(cell_list: Sequence[Cell], box: Mapping[str, tuple[Decimal, Decimal]], of: str, sense: int) -> Decimal:
+    """The least (sense 1) or greatest (sense -1) value of each cell's `of` ('tax' or 'creditable') over the box."""
+    values = []
+    for cell in cell_list:
+        value = _lp(cell.constraints, box, getattr(cell, of), sense)
+        if value is not None:
+            values.append(value)
+    if not values:
+        return ZERO
+    return min(values) if sense > 0 else max(values)
+
+
+def _lp(constraints: Sequence[Aff], box: Mapping[str, tuple[Decimal, Decimal]], objective: Aff | None, sense: int) -> Decimal | None:
+    """Solve min (sense 1) or max (sense -1) of `objective` over the box and `constraints`; None if infeasible."""
+    from taxpack.engine.plan.milp import _highs, _num, _quiet
+
+    highspy = _highs()
+    keys = sorted(box)
+    h = _quiet(highspy)
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 1)
+    # A little room on the box, so that cells touching it at a point still count (the solver's tolerance).
+    for k in keys:
+        lo, hi = box[k]
+        h.addVar(_num(lo) - 1e-6, _num(hi) + 1e-6)
+    index = {k: i for i, k in enumerate(keys)}
+    for c in constraints:
+        cols = [index[k] for k in c.coef]
+        if not cols:
+            continue
+        h.addRow(-_num(c.const) - 1e-7, highspy.kHighsInf, len(cols), cols, [_num(v) for k, v in c.coef.items()])
+    if objective is not None:
+        for k, v in objective.coef.items():
+            h.changeColCost(index[k], _num(v) * sense)
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None
+    if objective is None:
+        return ZERO
+    value = Decimal(repr(h.getInfo().objective_function_value)) * sense + objective.const
+    return value
+
+
+def each_point(box: Mapping[str, tuple[Decimal, Decimal]], steps: int) -> Iterator[dict[str, Decimal]]:
+    """A grid over the box (for tests)."""
+    keys = sorted(box)
+
+    def rec(i: int, point: dict[str, Decimal]) -> Iterator[dict[str, Decimal]]:
+        if i == len(keys):
+            yield dict(point)
+            return
+        lo, hi = box[keys[i]]
+        for s in range(steps + 1):
+            point[keys[i]] = lo + (hi - lo) * s / steps
+            yield from rec(i + 1, point)
+
+    yield from rec(0, {})
