@@ -1,7 +1,10 @@
 """Loss harvesting: which holdings could be sold at a loss today, what each would save, and what not to buy back.
 
 A realised loss offsets this year's realised gains (what it saves now is the tax those gains would
-otherwise cost) and, where the pack allows, later ones. For each lens and pool with a loss, the
+otherwise cost), other income where the pack allows (the US $3,000), and later years' gains. What a
+candidate saves this year is priced by the household's net bill, as plans are (engine/plan/netbill.py):
+every lens's year with and without the sale, and the credits between lenses, so a loss that only
+washes out a credit another country's tax would have received saves nothing. For each lens and pool with a loss, the
 candidate is the sale that realises the most loss the lens's lot method allows, with replacement
 securities outside its identity group (so no loss rule treats them as the same) and, from the pack's
 loss rules, the last day on which buying back would trigger each rule.
@@ -23,6 +26,7 @@ from taxpack.engine.law.registry import PackSet
 from taxpack.engine.losses.identity import equivalents
 from taxpack.engine.losses.lookahead import repurchase_horizon
 from taxpack.engine.lots.replay import replay
+from taxpack.engine.plan.cost import PlanTrades, evaluate
 from taxpack.engine.plan.problem import PlanPool, Problem, build_problem
 from taxpack.engine.plan.targets import Targets
 
@@ -42,13 +46,15 @@ class HarvestCandidate:
     method: str
     loss: Decimal  # lens currency, positive
     by_term: tuple[tuple[str, Decimal], ...]
-    saving: Decimal  # lens currency: tax of this year's realised gains it would remove
+    saving: Decimal  # lens currency: what the sale takes off this lens's net tax of the year (after credits)
     rate_value: Decimal  # lens currency: the loss at the lens's marginal rate (its worth against future gains)
     currency: str
     replacements: tuple[str, ...]
     replacement_basis: str
     horizon: tuple[dict[str, Any], ...]
     already_washed: Decimal  # lens currency: part of the loss a purchase already in the window would wash
+    household_saving: Decimal = ZERO  # plan currency: what the sale takes off the household's net bill of the year
+    base_currency: str = ""
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +64,7 @@ class HarvestCandidate:
             "loss": money_text(self.loss), "by_term": {t: money_text(v) for t, v in self.by_term}, "currency": self.currency,
             "saving_this_year": money_text(self.saving), "value_at_marginal_rate": money_text(self.rate_value),
             "already_washed": money_text(self.already_washed),
+            "household_saving": money_text(self.household_saving), "household_currency": self.base_currency,
             "replacements": list(self.replacements), "replacement_basis": self.replacement_basis,
             "do_not_buy_back": [
                 {"rule": h["rule"], "code": h["code"], "until": h["until"].isoformat(), "free_from": h["free_from"].isoformat(),
@@ -146,17 +153,18 @@ def harvest(scenario: Scenario, packs: PackSet, *, targets: Targets | None = Non
             loss = -sum(by_term.values(), ZERO)
             if loss <= 0:
                 continue
-            saving = rate_value = ZERO
+            rate_value = ZERO
             if curve is not None:
-                saving = curve.tax_before() - curve.tax(by_term.get("short", ZERO), by_term.get("long", ZERO), by_term.get("none", ZERO))
                 rate = curve.rate if curve.kind == "single" else (curve.rate_short if "short" in by_term else curve.rate_long)
                 rate_value = loss * rate
-            lots = ()
+            lots: tuple[tuple[str, Decimal], ...] = ()
             if pool.method == "specific":
                 merged: dict[str, Decimal] = {}
                 for lot, q in taken:
                     merged[lot.origin] = merged.get(lot.origin, ZERO) + q
                 lots = tuple(sorted(merged.items()))
+            priced = evaluate(problem, PlanTrades(sells={(account, pool.security): quantity}, lots={(account, pool.security): lots} if lots else {}))
+            saving = -priced.tax_by_lens.get((pool.lens, pool.taxpayer), ZERO)
             trade = Transaction(id="harvest", account=account, security=pool.security, date=problem.as_of, side="sell",
                                 quantity=quantity, price=problem.native_prices[pool.security],
                                 lots=tuple(SpecificLot(o, q) for o, q in lots) if lots else None, candidate=True)
@@ -172,7 +180,8 @@ def harvest(scenario: Scenario, packs: PackSet, *, targets: Targets | None = Non
                 quantity=quantity, lots=lots, method=pool.method, loss=loss, by_term=tuple(sorted(by_term.items())),
                 saving=saving, rate_value=rate_value, currency=pack.currency or "",
                 replacements=replacements, replacement_basis=basis, horizon=horizon, already_washed=sale.disallowed,
+                household_saving=-priced.tax, base_currency=problem.base,
             ))
-    candidates.sort(key=lambda c: (c.jurisdiction, -c.saving, -c.loss, c.account, c.security))
+    candidates.sort(key=lambda c: (c.jurisdiction, -c.household_saving, -c.saving, -c.loss, c.account, c.security))
     return HarvestResult(problem, tuple(candidates))
 

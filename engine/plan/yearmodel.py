@@ -99,6 +99,7 @@ class _Path:
         self.box = box
         self.constraints: list[Aff] = []
         self.missing: list[str] = []
+        self.decided: dict[tuple[Any, ...], bool] = {}  # a comparison met again is answered as before
 
     def ge0(self, expr: Aff) -> bool:
         """Whether `expr >= 0` here: decided by the box when it can be, else by the next choice (or a fork)."""
@@ -107,10 +108,16 @@ class _Path:
             return True
         if hi <= 0:
             return False
+        key = _key(expr)
+        if key in self.decided:
+            return self.decided[key]
+        if _key(-expr) in self.decided:
+            return not self.decided[_key(-expr)]
         if self.at < len(self.choices):
             choice = self.choices[self.at]
             self.at += 1
             self.constraints.append(expr if choice else -expr)
+            self.decided[key] = choice
             return choice
         raise _Fork(expr)
 
@@ -118,6 +125,10 @@ class _Path:
         found, missing = value
         self.missing.extend(missing)
         return found
+
+
+def _key(expr: Aff) -> tuple[Any, ...]:
+    return (tuple(sorted(expr.coef.items())), expr.const)
 
 
 def cells(bill: YearBill, box: Mapping[str, tuple[Decimal, Decimal]]) -> tuple[list[Cell], tuple[str, ...]]:
@@ -155,7 +166,9 @@ def _steps(bill: YearBill, path: _Path) -> tuple[Aff, Aff]:
     section = bill.section
     estimate = bill.estimate
     jurisdiction = bill.jurisdiction
-    net: dict[str, Aff] = {b.id: Aff({b.id: ONE}) for b in rules.baskets}
+    # A basket the box does not let move is a constant (so a basket the plan never touches asks for nothing).
+    net: dict[str, Aff] = {b.id: Aff.of(path.box[b.id][0]) if path.box[b.id][0] == path.box[b.id][1] else Aff({b.id: ONE})
+                           for b in rules.baskets}
 
     # 3. Offsets, in the pack's order and share.
     for offset in rules.offsets:
@@ -318,8 +331,12 @@ def _surtax(bill: YearBill, path: _Path, spec: Mapping[str, Any], gain: Aff) -> 
 # -- small linear programs: is a cell possible inside the box, and the range of an expression ------------
 
 
+INTERIOR = Decimal("0.005")  # a cell thinner than this (money) is a face of its neighbours: they cover it
+
+
 def feasible(constraints: Sequence[Aff], box: Mapping[str, tuple[Decimal, Decimal]]) -> bool:
-    return _lp(constraints, box, None, 1) is not None
+    """Whether the constraints leave a cell with an interior in the box (a face alone is its neighbours')."""
+    return _lp([Aff(c.coef, c.const - INTERIOR) for c in constraints], box, None, 1) is not None
 
 
 def extreme(cell_list: Sequence[Cell], box: Mapping[str, tuple[Decimal, Decimal]], of: str, sense: int) -> Decimal:
@@ -375,7 +392,7 @@ def each_point(box: Mapping[str, tuple[Decimal, Decimal]], steps: int) -> Iterat
             yield dict(point)
             return
         lo, hi = box[keys[i]]
-        for s in range(steps + 1):
+        for s in range(steps + 1 if hi != lo else 1):
             point[keys[i]] = lo + (hi - lo) * s / steps
             yield from rec(i + 1, point)
 

@@ -53,5 +53,7 @@ def test_us_harvest_names_the_loss_lots_and_the_wash_sale_window(tmp_path):
     assert candidate.replacements == ("SCHB",)
     assert {h["until"].isoformat() for h in candidate.horizon} == {"2026-04-01"}
     assert {s for h in candidate.horizon for s in h["securities"]} == {"ITOT", "VTI"}
-    # No gains this year: nothing saved now, 0.22 x 300 = 66 of worth at the marginal rate.
-    assert candidate.saving == 0 and candidate.rate_value == Decimal("66")
+    # No gains this year: the net capital loss of 300 reduces ordinary income (§1211(b), up to 3,000) at the
+    # 22% marginal rate, so it saves 66 this year, as much as its worth at the marginal rate.
+    assert candidate.saving == Decimal("66") and candidate.household_saving == Decimal("66")
+    assert candidate.rate_value == Decimal("66")
