@@ -260,6 +260,17 @@ SCHEMA = {
                                "description": "reasons the law keeps units apart from identical units (a scenario's cost_pools[].reason), each with the period within which they must be sold",
                                "additionalProperties": {"type": "object", "required": ["within", "source"], "additionalProperties": False,
                                                         "properties": {"within": DURATION, **SECTION_COMMON}}},
+            "identification": {
+                "type": "array", "minItems": 1,
+                "description": "statutory identification ahead of the lot method, in order of priority (docs/lots.md#identification-rules): "
+                               "same_day (UK TCGA 1992 s.105), within_before (IE TCA 1997 s.581(1)), within_after (UK s.106A(5))",
+                "items": {"type": "object", "required": ["rule", "source"], "additionalProperties": False, "properties": {
+                    "rule": {"enum": ["same_day", "within_before", "within_after"],
+                             "description": "same_day: acquisitions on the disposal's day, as one; within_before: units still held bought in the window before it; "
+                                            "within_after: acquisitions in the window after its day (they never enter the pool)"},
+                    "window": {**ref_or(DURATION), "description": "the period counted from the disposal's day (required but for same_day)"},
+                    "order": {"enum": ["fifo", "lifo"], "description": "inside the window: earliest acquisitions first (fifo, default) or latest first (lifo)"},
+                    **SECTION_COMMON}}},
         }, required=("source", "pool_scope", "methods", "default")),
         "fx": section({
             "legs": {"enum": ["each_leg_own_date"]},

@@ -115,6 +115,25 @@ class Lots(Cited):
     mandatory: str | None = None
     average_kinds: tuple[str, ...] | None = None  # None: average cost for any kind the methods allow
     separate_pools: Mapping[str, "SeparatePool"] = attrs.field(factory=dict)  # reason -> the rule keeping such units apart
+    identification: tuple["IdentificationRule", ...] = ()  # statutory matching ahead of the method, in order
+
+
+IDENTIFICATION_RULES = ("same_day", "within_before", "within_after")
+
+
+@attrs.frozen(kw_only=True)
+class IdentificationRule(Cited):
+    """One statutory identification rule applied before the pack's lot method (docs/lots.md#identification-rules).
+
+    `same_day`: acquisitions on the disposal's day, as one acquisition (UK TCGA 1992 s.105(1)).
+    `within_before`: units still held that were acquired in `window` before the disposal (IE TCA 1997 s.581(1)).
+    `within_after`: acquisitions in `window` after the disposal's day (UK s.106A(5)), which then never enter the pool.
+    `order` says which acquisitions inside the window go first: `fifo` (earliest) or `lifo` (latest).
+    """
+
+    rule: str
+    window: ValueOrParam = None  # a duration or a duration parameter; required for within_before / within_after
+    order: str = "fifo"
 
 
 @attrs.frozen(kw_only=True)
@@ -770,9 +789,36 @@ def _holding_period(n: _Node) -> HoldingPeriod:
 def _lots(n: _Node) -> Lots:
     fees = n.child("fees")
     pools = {reason: SeparatePool(**p.cited(), reason=reason, within=p.raw.get("within")) for reason, p in n.entries("separate_pools")}
+    rules = tuple(IdentificationRule(**r.cited(), **r.given("rule", "window", "order")) for r in n.children("identification"))
+    _check_identification(n, rules)
     return Lots(**n.cited(), **n.given("pool_scope", "default", "mandatory"), **n.names_given("methods", "average_kinds"),
                 fees=Fees(**fees.at(), **fees.given("buy", "sell")) if fees is not None else Fees(path=n.where("fees"), span=n.document.span(n.where("fees"))),
-                separate_pools=pools)
+                separate_pools=pools, identification=rules)
+
+
+def _check_identification(n: _Node, rules: tuple[IdentificationRule, ...]) -> None:
+    """The combinations the engine computes: each rule once, same_day first, a window where one is needed, not both
+    windows (their priorities across disposals are not modelled), no within_before on a mandatory average pool."""
+    def wrong(rule: IdentificationRule, what: str, example: str) -> None:
+        n.errors.append(SemanticError(f"{dotted(rule.path)}: {what}", rule.span, example))
+
+    seen: set[str] = set()
+    for i, rule in enumerate(rules):
+        if rule.rule in seen:
+            wrong(rule, f"'{rule.rule}' is listed twice", "each identification rule at most once")
+        seen.add(rule.rule)
+        if rule.rule == "same_day" and i:
+            wrong(rule, "same_day must come first (it has priority over every other identification)", "same_day as the first entry")
+        if rule.rule != "same_day" and rule.window is None:
+            wrong(rule, f"{rule.rule} needs a window", "window: {weeks: 4} or window: {param: NAME}")
+    if {"within_before", "within_after"} <= seen:
+        first = next(r for r in rules if r.rule == "within_after")
+        wrong(first, "within_before and within_after together are not supported (which disposal a purchase goes to would depend on both)",
+              "one of within_before or within_after")
+    if "within_before" in seen and n.raw.get("mandatory") == "average":
+        first = next(r for r in rules if r.rule == "within_before")
+        wrong(first, "within_before needs lots that keep their own cost, and this pack makes average cost mandatory",
+              "no within_before rule, or a lot method other than average")
 
 
 def _fx(n: _Node) -> Fx:

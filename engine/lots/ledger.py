@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 import attrs
 
@@ -21,6 +21,7 @@ from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.sections import Fx, HoldingPeriod, Lots, Wrapper
+from taxpack.engine.lots.identification import Identification
 from taxpack.engine.lots.methods import MethodChoice, choose_method, requested_method
 from taxpack.engine.lots.pool import BOOK, ZERO, Lot, Pool, Take
 from taxpack.engine.lots.reorganisations import Realised, action_findings, pool_not_kept_finding
@@ -76,6 +77,13 @@ class Ledger:
         self.separate: dict[str, tuple[bool, str]] = {}  # cost pool id -> (kept apart under this pack, why not); set by the replay
         self._long_term_after: dict[dt.date, Duration] = {}
         self._long_from: dict[tuple[dt.date, dt.date], dt.date] = {}
+        self.identification: Identification | None = None  # the pack's lots.identification rules, once `prepare` saw the events
+
+    def prepare(self, events: Sequence[Transaction]) -> None:
+        """Give the ledger the whole replay (history and candidates in order): identification rules that match a sale
+        with later purchases (same day, the 30 days after) need to see them. Without it only `within_before` applies."""
+        if self.lots_section.identification:
+            self.identification = Identification(self, events)
 
     # -- scope -------------------------------------------------------------------------------
 
@@ -156,23 +164,35 @@ class Ledger:
 
     # -- events ------------------------------------------------------------------------------
 
-    def buy(self, tx: Transaction) -> Lot:
-        _require_decimals(tx)
+    def new_lot(self, tx: Transaction) -> Lot:
+        """The purchase `tx` as one lot: its units, and its cost (fees as the pack says) at its own leg's rate."""
         account = self.scenario.account(tx.account)
-        key = self.tx_pool_key(tx, account)
-        self._note_pool(key, account, tx.security)
         currency = self.tx_currency(tx)
         fees = tx.fees if self.lots_section.fees.buy == "add_to_cost" else ZERO
         native = tx.quantity * tx.price + fees
         cost, rate = self.convert(native, currency, tx)
         self.seq += 1
-        lot = Lot(
+        return Lot(
             id=tx.id, origin=tx.id, seq=(self.seq, 0), owner=account.owner, account=account.id, security=tx.security,
             acquired=tx.date, quantity=tx.quantity, cost=cost, cost_native=native, native_currency=currency,
             rate=rate, holding_from=tx.date,
         )
+
+    def buy(self, tx: Transaction) -> Lot:
+        """Open the purchase's lot in its pool. Units that identification rules match with sales (the same day's, or
+        earlier ones in the window before this purchase) stay out of the pool; the lot returned is then the whole purchase."""
+        _require_decimals(tx)
+        account = self.scenario.account(tx.account)
+        key = self.tx_pool_key(tx, account)
+        self._note_pool(key, account, tx.security)
+        lot = self.new_lot(tx)
         pool = self.pool(key)
-        pool.add(lot)
+        pooled = self.identification.on_buy(tx, pool, lot) if self.identification is not None else None
+        if pooled is not None:
+            if pooled.quantity > 0:
+                pool.add(pooled)
+        else:
+            pool.add(lot)
         self.lot_owner[tx.id] = key
         for quantity, amount, holding_from, note in self.pending.pop(tx.id, []):
             pool.adjust(tx.id, quantity, amount, holding_from, note)
@@ -211,7 +231,19 @@ class Ledger:
         if choice.used == "specific" and isinstance(tx.lots, tuple):
             specific = [(lot.transaction, lot.quantity) for lot in tx.lots]
         method = "fifo" if choice.used == "specific" and specific is None else choice.used
-        takes = pool.take(method, tx.quantity, specific, tx.span)
+        takes: list[Take] = []
+        rest = tx.quantity
+        if self.identification is None and self.lots_section.identification:
+            self.identification = Identification(self, ())  # not prepared: within_before still reads the pool
+        if self.identification is not None and specific is None:
+            matched = self.identification.match(tx, key, pool)
+            for item in matched:
+                takes.extend(item.takes)
+                rest = BOOK.subtract(rest, item.quantity)
+            for item in matched:
+                findings.append(self.identification.finding(tx, item, method, rest))
+        if rest > 0 or not takes:  # (a sale of no units is refused by the pool)
+            takes.extend(pool.take(method, rest, specific, tx.span))
         if any(note for take in takes for note in take.adjustments):
             findings.extend(action_findings(self.pack, (note for take in takes for note in take.adjustments), set()))
 

@@ -48,6 +48,7 @@ def replay(pack: Pack, scenario: Scenario, fx: FxTable, events: Sequence[Transac
     foreign_cost: dict[str, Decimal] = {}
     # Corporate actions and cost adjustments take effect at the start of their day: that day's trades see them.
     ledger.separate = separate_pools(pack, scenario, events)
+    ledger.prepare(events)
     changes = events_by_day(scenario)
     next_change = 0
     for index, tx in enumerate(events):
