@@ -11,15 +11,22 @@ from typing import Any
 import click
 
 from taxpack.cli.group import EXIT_CODES_HELP
+from taxpack.cli.options import within_limits
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
+    from taxpack.engine.core.limits import DATE_EXPECTED, date_problem
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"'{value}' is not a date (expected YYYY-MM-DD)") from None
+    problem = date_problem(day)
+    if problem:
+        raise click.BadParameter(f"{problem} (expected {DATE_EXPECTED})")
+    return day
 
 
 def _amount(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
@@ -29,9 +36,10 @@ def _amount(ctx: click.Context, param: click.Parameter, value: str | None) -> De
         amount = Decimal(value)
         if not amount.is_finite():
             raise InvalidOperation
-        return amount
     except InvalidOperation:
         raise click.BadParameter(f"'{value}' is not a decimal amount (expected e.g. 2500000)") from None
+    within_limits(amount, value)
+    return amount
 
 
 def _stakes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Decimal]:
@@ -65,9 +73,11 @@ def _stakes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default=None,
               help="Output format (default: table on a terminal, json otherwise).")
 @click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack (folder or file) instead of the bundled one with the same id.")
+@click.option("--data-dir", "data_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder the scenario's fx.rates file may be in, besides the scenario's own folder (repeatable).")
 def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, transactions: Path | None, prices: Path | None, stakes: dict[str, Decimal],
             net_worth: Decimal | None, average_tax: Decimal | None, certified: bool | None, renounce: bool,
-            max_price_age: int, compare: bool, fmt: str | None, pack_paths: tuple[Path, ...]) -> None:
+            max_price_age: int, compare: bool, fmt: str | None, pack_paths: tuple[Path, ...], data_dirs: tuple[Path, ...]) -> None:
     """Simulate TAXPAYER leaving for TO on DATE: exit tax, deferral, reporting, and the cost on arrival."""
     from taxpack.engine.consequences.serialize import dumps
     from taxpack.engine.inputs.prices import load_prices_csv, scenario_prices
@@ -76,7 +86,7 @@ def command(scenario: Path, taxpayer_id: str, date: dt.date, to: str, transactio
     from taxpack.engine.residency.departure import ExitInputs
     from taxpack.engine.residency.simulate import simulate_exit, to_json_dict
 
-    loaded = load_scenario(scenario, transactions)
+    loaded = load_scenario(scenario, transactions, data_dirs=data_dirs)
     book = scenario_prices(loaded, scenario)
     if prices is not None:
         book = book.merged(load_prices_csv(prices, loaded))

@@ -8,19 +8,24 @@ from pathlib import Path
 
 import click
 
-from taxpack.cli.options import LIMIT_HELP, ORDERS_HELP, security_prices, write_orders
+from taxpack.cli.options import LIMIT_HELP, ORDERS_HELP, checked_output, pack_inputs, security_prices, within_limits, write_orders
 
 
 def _prices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, Decimal]:
+    """Today's prices: exact decimals, 0 or more (a worthless holding is priced 0), within taxpack's limits."""
     out = {}
     for value in values:
         sid, sep, price = value.partition("=")
         try:
             if not sep or not sid:
                 raise InvalidOperation
-            out[sid] = Decimal(price)
+            number = Decimal(price)
         except InvalidOperation:
             raise click.BadParameter(f"'{value}' is not SECURITY=PRICE (expected e.g. VTI=231.50)") from None
+        if not number.is_finite() or number < 0:
+            raise click.BadParameter(f"'{value}': a price is a number of at least 0 (expected e.g. VTI=231.50)")
+        within_limits(number, price)
+        out[sid] = number
     return out
 
 
@@ -34,8 +39,10 @@ def _prices(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
 @click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id.")
 @click.option("--orders", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.csv", help=ORDERS_HELP)
 @click.option("--limit", "limits", multiple=True, callback=security_prices, metavar="SECURITY=PRICE", help=LIMIT_HELP)
+@click.option("--data-dir", "data_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder the scenario's fx.rates file may be in, besides the scenario's own folder (repeatable).")
 def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], transactions: Path | None, fmt: str | None,
-            pack_paths: tuple[Path, ...], orders: Path | None, limits: dict[str, Decimal]) -> None:
+            pack_paths: tuple[Path, ...], orders: Path | None, limits: dict[str, Decimal], data_dirs: tuple[Path, ...]) -> None:
     """List loss-harvesting candidates of SCENARIO per lens."""
     import attrs
 
@@ -47,7 +54,8 @@ def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], tr
     from taxpack.engine.plan.targets import Targets, load_targets
     from taxpack.engine.report.plan_formats import render_harvest_csv, render_harvest_markdown, render_harvest_table
 
-    loaded = load_scenario(scenario, transactions)
+    checked_output(orders, "--orders", [("the scenario", scenario), ("--targets", targets), ("--transactions", transactions), *pack_inputs(pack_paths)])
+    loaded = load_scenario(scenario, transactions, data_dirs=data_dirs)
     known = {s.id for s in loaded.securities}
     for sid in sorted(prices):
         if sid not in known:
@@ -65,5 +73,11 @@ def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], tr
 
         write_orders(orders, render_orders_csv(harvest_orders(data, loaded, limits)))
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
-    text = {"json": dumps, "csv": render_harvest_csv, "markdown": render_harvest_markdown, "table": render_harvest_table}[fmt](data)
+    if fmt == "table":
+        from taxpack.cli.progress import terminal_width
+
+        tty = sys.stdout.isatty()  # colour and the terminal's width on a terminal only
+        text = render_harvest_table(data, color=tty, width=terminal_width() if tty else 100)
+    else:
+        text = {"json": dumps, "csv": render_harvest_csv, "markdown": render_harvest_markdown}[fmt](data)
     click.echo(text, nl=False)

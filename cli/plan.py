@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from taxpack.cli.group import EXIT_CODES_HELP
-from taxpack.cli.options import LIMIT_HELP, ORDERS_HELP, amount, security_prices, write_orders
+from taxpack.cli.options import LIMIT_HELP, ORDERS_HELP, amount, checked_output, pack_inputs, security_prices, write_orders
 
 EPILOG = EXIT_CODES_HELP.replace("Exit codes:", "Exit codes (plan: those of `taxpack check` on the planned trades):")
 PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
@@ -33,9 +33,12 @@ PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
 @click.option("--orders", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE.csv", help=ORDERS_HELP)
 @click.option("--limit", "limits", multiple=True, callback=security_prices, metavar="SECURITY=PRICE", help=LIMIT_HELP)
 @click.option("--quiet", is_flag=True, help="No progress bar (drawn on stderr, on a terminal only, when the run lasts over a second).")
+@click.option("--data-dir", "data_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder the scenario's fx.rates file may be in, besides the scenario's own folder (repeatable).")
 def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, account: str | None, time_limit: float,
             gap: Decimal, transactions: Path | None, fmt: str | None, plot: Path | None, timing: bool,
-            pack_paths: tuple[Path, ...], rules_backend: str | None, orders: Path | None, limits: dict[str, Decimal], quiet: bool) -> None:
+            pack_paths: tuple[Path, ...], rules_backend: str | None, orders: Path | None, limits: dict[str, Decimal], quiet: bool,
+            data_dirs: tuple[Path, ...]) -> None:
     """Plan the trades that restore TARGETS (or raise cash) at the least total tax over every lens."""
     from taxpack.cli.progress import Bar
     from taxpack.engine.consequences.serialize import dumps
@@ -50,7 +53,10 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
         raise SemanticError("--raise and --account go together", None, "--raise AMOUNT --account ID")
     if raise_amount is None and targets is None:
         raise SemanticError("nothing to plan", None, "--targets TARGETS, or --raise AMOUNT --account ID")
-    loaded = load_scenario(scenario, transactions)
+    inputs = [("the scenario", scenario), ("--targets", targets), ("--transactions", transactions), *pack_inputs(pack_paths)]
+    checked_output(plot, "--plot", inputs)
+    checked_output(orders, "--orders", inputs + [("--plot", plot)])
+    loaded = load_scenario(scenario, transactions, data_dirs=data_dirs)
     _check_limits(loaded, limits)
     packs = pack_set(pack_paths)
     goals = load_targets(targets, loaded) if targets is not None else None
@@ -74,7 +80,13 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
 
         write_orders(orders, render_orders_csv(plan_orders(data, loaded, limits)))
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
-    text = {"json": dumps, "csv": render_plan_csv, "markdown": render_plan_markdown, "table": render_plan_table}[fmt](data)
+    if fmt == "table":
+        from taxpack.cli.progress import terminal_width
+
+        tty = sys.stdout.isatty()  # colour and the terminal's width on a terminal only
+        text = render_plan_table(data, color=tty, width=terminal_width() if tty else 100)
+    else:
+        text = {"json": dumps, "csv": render_plan_csv, "markdown": render_plan_markdown}[fmt](data)
     click.echo(text, nl=False)
     sys.exit(result.exit_code)
 

@@ -1,15 +1,25 @@
-"""Maintainer helper: writes schemas/scenario.schema.json from this readable dict (see docs/scenario-format.md)."""
+"""Maintainer helper: writes schemas/scenario.schema.json and schemas/targets.schema.json from these readable
+dicts (see docs/scenario-format.md and docs/planning.md). Edit here and run it; never edit the JSON by hand."""
 import json
 from pathlib import Path
+
+# Numbers written as text obey the limits of every number taxpack reads (engine/core/limits.py): at most
+# 15 digits before the decimal point and 20 after it.
+WHOLE = r"\d{1,15}"
+FRACTION = r"(\.\d{1,20})?"
+
 
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "a date, YYYY-MM-DD"}
 COUNTRY = {"type": "string", "pattern": r"^[A-Z]{2}$", "description": "an ISO 3166-1 alpha-2 country code, e.g. CA"}
 CURRENCY = {"type": "string", "pattern": r"^[A-Z]{3}$", "description": "an ISO 4217 currency code, e.g. USD"}
 ID = {"type": "string", "minLength": 1, "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", "description": "an id: letters, digits, _ . : -"}
 AMOUNT = {"type": "number", "description": "a decimal number (written without quotes, or as a quoted decimal string)"}
-AMOUNT_OR_TEXT = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}], "description": "a decimal number"}
-POSITIVE = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d+)?$"}], "description": "a positive decimal number"}
-NONNEG = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d+)?$"}], "description": "a decimal number, 0 or more"}
+AMOUNT_OR_TEXT = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": rf"^-?{WHOLE}{FRACTION}$"}], "description": "a decimal number"}
+POSITIVE = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": rf"^{WHOLE}{FRACTION}$"}], "description": "a positive decimal number"}
+NONNEG = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": rf"^{WHOLE}{FRACTION}$"}], "description": "a decimal number, 0 or more"}
+# A rate is a fraction: 43.41% is written 0.4341. A marginal rate of 7 (700%) or -0.4 is a mistake, said at its place.
+RATE = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^(0(\.\d{1,20})?|1(\.0{1,20})?)$"}],
+        "description": "a rate between 0 and 1: 43.41% is written 0.4341"}
 
 LOTS = {
     "description": "a lot method (fifo, lifo, hifo, lofo, average) or a list of {transaction: ID, quantity: N} for specific identification",
@@ -33,7 +43,7 @@ TRANSACTION = {
         "pool": {**ID, "description": "a separate cost pool (the id of an entry of cost_pools) the units go into or come from"},
     },
 }
-SIGNED = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}], "description": "a decimal number, may be negative"}
+SIGNED = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": rf"^-?{WHOLE}{FRACTION}$"}], "description": "a decimal number, may be negative"}
 RATIO = {"type": "object", "required": ["new", "old"], "additionalProperties": False,
          "description": "new units for every old unit: a 4-for-1 split is {new: 4, old: 1}, a 1-for-10 consolidation {new: 1, old: 10}",
          "properties": {"new": POSITIVE, "old": POSITIVE}}
@@ -72,7 +82,7 @@ CORPORATE_ACTION = {
         "amount_per_share": {**NONNEG, "description": "return_of_capital per unit held"},
         "fmv_old": {**NONNEG, "description": "spin_off: value of one old unit right after the distribution"},
         "fmv_new": {**NONNEG, "description": "spin_off: value of one new unit right after the distribution; merger with cash: value of one new unit on the exchange date"},
-        "cost_fraction": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^(0(\.\d+)?|1(\.0+)?)$"}],
+        "cost_fraction": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^(0(\.\d{1,20})?|1(\.0{1,20})?)$"}],
                           "description": "spin_off: share of the old cost that moves to the new units, as the issuer states it (e.g. Form 8937)"},
         "elected": {"type": "boolean", "description": "spin_off: the holder made the election the law requires for deferral (CA s.86.1)"},
         "currency": CURRENCY,
@@ -121,7 +131,7 @@ SCHEMA = {
                 "spouse": ID,
                 "other_income": {"type": "object", "propertyNames": {"pattern": r"^[A-Z]{2}$"}, "additionalProperties": AMOUNT_OR_TEXT,
                                  "description": "taxable income other than these trades, per jurisdiction, in that pack's currency"},
-                "marginal_rate": {"type": "object", "propertyNames": {"pattern": r"^[A-Z]{2}$"}, "additionalProperties": AMOUNT_OR_TEXT,
+                "marginal_rate": {"type": "object", "propertyNames": {"pattern": r"^[A-Z]{2}$"}, "additionalProperties": RATE,
                                   "description": "the taxpayer's marginal rate per jurisdiction, e.g. {CA: 0.4341}"},
                 "resident_since": DATE,
                 "residence_changes": {"type": "array", "items": {"type": "object", "required": ["date", "to"], "additionalProperties": False,
@@ -148,7 +158,7 @@ SCHEMA = {
                 "id": ID, "currency": CURRENCY, "country": COUNTRY,
                 "kind": {"enum": ["share", "etf", "fund", "bond"]},
                 "identity_group": ID, "listed": {"type": "boolean"}, "fractional": {"type": "boolean"},
-                "dividend_yield": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string"}], "description": "annual dividend yield, e.g. 0.015"},
+                "dividend_yield": {**RATE, "description": "annual dividend yield, a rate between 0 and 1, e.g. 0.015"},
                 "tags": {"type": "array", "items": {"type": "string"}},
                 "ex_dividend_dates": {"type": "array", "items": DATE, "description": "known upcoming ex-dividend dates (for holding-period rules such as US qualified dividends)"},
                 "isin": {"type": "string"}, "name": {"type": "string"},
@@ -164,14 +174,85 @@ SCHEMA = {
         "corporate_actions": {"type": "array", "items": CORPORATE_ACTION},
         "cost_adjustments": {"type": "array", "items": COST_ADJUSTMENT},
         "cost_pools": {"type": "array", "items": COST_POOL},
-        "fx": {"type": "object", "additionalProperties": False, "properties": {"rates": {"type": "string", "description": "a CSV file date,currency,quote,rate, relative to this file"}}},
+        "fx": {"type": "object", "additionalProperties": False, "properties": {"rates": {
+            "type": "string", "minLength": 1, "description": "a CSV file date,currency,quote,rate, relative to this file, in its folder (or one given with --data-dir)"}}},
         "prices": {"type": "array", "description": "optional market prices (fair market value) for `taxpack exit`; see docs/residency.md",
                    "items": {"type": "object", "required": ["security", "date", "price", "currency"], "additionalProperties": False, "properties": {
                        "security": ID, "date": DATE, "price": NONNEG, "currency": CURRENCY}}},
     },
 }
 
+TARGET_ID = {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]*$", "description": "an id: letters, digits, _ . : -"}
+TARGETS = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://taxpack.dev/schemas/targets.schema.json",
+    "title": "taxpack plan targets, format 1",
+    "description": "Household target weights, drift band, cash per account, gain budget, do-not-sell and restricted lists for `taxpack plan`. See docs/planning.md.",
+    "type": "object",
+    "required": ["taxpack", "targets"],
+    "additionalProperties": False,
+    "$defs": {
+        "id": TARGET_ID,
+        "decimal": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": rf"^-?{WHOLE}{FRACTION}$"}], "description": "a decimal number"},
+        "nonneg": {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": rf"^{WHOLE}{FRACTION}$"}], "description": "a decimal number, 0 or more"},
+        "positive": {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                               {"type": "string", "pattern": r"^(?!0*(\.0*)?$)\d{1,15}(\.\d{1,20})?$"}],
+                     "description": "a positive decimal number"},
+        "weight": {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1}, {"type": "string", "pattern": r"^(0(\.\d{1,20})?|1(\.0{1,20})?)$"}],
+                   "description": "a weight between 0 and 1"},
+        "holding": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.:-]*(@[A-Za-z0-9][A-Za-z0-9_.:-]*)?$", "description": "SECURITY or SECURITY@ACCOUNT"},
+    },
+    "properties": {
+        "taxpack": {"const": 1, "description": "the targets format version"},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "the household's reference currency (default: the first taxpayer's residence pack currency)"},
+        "band": {"$ref": "#/$defs/weight", "description": "the drift band: each target's weight may end this far (absolute, e.g. 0.02 = 2 points) from its target"},
+        "targets": {
+            "type": "array",
+            "minItems": 1,
+            "description": "target weights of the household's invested value, by security or by group of interchangeable securities; they add up to 1",
+            "items": {
+                "type": "object",
+                "required": ["weight"],
+                "additionalProperties": False,
+                "oneOf": [{"required": ["security"]}, {"required": ["group"]}],
+                "properties": {
+                    "security": {"$ref": "#/$defs/id"},
+                    "group": {"$ref": "#/$defs/id", "description": "an identity group of the scenario, or a name for `members`"},
+                    "members": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/id"},
+                                "description": "the securities of the group (default: the scenario's identity group of that id)"},
+                    "weight": {"$ref": "#/$defs/weight"},
+                },
+            },
+        },
+        "prices": {"type": "object", "additionalProperties": {"$ref": "#/$defs/positive"},
+                   "description": "today's price per security, in the security's currency (default: the latest price in the scenario)"},
+        "accounts": {
+            "type": "object",
+            "description": "cash per account, in the account's currency",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "invest": {"$ref": "#/$defs/nonneg", "description": "cash in the account to invest"},
+                    "raise": {"$ref": "#/$defs/nonneg", "description": "cash to raise in the account (left as cash after the plan)"},
+                },
+            },
+        },
+        "gain_budget": {"type": "object", "additionalProperties": {"$ref": "#/$defs/decimal"},
+                        "description": "per jurisdiction: the most net gain the plan may realise, in that lens's currency"},
+        "do_not_sell": {"type": "array", "items": {"$ref": "#/$defs/holding"},
+                        "description": "holdings the plan must not sell: SECURITY (every account) or SECURITY@ACCOUNT"},
+        "restricted": {"type": "array", "items": {"$ref": "#/$defs/holding"}, "description": "securities the plan must not buy: SECURITY or SECURITY@ACCOUNT"},
+        "leakage_years": {"$ref": "#/$defs/nonneg",
+                          "description": "years of dividend withholding leakage counted against holding a security in a leaking account (default 1)"},
+        "wash_sales": {"enum": ["avoid", "allow_if_worth_it"],
+                       "description": "avoid: never trigger a loss rule; allow_if_worth_it (default): only when the plan is cheaper with it, and the plan says by how much"},
+    },
+}
+
 if __name__ == "__main__":
-    out = Path(__file__).resolve().parent.parent / "schemas" / "scenario.schema.json"
-    out.write_text(json.dumps(SCHEMA, indent=2) + "\n", encoding="utf-8")
-    print(out)
+    folder = Path(__file__).resolve().parent.parent / "schemas"
+    for name, schema in (("scenario.schema.json", SCHEMA), ("targets.schema.json", TARGETS)):
+        out = folder / name
+        out.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+        print(out)

@@ -46,16 +46,35 @@ def parse_address(address: str) -> tuple[str, int | None]:
     return address, None
 
 
-def dask_lines(job: Job, items: Iterable[Item], address: str) -> Iterator[Coded]:
-    """Run every household on the cluster at `address` (or `local:N`), yielding results in input order."""
+# How long to try to reach a scheduler before saying it cannot be reached (Dask's own default is 30 s).
+CONNECT_TIMEOUT = "10s"
+Connection = tuple[Client, "LocalCluster | None"]
+
+
+def connect(address: str) -> Connection:
+    """A client of the scheduler at `address` (or of a LocalCluster started for `local:N`); a scheduler that
+    cannot be reached, or an address Dask cannot read, is an input error (exit 3) with the address."""
     where, n = parse_address(address)
     cluster = None
-    if n is not None:
-        cluster = LocalCluster(n_workers=n, processes=True, threads_per_worker=1, dashboard_address=None,
-                               silence_logs=logging.ERROR)
-        client = Client(cluster)
-    else:
-        client = Client(where)
+    try:
+        if n is not None:
+            cluster = LocalCluster(n_workers=n, processes=True, threads_per_worker=1, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        else:
+            client = Client(where, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
+        if cluster is not None:
+            cluster.close()
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise SemanticError(f"--dask {address}: no Dask scheduler can be reached there ({reason})", None,
+                            "the address of a running scheduler, such as tcp://HOST:8786, or local:N for a local cluster") from None
+    return client, cluster
+
+
+def dask_lines(job: Job, items: Iterable[Item], address: str, connection: Connection | None = None) -> Iterator[Coded]:
+    """Run every household on the cluster at `address` (or `local:N`), yielding results in input order."""
+    client, cluster = connection if connection is not None else connect(address)
     key = "taxpack-batch-" + hashlib.sha256(pickle.dumps(job)).hexdigest()[:16]
     try:
         client.register_plugin(JobPlugin(job, key), name=key)

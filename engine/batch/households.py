@@ -7,15 +7,20 @@ so an error found anywhere in a worker says where it is in what the user wrote.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 import attrs
 
-from taxpack.engine.core.documents import Document, decode_utf8, display_path, load_yaml, load_yaml_text
+from taxpack.engine.core.documents import Document, decode_utf8, display_path, load_yaml, load_yaml_text, read_bytes
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
+from taxpack.engine.core.files import named_file, same_file
+from taxpack.engine.core.limits import MAX_FILE_BYTES
 
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -30,6 +35,10 @@ class Item:
     line: int | None  # JSON Lines: the line number; a folder: None
     raw: bytes
     base: str  # the folder relative paths inside the scenario resolve against
+    # A household that could not even be read (a folder named like a scenario, a device, a link to nowhere,
+    # a file or a line over the size limit): its line is this error, placed at `shown` (and `line`).
+    unreadable: str | None = None
+    unreadable_expected: str | None = None
 
 
 @attrs.frozen
@@ -43,23 +52,85 @@ class PlanRequest:
     gap: Decimal = Decimal(10)
 
 
-def _scenario_files(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SCENARIO_SUFFIXES), key=lambda p: p.name)
+INPUT_EXPECTED = "a folder of scenario files or a JSON Lines file with one scenario per line"
+
+
+def scenario_files(folder: Path, exclude: Path | None = None) -> list[Path]:
+    """Every household of a folder: each entry whose name ends in .yaml, .yml or .json (any case), sorted by
+    name, whatever it is (a file, or a folder, a link to nowhere or a device, which become error lines):
+    none is dropped without a word. Hidden entries (a leading '.') and `exclude`, the output, are not
+    households."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as error:
+        raise SemanticError(f"cannot list the folder {display_path(folder)}: {error.strerror}", Span(display_path(folder)), INPUT_EXPECTED) from None
+    chosen = [Path(e.path) for e in entries if not e.name.startswith(".") and Path(e.name).suffix.lower() in SCENARIO_SUFFIXES]
+    if exclude is not None:
+        chosen = [p for p in chosen if not same_file(p, exclude)]
+    return sorted(chosen, key=lambda p: p.name)
+
+
+def other_files(folder: Path, exclude: tuple[Path, ...] = ()) -> list[str]:
+    """The names of the folder's files that are not households (rates files, notes), to say that they were
+    not run."""
+    names = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith(".") or Path(entry.name).suffix.lower() in SCENARIO_SUFFIXES:
+            continue
+        if any(same_file(entry.path, x) for x in exclude):
+            continue
+        names.append(entry.name)
+    return names
 
 
 def _check_input(path: Path) -> None:
-    if not path.exists():
-        raise SemanticError(f"there is no {display_path(path)}", Span(display_path(path)),
-                            "a folder of scenario files or a JSON Lines file with one scenario per line")
+    shown = display_path(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise SemanticError(f"there is no {shown}", Span(shown), INPUT_EXPECTED) from None
+    except OSError as error:
+        problem = "is a loop of symbolic links" if error.errno == errno.ELOOP else f"cannot be read: {error.strerror}"
+        raise SemanticError(f"INPUT {shown} {problem}", Span(shown), INPUT_EXPECTED) from None
+    if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+        raise SemanticError(f"INPUT {shown} is not a regular file nor a folder (a device, a pipe or a socket)", Span(shown), INPUT_EXPECTED)
+    if stat.S_ISREG(info.st_mode):
+        with open(path, "rb") as f:
+            head = f.read(4)
+        for mark, name in ((b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"), (b"\x00\x00\xfe\xff", "UTF-32")):
+            if head.startswith(mark):
+                raise SemanticError(f"INPUT {shown} is {name} text, not UTF-8", Span(shown, 1, 1), "JSON Lines in UTF-8: save the file as UTF-8")
+        if b"\0" in head[:2]:
+            raise SemanticError(f"INPUT {shown} holds NUL bytes at its start: it is not UTF-8 text (UTF-16?)", Span(shown, 1, 1),
+                                "JSON Lines in UTF-8: save the file as UTF-8")
 
 
 def count_items(path: Path, exclude: Path | None = None) -> int:
     """How many households `read_items` will give (for the progress bar's estimate of time left)."""
     _check_input(path)
     if path.is_dir():
-        return sum(1 for f in _scenario_files(path) if exclude is None or f.resolve() != exclude.resolve())
+        return len(scenario_files(path, exclude))
     with path.open("rb") as f:
-        return sum(1 for line in f if line.strip())
+        return sum(1 for _, raw in _lines(f) if raw is None or raw.strip())
+
+
+def _lines(f: IO[bytes], limit: int = MAX_FILE_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """(number, line) for each line of a JSON Lines file, read in bounded pieces: a line longer than `limit`
+    is given as None (and skipped to its end without being kept), so one endless line cannot fill memory."""
+    number = 0
+    while True:
+        raw = f.readline(limit + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            while True:  # the rest of the over-long line, read and dropped
+                rest = f.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+            continue
+        yield number, raw
 
 
 def read_items(path: Path, exclude: Path | None = None) -> Iterator[Item]:
@@ -68,37 +139,51 @@ def read_items(path: Path, exclude: Path | None = None) -> Iterator[Item]:
     _check_input(path)
     if path.is_dir():
         base = str(path.resolve())
-        files = [f for f in _scenario_files(path) if exclude is None or f.resolve() != exclude.resolve()]
-        for index, file in enumerate(files):
+        for index, file in enumerate(scenario_files(path, exclude)):
             shown = display_path(file)
-            yield Item(index, shown, shown, None, file.read_bytes(), base)
+            try:
+                raw = read_bytes(file, shown)
+            except ParseError as error:
+                yield Item(index, shown, shown, None, b"", base, error.message, error.expected)
+                continue
+            yield Item(index, shown, shown, None, raw, base)
         return
     shown = display_path(path)
     base = str(path.resolve().parent)
     index = 0
     with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if not raw.strip():
+        for number, line in _lines(f):
+            if line is None:
+                yield Item(index, f"{shown}:{number}", shown, number, b"", base,
+                           f"the line is longer than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the most taxpack reads as one household",
+                           "one scenario object per line, each of at most 64 MiB")
+                index += 1
                 continue
-            yield Item(index, f"{shown}:{number}", shown, number, raw.rstrip(b"\r\n"), base)
+            if not line.strip():
+                continue
+            yield Item(index, f"{shown}:{number}", shown, number, line.rstrip(b"\r\n"), base)
             index += 1
 
 
 def household_document(item: Item) -> Document:
     """The household's document, every span pointing into the input (JSON Lines: the input's line)."""
+    if item.unreadable is not None:
+        raise ParseError(item.unreadable, Span(item.shown, item.line), item.unreadable_expected)
     if item.line is None:
         return load_yaml_text(decode_utf8(item.raw, item.shown), item.shown)
     try:
         text = decode_utf8(item.raw, item.shown)
-    except ParseError as error:  # decoded alone, the line is line 1 of itself: place it in the input
+        try:
+            json.loads(text)  # strict JSON first: a line of YAML is not a JSON Lines record
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"invalid JSON: {exc.msg}", Span(item.shown, 1, exc.colno),
+                             "one scenario object per line, as JSON") from None
+        except (ValueError, RecursionError):
+            pass  # JSON that goes past a limit (nesting, a 5,000-digit number): the reader below says where
+        document = load_yaml_text(text, item.shown)
+    except ParseError as error:  # read alone, the line is line 1 of itself: place it in the input
         span = error.span
         raise ParseError(error.message, Span(item.shown, item.line, span.col if span else None), error.expected) from None
-    try:
-        json.loads(text)  # strict JSON first: a line of YAML is not a JSON Lines record
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"invalid JSON: {exc.msg}", Span(item.shown, item.line, exc.colno),
-                         "one scenario object per line, as JSON") from None
-    document = load_yaml_text(text, item.shown)
     positions = {key: attrs.evolve(span, line=item.line) for key, span in document.positions.items()}
     return Document(document.file, document.data, positions)
 
@@ -159,12 +244,11 @@ def household_request(document: Document | None, default: PlanRequest | None, ba
     targets = None
     if "targets" in raw:
         if isinstance(raw["targets"], str):
-            path = base / raw["targets"]
-            if not path.is_file():
-                errors.append(SemanticError(f"targets file '{raw['targets']}' not found: there is no {display_path(path)}",
-                                            document.span(("targets",)), "a targets file; the path is relative to the input's folder"))
-            else:
+            try:
+                path = named_file(raw["targets"], base, [base], "targets file", document.span(("targets",)), "a targets file", "the input's folder")
                 targets = load_yaml(path)
+            except TaxpackError as error:
+                errors.append(error)
         elif isinstance(raw["targets"], dict):
             targets = sub_document(document, "targets")
         else:

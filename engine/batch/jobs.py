@@ -47,6 +47,8 @@ class Job:
     packs: PackSet
     rules_backend: str | None = None
     plan: PlanRequest | None = None
+    # Folders the households' fx.rates files may be in besides the input's own (`--data-dir`).
+    data_dirs: tuple[str, ...] = ()
 
     @property
     def stamp(self) -> list[dict[str, str]]:
@@ -71,7 +73,7 @@ def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
         document, plan_document = split_household(whole)
         from taxpack.engine.inputs.scenario import build_scenario
 
-        scenario = build_scenario(document, Path(item.base))
+        scenario = build_scenario(document, Path(item.base), data_dirs=job.data_dirs)
         if job.kind == "check":
             checked = _run_check(job, scenario)
             exit_code, record["result"] = checked.exit_code, to_json_dict(checked)

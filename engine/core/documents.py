@@ -15,9 +15,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import errno
 import io
 import json
+import os
 import re
+import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -27,11 +30,18 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from taxpack.engine.core.errors import ParseError, Span
+from taxpack.engine.core.limits import (
+    DATE_EXPECTED,
+    MAX_DEPTH,
+    MAX_EXPANDED_NODES,
+    MAX_FILE_BYTES,
+    NUMBER_EXPECTED,
+    date_problem,
+    digits_problem,
+    number_problem,
+)
 
 JsonPath = tuple[str | int, ...]
-
-# A document may not expand (through aliases) to more nodes than this: stops "billion laughs" files.
-MAX_EXPANDED_NODES = 200_000
 
 _TAG_STR = "tag:yaml.org,2002:str"
 _TAG_INT = "tag:yaml.org,2002:int"
@@ -217,25 +227,110 @@ def display_path(path: Path | str) -> str:
     p = Path(path)
     try:
         return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside the working folder, or a loop of links: as given
         return str(p)
 
 
 def read_text(path: Path | str, shown_as: str | None = None) -> str:
     """Read a file as UTF-8 text; a byte that is not UTF-8 is an error with its line and column."""
     shown = shown_as or display_path(path)
+    return decode_utf8(read_bytes(path, shown), shown)
+
+
+def read_bytes(path: Path | str, shown: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (links followed); anything else is a `ParseError`.
+
+    A device (`/dev/zero`), a named pipe (which would block), a socket or a folder is refused before a byte
+    is read, and so is a file larger than the limit (a 30 GB file is never read into memory)."""
     try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ParseError("file not found", Span(shown)) from None
-    except IsADirectoryError:
-        raise ParseError("is a folder, not a file", Span(shown)) from None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ParseError(_open_problem(Path(path), exc), Span(shown), _open_expected(exc)) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ParseError("is a folder, not a file", Span(shown), "a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ParseError(f"is not a regular file but {_file_kind(info.st_mode)}; taxpack reads files only",
+                             Span(shown), "a regular file")
+        if info.st_size > limit:
+            raise ParseError(f"the file is {_size(info.st_size)}, more than the {_size(limit)} taxpack reads", Span(shown),
+                             "a smaller file (limits: docs/errors.md)")
+        chunks: list[bytes] = []
+        left = limit + 1
+        while left > 0:
+            try:
+                chunk = os.read(fd, min(left, 1 << 20))
+            except BlockingIOError:  # pragma: no cover - a regular file never blocks
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:  # the file grew while it was read
+            raise ParseError(f"the file is more than the {_size(limit)} taxpack reads", Span(shown), "a smaller file (limits: docs/errors.md)")
+        return b"".join(chunks)
     except OSError as exc:
         raise ParseError(f"cannot read the file: {exc.strerror}", Span(shown)) from None
-    return decode_utf8(raw, shown)
+    finally:
+        os.close(fd)
+
+
+def _open_problem(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "is a loop of symbolic links"
+    if exc.errno == errno.ENOENT:
+        if os.path.islink(path):
+            return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+        return "file not found"
+    if exc.errno == errno.EISDIR:
+        return "is a folder, not a file"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "cannot read the file: permission denied"
+    if exc.errno == errno.ENOTDIR:
+        return "file not found (a folder on its path is a file)"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the file name is too long"
+    return f"cannot read the file: {exc.strerror}"
+
+
+def _open_expected(exc: OSError) -> str | None:
+    return "a link that leads to a file" if exc.errno == errno.ELOOP else None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):,.0f} MiB"
+    return f"{count:,} bytes"
+
+
+# Byte-order marks of encodings that are not UTF-8: said by name (a UTF-16 file is common on Windows).
+_OTHER_ENCODINGS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"), (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
 
 
 def decode_utf8(raw: bytes, shown: str) -> str:
+    for mark, name in _OTHER_ENCODINGS:
+        if raw.startswith(mark):
+            raise ParseError(f"the file is {name} text, not UTF-8", Span(shown, 1, 1), "UTF-8 text: save the file as UTF-8")
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        before = raw[:nul]
+        line = before.count(b"\n") + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        hint = " (the file looks like UTF-16 or UTF-32 text)" if nul <= 3 or raw[nul - 1 : nul + 2].count(b"\0") > 1 else ""
+        raise ParseError(f"a NUL byte (0x00): this is not a text file{hint}", Span(shown, line, col), "UTF-8 text: save the file as UTF-8")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -277,8 +372,82 @@ def load_yaml_text(text: str, shown: str) -> Document:
         except (ValueError, RecursionError):
             pass
         else:
-            return Document(shown, data, _LazyPositions(text, shown))
+            document = Document(shown, data, _LazyPositions(text, shown))
+            _check_values(document, text)
+            return document
     return _load_with_positions(text, shown)
+
+
+def _check_values(document: Document, text: str) -> None:
+    """The limits the YAML reader applies node by node, applied to a document the JSON parser read: nesting
+    depth, the size of numbers, dates (text written YYYY-MM-DD) within range. One walk, no recursion."""
+    stack: list[tuple[Any, JsonPath]] = [(document.data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            if len(path) >= MAX_DEPTH:
+                raise _depth_error(text, document.file)
+            stack.extend((v, path + (k,)) for k, v in value.items())
+        elif isinstance(value, list):
+            if len(path) >= MAX_DEPTH:
+                raise _depth_error(text, document.file)
+            stack.extend((v, path + (i,)) for i, v in enumerate(value))
+        elif isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            problem = number_problem(value)
+            if problem:
+                raise ParseError(problem, document.span(path), NUMBER_EXPECTED)
+        elif isinstance(value, str) and len(value) == 10 and _DATE_TEXT.fullmatch(value):
+            _check_date_text(value, document.span(path))
+
+
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _check_date_text(text: str, span: Span) -> None:
+    """Text written as a date must be a date taxpack can compute with (the calendar is checked where it is read)."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return
+    problem = date_problem(day)
+    if problem:
+        raise ParseError(problem, span, DATE_EXPECTED)
+
+
+def _too_deep(span: Span) -> ParseError:
+    return ParseError(f"lists and mappings are nested more than {MAX_DEPTH} levels deep here", span,
+                      f"at most {MAX_DEPTH} levels of nesting")
+
+
+def _depth_error(text: str, shown: str) -> ParseError:
+    """The place where the document first nests deeper than the limit, found from the parser's events (no
+    recursion: the composer itself ran out of stack on this document)."""
+    depth = 0
+    try:
+        # The pure-Python parser: libyaml stops scanning at 1,000 levels, before it has said where level 65 is.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    return _too_deep(Span(shown, mark.line + 1, mark.column + 1) if mark is not None else Span(shown, 1, 1))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return _too_deep(Span(shown, 1, 1))
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, shown: str) -> ParseError:
+    """A character YAML does not allow (a control character, a NUL): placed by its line and column."""
+    position = max(0, min(exc.position, len(text)))
+    before = text[:position]
+    line = before.count("\n") + 1
+    col = position - (before.rfind("\n") + 1) + 1
+    char = exc.character
+    code = f"U+{ord(char):04X}" if isinstance(char, str) else f"0x{char:02x}"
+    return ParseError(f"the character {code} is not allowed in YAML (a control character)", Span(shown, line, col),
+                      "printable text; remove the character or write it as an escape in a double-quoted string")
 
 
 def _load_with_positions(text: str, shown: str) -> Document:
@@ -291,10 +460,16 @@ def _load_with_positions(text: str, shown: str) -> Document:
             fast_ok = True
         except yaml.YAMLError:
             fast_ok = False  # the pure-Python parser below gives the error in our words
-    composer = _Composer(text)
+        except RecursionError:
+            raise _depth_error(text, shown) from None
     try:
+        composer = _Composer(text)
         if not fast_ok:
             node = composer.get_single_node()
+    except RecursionError:
+        raise _depth_error(text, shown) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, shown) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
@@ -306,7 +481,10 @@ def _load_with_positions(text: str, shown: str) -> Document:
     if node is None:
         return Document(shown, None, {(): Span(shown, 1, 1)})
     builder = _Builder(shown, positions)
-    data = builder.build(node, ())
+    try:
+        data = builder.build(node, ())
+    except RecursionError:  # pragma: no cover - the builder stops at MAX_DEPTH, far below the stack
+        raise _depth_error(text, shown) from None
     return Document(shown, data, positions)
 
 
@@ -399,6 +577,8 @@ class _Builder:
         self.positions.setdefault(path, self.span_of(node))
         if isinstance(node, ScalarNode):
             return self.scalar(node)
+        if len(path) >= MAX_DEPTH:
+            raise _too_deep(self.span_of(node))
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -442,11 +622,16 @@ class _Builder:
     def scalar(self, node: ScalarNode) -> Any:
         tag, text = node.tag, node.value
         if tag == _TAG_STR:
+            if len(text) == 10 and node.style and _DATE_TEXT.fullmatch(text):
+                _check_date_text(text, self.span_of(node))  # a date in quotes is still a date where one is read
             return text
         # Explicit tags (`!!int 0x1f`, `!!float nan`, `!!bool yes`) reach here with any text: check it.
         if tag == _TAG_INT:
             if not re.fullmatch(r"[-+]?[0-9]+", text):
-                raise ParseError(f"'{text}' is not a whole number", self.span_of(node), "digits such as 42")
+                raise ParseError(f"'{_cut(text)}' is not a whole number", self.span_of(node), "digits such as 42")
+            problem = digits_problem(text)
+            if problem:
+                raise ParseError(problem, self.span_of(node), NUMBER_EXPECTED)
             return int(text)
         if tag == _TAG_FLOAT:
             try:
@@ -454,7 +639,10 @@ class _Builder:
                 if not number.is_finite():
                     raise InvalidOperation
             except InvalidOperation:
-                raise ParseError(f"'{text}' is not a number", self.span_of(node), "a decimal number such as 0.15") from None
+                raise ParseError(f"'{_cut(text)}' is not a number", self.span_of(node), "a decimal number such as 0.15") from None
+            problem = number_problem(number, text)
+            if problem:
+                raise ParseError(problem, self.span_of(node), NUMBER_EXPECTED)
             return number
         if tag == _TAG_BOOL:
             if text.lower() not in ("true", "false"):
@@ -469,10 +657,19 @@ class _Builder:
                 # A time of day or a one-digit month: law is dated by the day, written one way only.
                 raise ParseError(f"'{text}' is not a date", self.span_of(node), "a date written YYYY-MM-DD, without a time")
             try:
-                return dt.date.fromisoformat(text)
+                day = dt.date.fromisoformat(text)
             except ValueError:
                 raise ParseError(f"{text} is not a day of the calendar", self.span_of(node), "a real date, YYYY-MM-DD") from None
+            problem = date_problem(day)
+            if problem:
+                raise ParseError(problem, self.span_of(node), DATE_EXPECTED)
+            return day
         raise self.bad_tag(node)
+
+
+def _cut(text: str) -> str:
+    """A value as written, cut in the middle when it is very long (an error message quotes it)."""
+    return text if len(text) <= 60 else f"{text[:24]}...{text[-24:]}"
 
 
 def _short_tag(tag: str) -> str:

@@ -7,12 +7,16 @@ rounds (a plan's total over several lenses, a solver's bound) use `DISPLAY`, to 
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Context, Decimal
 from typing import Any, Protocol, Union
 
 import attrs
 
 MODES = {"half_even": ROUND_HALF_EVEN, "half_up": ROUND_HALF_UP, "down": ROUND_DOWN, "up": ROUND_UP}
+# Rounding to a quantum needs room for every digit of the result: under the default 28 digits, an amount
+# of 10**27 or more cannot be shown to the cent and quantize() raises. Inputs are limited to 15 digits
+# before the point (core/limits.py), so products of a few of them fit here; the digits are the same.
+_WIDE = Context(prec=80)
 
 
 @attrs.frozen
@@ -23,8 +27,8 @@ class Rounding:
     mode: str = "half_even"
 
     def round(self, value: Decimal) -> Decimal:
-        rounded = value.quantize(self.quantum, rounding=MODES[self.mode])
-        return rounded + Decimal(0) if rounded != 0 else abs(rounded)  # never "-0.00"
+        rounded = value.quantize(self.quantum, rounding=MODES[self.mode], context=_WIDE)
+        return _WIDE.add(rounded, Decimal(0)) if rounded != 0 else abs(rounded)  # never "-0.00"
 
 
 DISPLAY = Rounding()

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, Mapping
 from taxpack.engine.core.documents import CsvRow, display_path, read_csv
 from taxpack.engine.core.errors import ErrorList, EvaluationError, ParseError, Span, TaxpackError
 from taxpack.engine.core.household import RateUsed, Scenario
+from taxpack.engine.core.limits import DATE_EXPECTED, NUMBER_EXPECTED, date_problem, number_problem
 
 EUR = "EUR"
 MISSING_POLICIES: tuple[str, ...] = ("error", "nearest_earlier")
@@ -137,7 +138,7 @@ class FxTable:
         lookback = max_lookback_days if missing == "nearest_earlier" else 0
         if lookback < 0:
             raise ValueError(f"max_lookback_days must be >= 0, not {lookback}")
-        for back in range(lookback + 1):
+        for back in range(min(lookback, day.toordinal() - 1) + 1):  # never before 1 January of year 1
             on = day - dt.timedelta(days=back)
             found = self._on(currency, quote, on)
             if found is not None:
@@ -223,6 +224,9 @@ class FxTable:
         late = ""
         if self._embedded_last is not None and day - dt.timedelta(days=lookback) > self._embedded_last:
             late = f"; the embedded ECB reference rates end on {self._embedded_last.isoformat()}"
+        first = self._per_eur.first_day() if isinstance(self._per_eur, _EcbColumns) else None
+        if first is not None and day < first:
+            late = f"; the embedded ECB reference rates start on {first.isoformat()}"
         if missing == "error":
             return (
                 f"no {pair} exchange rate for {day.isoformat()} "
@@ -325,6 +329,9 @@ class _EcbColumns(Mapping[str, Mapping[dt.date, Decimal]]):
     def __contains__(self, name: object) -> bool:
         return name in self._columns
 
+    def first_day(self) -> dt.date | None:
+        return min((day for _, day, _ in self._rows), default=None)
+
     def last_day(self) -> dt.date | None:
         return max((day for _, day, _ in self._rows), default=None)
 
@@ -381,7 +388,12 @@ def _cell_date(row: CsvRow, column: str, errors: list[TaxpackError]) -> dt.date 
     text = row.cells[column]
     try:
         if _DATE.match(text):
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
+            problem = date_problem(day)
+            if problem is None:
+                return day
+            errors.append(ParseError(problem, row.span(column), DATE_EXPECTED))
+            return None
     except ValueError:
         pass
     errors.append(ParseError(f"'{text}' is not a valid date", row.span(column), "YYYY-MM-DD"))
@@ -403,6 +415,10 @@ def _cell_rate(row: CsvRow, column: str, errors: list[TaxpackError]) -> Decimal 
     value = Decimal(text) if _NUMBER.match(text) else None
     if value is None:
         errors.append(ParseError(f"'{text}' is not a decimal number", row.span(column), "a positive decimal number"))
+        return None
+    problem = number_problem(value, text)
+    if problem:
+        errors.append(ParseError(problem, row.span(column), NUMBER_EXPECTED))
         return None
     if value <= 0:
         errors.append(ParseError(f"'{text}' is not positive", row.span(column), "a positive decimal number"))

@@ -18,6 +18,7 @@ import attrs
 from taxpack.engine.core.documents import load_yaml, read_csv
 from taxpack.engine.core.errors import ErrorList, EvaluationError, ParseError, Span, TaxpackError
 from taxpack.engine.core.household import Scenario
+from taxpack.engine.core.limits import DATE_EXPECTED, NUMBER_EXPECTED, date_problem, number_problem
 
 PRICE_COLUMNS = ["security", "date", "price", "currency"]
 
@@ -112,15 +113,24 @@ def _price_from(cells: Mapping[str, str], span_of: Any, scenario: Scenario, erro
     ok = True
     try:
         day = dt.date.fromisoformat(cells.get("date", "").strip())
+        problem = date_problem(day)
+        if problem:
+            errors.append(ParseError(problem, span_of("date"), DATE_EXPECTED))
+            ok = False
     except ValueError:
         errors.append(ParseError(f"'{cells.get('date', '')}' is not a date", span_of("date"), "a date YYYY-MM-DD"))
         ok = False
+    text = cells.get("price", "").strip()
     try:
-        value = Decimal(cells.get("price", "").strip())
+        value = Decimal(text)
         if not value.is_finite() or value < 0:
             raise InvalidOperation
+        problem = number_problem(value, text)
+        if problem:
+            errors.append(ParseError(problem, span_of("price"), NUMBER_EXPECTED))
+            ok = False
     except InvalidOperation:
-        errors.append(ParseError(f"'{cells.get('price', '')}' is not a price", span_of("price"), "a decimal number >= 0 such as 231.50"))
+        errors.append(ParseError(f"'{text[:40]}' is not a price", span_of("price"), "a decimal number >= 0 such as 231.50"))
         ok = False
     currency = cells.get("currency", "").strip()
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():

@@ -16,7 +16,7 @@ from typing import Any
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_UNSIGNED = re.compile(r"^\d+(\.\d+)?$")
+_UNSIGNED = re.compile(r"^\d{1,15}(\.\d{1,20})?$")  # the schema's POSITIVE and NONNEG text (tools/gen_scenario_schema.py)
 _REQUIRED = ("id", "account", "security", "date", "side", "quantity", "price")
 _ALLOWED = frozenset(_REQUIRED + ("fees", "currency", "settlement_date", "lots", "in_kind", "note", "pool"))
 _METHODS = frozenset(("fifo", "lifo", "hifo", "lofo", "average"))

@@ -11,12 +11,13 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import attrs
 
-from taxpack.engine.core.documents import CsvRow, Document, JsonPath, display_path, load_yaml, read_csv, to_json_types
+from taxpack.engine.core.documents import CsvRow, Document, JsonPath, load_yaml, read_csv, to_json_types
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
+from taxpack.engine.core.files import named_file
 from taxpack.engine.core.household import (
     Account,
     CarriedLoss,
@@ -28,6 +29,7 @@ from taxpack.engine.core.household import (
     Taxpayer,
     Transaction,
 )
+from taxpack.engine.core.limits import DATE_EXPECTED, NUMBER_EXPECTED, date_problem, number_problem
 from taxpack.engine.core.schemas import did_you_mean
 from taxpack.engine.core.schemas import validate as schema_validate
 from taxpack.engine.inputs.events import build_events, event_errors, include_dividends
@@ -42,11 +44,14 @@ def load_scenario(
     path: Path | str,
     transactions_csv: Path | str | None = None,
     trades_csv: Path | str | None = None,
+    data_dirs: Sequence[Path | str] = (),
 ) -> Scenario:
-    """Load and validate a scenario; raise `ErrorList` with every problem found."""
+    """Load and validate a scenario; raise `ErrorList` with every problem found.
+
+    Files the scenario names (`fx.rates`) are read only from its own folder or one of `data_dirs`."""
     path = Path(path)
     document = load_yaml(path)
-    return build_scenario(document, path.parent, transactions_csv, trades_csv)
+    return build_scenario(document, path.parent, transactions_csv, trades_csv, data_dirs)
 
 
 def build_scenario(
@@ -54,7 +59,11 @@ def build_scenario(
     base: Path,
     transactions_csv: Path | str | None = None,
     trades_csv: Path | str | None = None,
+    data_dirs: Sequence[Path | str] = (),
+    roots: Sequence[Path | str] | None = None,
 ) -> Scenario:
+    """The scenario of `document`; `base` is the folder its relative paths start from. A file it names
+    must lie in `roots` (default: `base`) or one of `data_dirs`."""
     if not isinstance(document.data, dict):
         what = "is empty" if document.data is None else ("holds a list at the top level" if isinstance(document.data, list) else "holds a single value")
         raise ErrorList([SchemaError(f"the file {what}, not a scenario", document.span(),
@@ -85,13 +94,13 @@ def build_scenario(
             raise ErrorList([SemanticError("the scenario already lists trades; give them in the file or in --trades, not both", document.span(("trades",)))])
         trades = tuple(b.csv_transactions(trades_csv, True))
     fx_path = None
-    if data.get("fx", {}).get("rates"):
-        candidate = (base / data["fx"]["rates"]).resolve()
-        if not candidate.is_file():
-            b.errors.append(SemanticError(
-                f"fx rates file '{data['fx']['rates']}' not found: there is no {display_path(candidate)}", document.span(("fx", "rates")),
-                "a CSV file date,currency,quote,rate; the path is relative to the scenario file"))
-        fx_path = str(candidate)
+    if "rates" in data.get("fx", {}):
+        allowed = [Path(r) for r in (roots if roots is not None else (base,))] + [Path(d) for d in data_dirs]
+        try:
+            fx_path = str(named_file(data["fx"]["rates"], base, allowed, "fx rates file", document.span(("fx", "rates")),
+                                     "a CSV file date,currency,quote,rate", "the scenario file"))
+        except TaxpackError as error:
+            b.errors.append(error)
     scenario = Scenario(
         as_of=_date(data["as_of"]),
         taxpayers=taxpayers,
@@ -220,6 +229,9 @@ def _cell_decimal(row: CsvRow, column: str, positive: bool = False, default: str
     except InvalidOperation:
         hint = ", without thousands separators" if "," in text else ""
         raise ParseError(f"'{text}' is not a decimal number", row.span(column), f"a decimal number such as 12.50{hint}") from None
+    problem = number_problem(value, text)
+    if problem:
+        raise ParseError(problem, row.span(column), NUMBER_EXPECTED)
     if value < 0 or (positive and value == 0):
         raise ParseError(f"'{text}' must be {'more than 0' if positive else '0 or more'}", row.span(column), "a positive number" if positive else "0 or more")
     return value
@@ -242,9 +254,18 @@ def _cell_date(row: CsvRow, column: str, required: bool = True) -> dt.date | Non
     try:
         if len(text) != 10:
             raise ValueError
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise ParseError(f"'{text}' is not a date", row.span(column), "YYYY-MM-DD") from None
+    problem = date_problem(day)
+    if problem:
+        raise ParseError(problem, row.span(column), DATE_EXPECTED)
+    return day
+
+
+# The scenario schema's id (letters, digits, _ . : -, starting with a letter or a digit): a CSV id obeys it
+# too, so that no id can start a spreadsheet formula (=, +, -, @) in an output.
+_ID_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*", re.ASCII)
 
 
 def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
@@ -252,6 +273,9 @@ def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
     for column in ("id", "account", "security"):
         if not c[column]:
             raise ParseError(f"'{column}' is empty", row.span(column), "an id")
+        if not _ID_TEXT.fullmatch(c[column]):
+            raise ParseError(f"{c[column][:40]!r} is not an id", row.span(column),
+                             "letters, digits, _ . : - starting with a letter or a digit, as in the scenario file")
     side = c["side"].lower()
     if side not in ("buy", "sell"):
         raise ParseError(f"'{c['side']}' is not a side", row.span("side"), "buy or sell")
@@ -270,7 +294,7 @@ def _csv_transaction(row: CsvRow, candidate: bool) -> Transaction:
                 tid, _, qty = part.partition(":")
                 try:
                     quantity = _csv_decimal(qty.strip())
-                    if not tid.strip() or quantity <= 0:
+                    if not tid.strip() or quantity <= 0 or number_problem(quantity):
                         raise InvalidOperation
                 except InvalidOperation:
                     raise ParseError(f"'{lots_text}' is not a lot choice", row.span("lots"),

@@ -14,6 +14,7 @@ from typing import Any, Iterator, Mapping
 
 from taxpack.engine.core.documents import Document, JsonPath, display_path, load_yaml, load_yaml_text
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
+from taxpack.engine.core.limits import MAX_RULES
 from taxpack.engine.core.money import Rounding
 from taxpack.engine.core.schemas import did_you_mean
 from taxpack.engine.core.schemas import validate as schema_validate
@@ -44,10 +45,26 @@ def load_pack(path: Path | str, shown_as: str | None = None) -> Pack:
     if path.is_dir() and not main.is_file():
         raise ErrorList([ParseError(f"there is no {PACK_FILE} in this folder", Span(shown_as or display_path(path)),
                                     f"a pack folder holding {PACK_FILE}, a pack file, or a scenario file")])
+    if path.is_dir():
+        for file in [main, *test_files]:  # a pack folder's files are its own: a link may not lead out of it
+            _inside_pack(file, path)
     shown = shown_as or display_path(main)
     document = load_yaml(main, shown)
     test_docs = [load_yaml(f, display_path(f) if shown_as is None else str(Path(shown).parent / "tests" / f.name)) for f in test_files]
     return build_pack(document, test_docs, str(path))
+
+
+def _inside_pack(file: Path, folder: Path) -> None:
+    """A link in a pack folder that leads outside it is refused, without reading (or quoting) what it leads to."""
+    if not file.is_symlink():
+        return
+    try:
+        real, root = file.resolve(strict=True), folder.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return  # a broken link or a loop: reading the file says which
+    if root not in real.parents:
+        raise ErrorList([ParseError(f"is a link to a file outside the pack folder {display_path(folder)}", Span(display_path(file)),
+                                    "a pack's files inside its own folder")])
 
 
 def load_pack_text(text: str, shown: str, tests: list[tuple[str, str]] = ()) -> Pack:  # type: ignore[assignment]
@@ -63,6 +80,10 @@ def build_pack(document: Document, test_docs: list[Document], path: str) -> Pack
         raise ErrorList([SchemaError(f"the file {_top_level(document.data)}, not a pack", document.span(),
                                      "a mapping of keys: format, kind, id, title, version, coverage, sources, ...")])
     errors.extend(schema_validate(document, "pack"))
+    rules = document.data.get("rules")
+    if isinstance(rules, list) and len(rules) > MAX_RULES:
+        errors.append(SemanticError(f"the pack has {len(rules)} rules, more than the {MAX_RULES} taxpack evaluates in one pack",
+                                    document.key_span(("rules",)), f"at most {MAX_RULES} rules in one pack"))
     tests: list[Any] = list(document.data.get("tests") or [])
     for tdoc in test_docs:
         data = tdoc.data

@@ -15,6 +15,7 @@ import attrs
 
 from taxpack.engine.core.documents import Document, JsonPath, load_yaml
 from taxpack.engine.core.errors import Span, TaxpackError
+from taxpack.engine.core.files import named_file
 from taxpack.engine.inputs.scenario import build_scenario, load_scenario
 from taxpack.engine.law.load import pack_files
 from taxpack.engine.law.pack import Pack
@@ -87,12 +88,24 @@ def case_output(case: Case, packs: PackSet | None = None, rules_backend: str | N
     base = packs or pack_set()
     packs = PackSet(tuple(p for p in base.packs if p.id != case.pack.id) + (case.pack,))
     scenario_ref = case.data["scenario"]
+    here = Path(case.document.file).parent
+    folder = pack_folder(case)
     if isinstance(scenario_ref, str):
-        scenario = load_scenario(Path(case.document.file).parent / scenario_ref)
+        # A test names its scenario file relative to the test file, inside the pack's own folder: never a
+        # file elsewhere on the machine, whose first line an error would otherwise echo.
+        path = named_file(scenario_ref, here, [folder], "test scenario file", case.document.span(case.path + ("scenario",)),
+                          "a scenario file in the pack's folder", "the test file")
+        scenario = load_scenario(path, data_dirs=[folder])
     else:
         sub = subdocument(case.document, case.path + ("scenario",))
-        scenario = build_scenario(sub, Path(case.document.file).parent)
+        scenario = build_scenario(sub, here, roots=[folder])
     return to_json_dict(run_check(scenario, packs, rules_backend=rules_backend))
+
+
+def pack_folder(case: Case) -> Path:
+    """The folder of the pack under test: what its tests may read files from."""
+    where = Path(case.pack.path) if case.pack.path else Path(case.document.file).parent
+    return where if where.is_dir() else where.parent
 
 
 def run_case(case: Case, packs: PackSet | None = None, rules_backend: str | None = None) -> CaseResult:

@@ -7,6 +7,8 @@ import csv
 import io
 from typing import Any
 
+from taxpack.engine.core.csv_safe import csv_safe_row
+
 CSV_COLUMNS = [
     "trade", "account", "security", "date", "side", "quantity", "jurisdiction", "basis", "currency", "taxable",
     "method", "proceeds", "cost", "gain", "disallowed_loss", "recognized_gain", "term", "estimated_tax",
@@ -94,13 +96,13 @@ def render_csv(data: dict[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     for trade in data["trades"]:
         for c in trade["consequences"]:
-            writer.writerow([
+            writer.writerow(csv_safe_row([  # no cell can start a spreadsheet formula (core/csv_safe.py)
                 trade["id"], trade["account"], trade["security"], trade["date"], trade["side"], trade["quantity"],
                 c["jurisdiction"], c["basis"], c["currency"], str(c["taxable"]).lower(), c["method"] or "",
                 c["proceeds"], c["cost"], c["gain"], c["disallowed_loss"], c["recognized_gain"], c["term"],
                 c["estimated_tax"] or "", ";".join(c["estimate_missing"]),
                 ";".join(f["code"] for f in c["findings"]), _worst(c["findings"]),
-            ])
+            ]))
     return buffer.getvalue()
 
 

@@ -12,7 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from taxpack.engine.core.csv_safe import csv_safe_row
 from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.core.files import write_bytes_atomic
 
 PLAN_CSV = ["id", "side", "account", "security", "quantity", "price", "lots", "findings", "worst_severity"]
 HARVEST_CSV = ["jurisdiction", "taxpayer", "account", "security", "quantity", "method", "loss", "currency",
@@ -93,8 +95,8 @@ def render_plan_csv(data: dict[str, Any]) -> str:
     for t in data["trades"]:
         fs = [f for _, f in findings.get(t["id"], [])]
         worst = max((f["severity"] for f in fs), key=lambda s: RANK[s]) if fs else ""
-        writer.writerow([t["id"], t["side"], t["account"], t["security"], t["quantity"], t["price"], _lots(t),
-                         ";".join(f["code"] for f in fs), worst])
+        writer.writerow(csv_safe_row([t["id"], t["side"], t["account"], t["security"], t["quantity"], t["price"], _lots(t),
+                                      ";".join(f["code"] for f in fs), worst]))
     return buffer.getvalue()
 
 
@@ -147,9 +149,9 @@ def render_harvest_csv(data: dict[str, Any]) -> str:
     writer.writerow(HARVEST_CSV)
     for c in data["candidates"]:
         until = max((h["until"] for h in c["do_not_buy_back"]), default="")
-        writer.writerow([c["jurisdiction"], c["taxpayer"], c["account"], c["security"], c["quantity"], c["method"], c["loss"],
-                         c["currency"], c["saving_this_year"], c["value_at_marginal_rate"], c["already_washed"],
-                         ";".join(c["replacements"]), until, ";".join(sorted({h["rule"] for h in c["do_not_buy_back"]}))])
+        writer.writerow(csv_safe_row([c["jurisdiction"], c["taxpayer"], c["account"], c["security"], c["quantity"], c["method"], c["loss"],
+                                      c["currency"], c["saving_this_year"], c["value_at_marginal_rate"], c["already_washed"],
+                                      ";".join(c["replacements"]), until, ";".join(sorted({h["rule"] for h in c["do_not_buy_back"]}))]))
     return buffer.getvalue()
 
 
@@ -189,5 +191,7 @@ def plot_bands(rows: list[dict[str, Any]], path: Path, currency: str) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
+    png = io.BytesIO()
+    fig.savefig(png, format="png", metadata={"Software": None})
     plt.close(fig)
+    write_bytes_atomic(Path(path), png.getvalue())  # the whole picture or none: never half a file

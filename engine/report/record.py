@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from taxpack.engine import __version__
-from taxpack.engine.core.documents import display_path
+from taxpack.engine.core.documents import display_path, read_bytes
+from taxpack.engine.core.files import write_text_atomic
 from taxpack.engine.core.household import Scenario
 from taxpack.engine.law.registry import PackSet
 
 
 def file_sha256(path: Path | str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return hashlib.sha256(read_bytes(path, display_path(path))).hexdigest()
 
 
 def write_record(path: Path, inputs: Sequence[Path], scenario: Scenario, packs: PackSet, output: dict[str, Any]) -> None:
@@ -34,6 +35,5 @@ def write_record(path: Path, inputs: Sequence[Path], scenario: Scenario, packs: 
         "output_sha256": hashlib.sha256(json.dumps(output, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest(),
         "output": output,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)  # nothing half-written: the record appears whole or not at all
+    # Nothing half-written: the record appears whole or not at all; a folder that cannot be written is exit 3.
+    write_text_atomic(path, json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

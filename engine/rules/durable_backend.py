@@ -14,7 +14,7 @@ import datetime as dt
 import threading
 from typing import Any, Mapping
 
-from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.core.errors import EvaluationError, TaxpackError
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.rule_compiler import (
     CATCH_ALL,
@@ -144,7 +144,17 @@ class DurableEvaluator:
             expected = params[compiled.params.index(leaf.param)]
             python_values[(r, l)] = leaf_held(leaf.fact_type, leaf.op, values[leaf.fact], expected)
         with _LOCK:
-            fired = self._runtime.run(
-                compiled, lambda tid: durable_message(compiled, values, params, python_values, tid))
+            try:
+                fired = self._runtime.run(
+                    compiled, lambda tid: durable_message(compiled, values, params, python_values, tid))
+            except Exception as error:
+                text = str(error)
+                if "error code" not in text:
+                    raise
+                # durable_rules has fixed limits (a condition's size, rules firing on one fact); a pack that passes
+                # them is refused at its rules, with the evaluator that has none.
+                raise EvaluationError(
+                    f"pack {pack.ref}: the durable_rules engine cannot evaluate these rules ({text})",
+                    pack.document.key_span(("rules",)), "smaller rules (fewer conditions in one rule), or --rules-backend python") from None
         return [make_hit(rule, explain(pack, compiled, rule, values, params, day))
                 for rule in compiled.rules if rule.index in fired]
