@@ -73,5 +73,11 @@ def command(scenario: Path, targets: Path | None, prices: dict[str, Decimal], tr
 
         write_orders(orders, render_orders_csv(harvest_orders(data, loaded, limits)))
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
-    text = {"json": dumps, "csv": render_harvest_csv, "markdown": render_harvest_markdown, "table": render_harvest_table}[fmt](data)
+    if fmt == "table":
+        from taxpack.cli.progress import terminal_width
+
+        tty = sys.stdout.isatty()  # colour and the terminal's width on a terminal only
+        text = render_harvest_table(data, color=tty, width=terminal_width() if tty else 100)
+    else:
+        text = {"json": dumps, "csv": render_harvest_csv, "markdown": render_harvest_markdown}[fmt](data)
     click.echo(text, nl=False)

@@ -80,7 +80,13 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
 
         write_orders(orders, render_orders_csv(plan_orders(data, loaded, limits)))
     fmt = fmt or ("table" if sys.stdout.isatty() else "json")
-    text = {"json": dumps, "csv": render_plan_csv, "markdown": render_plan_markdown, "table": render_plan_table}[fmt](data)
+    if fmt == "table":
+        from taxpack.cli.progress import terminal_width
+
+        tty = sys.stdout.isatty()  # colour and the terminal's width on a terminal only
+        text = render_plan_table(data, color=tty, width=terminal_width() if tty else 100)
+    else:
+        text = {"json": dumps, "csv": render_plan_csv, "markdown": render_plan_markdown}[fmt](data)
     click.echo(text, nl=False)
     sys.exit(result.exit_code)
 

@@ -16,6 +16,8 @@ from typing import Mapping
 
 import attrs
 
+from taxpack.engine.consequences.household_bill import basket_items
+from taxpack.engine.law.year_rules import year_rules
 from taxpack.engine.plan.netbill import price
 from taxpack.engine.plan.problem import PlanLot, PlanPool, Problem, WashLink
 
@@ -106,7 +108,7 @@ def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
     Sale = tuple[tuple[str, str], ...]
     items: dict[tuple[str, str], list[tuple[str, Decimal, Sale, str]]] = {}  # (basket, amount, sales, security)
     losses: dict[tuple[str, str, str], Decimal] = {}  # (lens, taxpayer, security) -> loss (positive)
-    for index, pool in enumerate(problem.pools):
+    for pool in problem.pools:
         if not pool.taxable:
             continue
         sold = {a: trades.sells.get((a, pool.security), ZERO) for a in pool.accounts}
@@ -122,9 +124,14 @@ def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
         else:
             everyone = tuple((a, pool.security) for a in sorted(sold))
             taken = [(everyone, lot, q) for lot, q in consume(pool, sold, named)]
+        rules = year_rules(problem.books[pool.lens].pack)
+        security = problem.scenario.security(pool.security)
         for sales, lot, qty in taken:
             gain = qty * pool.gain_per_unit(lot)
-            out.append((problem.basket(index, pool, lot), gain, sales, pool.security))
+            term = pool.average_term if lot is None else lot.term
+            held = None if lot is None else (lot.held_from or lot.acquired)
+            for basket, amount in basket_items(rules, [(term, gain, held)], security, problem.as_of):  # as check files it
+                out.append((basket, amount, sales, pool.security))
             if gain < 0:
                 key = (pool.lens, pool.taxpayer, pool.security)
                 losses[key] = losses.get(key, ZERO) - gain

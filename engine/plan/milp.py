@@ -106,6 +106,7 @@ class Solution:
     variables: int
     integers: int
     constraints: int
+    cells: int = 0  # pieces of the lenses' years (engine/plan/yearmodel.py)
 
 
 def _add(expr: dict[int, float], col: int, coef: float) -> None:
@@ -309,6 +310,8 @@ class PlanModel:
         lkey = (pool.lens, pool.taxpayer, pool.security)
 
         def account_for(column_gain: Decimal, basket: str, col: int, units: Decimal, sales: tuple[tuple[str, str], ...]) -> None:
+            if column_gain < 0 and p.years.get(key) is not None and p.years[key].year.rules.basket(basket).losses == "not_allowed":
+                column_gain = ZERO  # a loss in this basket counts for nothing
             if column_gain < 0 and lkey in self.washable:
                 counted = m.var(f"counted[{m.names[col]}]", 0.0, _num(units))
                 washed = m.var(f"washed[{m.names[col]}]", 0.0, _num(units), _num(-column_gain * WASH_LOSS_WEIGHT))
@@ -404,7 +407,7 @@ class PlanModel:
         for b in baskets:
             lo, hi = room.get(b, [ZERO, ZERO])
             box[b] = (year.opening.get(b, ZERO) + lo, year.opening.get(b, ZERO) + hi)
-        found, missing = cells(year.year.billing, box)
+        found, missing = cells(year.year.billing, box, year.carried, year.price_at)
         if missing or not found:
             self.p.notes.append(f"{year.jurisdiction} tax of {key[1]} cannot be modelled (missing: {', '.join(missing) or 'no cell'}): "
                                 "the plan counts it as 0")
@@ -593,7 +596,7 @@ class PlanModel:
         info = h.getInfo()
         has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
         if not has_solution:
-            return Solution(PlanTrades(), model_status, None, None, None, seconds, warm_used, (), n, sum(m.integer), len(m.rows))
+            return Solution(PlanTrades(), model_status, None, None, None, seconds, warm_used, (), n, sum(m.integer), len(m.rows), self.cells)
         x = list(h.getSolution().col_value)
         recomputed = sum(c * v for c, v in zip(m.cost, x))
         if warm_used and abs(recomputed - info.objective_function_value) > 1e-6 * max(1.0, abs(info.objective_function_value)):
@@ -610,7 +613,7 @@ class PlanModel:
         trades = self._trades(x)
         washes = tuple(sorted(i for b, washed, indexes in self.wash_keys.values()
                               if x[b] > 0.5 and sum(x[w] for w in washed) > 1e-6 for i in indexes))
-        return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows))
+        return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows), self.cells)
 
     def _polish(self, h: Any, highspy: Any, x: list[float]) -> list[float]:
         """Fix the integer decisions (units traded, FIFO steps, loss-rule choices) and solve the rest (which

@@ -22,7 +22,7 @@ import attrs
 from taxpack.engine.consequences.check import realised
 from taxpack.engine.consequences.household_bill import HouseholdBill, LensYear, basket_items
 from taxpack.engine.consequences.relief import Relief, ordered, relief_for
-from taxpack.engine.consequences.year_bill import BasketTotals
+from taxpack.engine.consequences.year_bill import BasketTotals, Bill
 from taxpack.engine.core.household import Scenario
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.pack import Pack
@@ -30,6 +30,8 @@ from taxpack.engine.law.registry import PackSet
 from taxpack.engine.law.year_rules import year_rules
 from taxpack.engine.lots.lens import Lens
 from taxpack.engine.lots.replay import LensBook
+from taxpack.engine.plan.yearmodel import _spreads
+from taxpack.engine.plan.yearmodel import opening as raw_opening
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -45,9 +47,19 @@ class YearLens:
     jurisdiction: str
     currency: str
     year: LensYear  # the year as check starts it: totals, carried losses, the bill before the plan
-    opening: Mapping[str, Decimal]  # each basket's net before the plan (after carried losses, before offsets)
+    opening: Mapping[str, Decimal]  # each basket's net of its own gains and losses before the plan
+    carried: Mapping[str, Decimal]  # losses carried in, per basket, as YearBill applies them
     to_base: Decimal  # lens currency -> plan currency at as_of
     missing: tuple[str, ...]
+
+    def price_at(self, raw: Mapping[str, Decimal]) -> Bill:
+        """The year's bill when each basket's own net is `raw` (the planner's cells are checked against it)."""
+        totals = {b: t.copy() for b, t in self.year.totals.items()}
+        for basket in self.year.rules.baskets:
+            if basket.id in raw and not _spreads(self.year.rules, basket.id):
+                value = raw[basket.id]
+                totals[basket.id] = BasketTotals(max(ZERO, value), min(ZERO, value))
+        return self.year.compute(totals)
 
     @property
     def before(self) -> Decimal:
@@ -121,10 +133,10 @@ def year_lenses(scenario: Scenario, packs: PackSet, fx: FxTable, books: Mapping[
         pack = books[pack_id].pack
         taxpayer = scenario.taxpayer(taxpayer_id)
         ly = household.lens_year(pack, taxpayer, day, history.get((pack_id, taxpayer_id), []))
-        opening = ly.billing.opening(ly.totals, ly.carried, ly.year)
+        opening, carried = raw_opening(ly)
         currency = pack.currency or base
         missing = _missing(ly)
-        out[(pack_id, taxpayer_id)] = YearLens((pack_id, taxpayer_id), pack, pack.jurisdiction or pack_id, currency, ly, opening,
+        out[(pack_id, taxpayer_id)] = YearLens((pack_id, taxpayer_id), pack, pack.jurisdiction or pack_id, currency, ly, opening, carried,
                                                convert(fx, ONE, currency, base, day), missing)
     return out
 

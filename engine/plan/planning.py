@@ -99,7 +99,7 @@ class PlanResult:
         return self.check.exit_code
 
     def engine_tax(self, check: CheckResult | None = None) -> Decimal | None:
-        """`taxpack check`'s estimated tax of the trades, summed over lenses in the plan currency."""
+        """`taxpack check`'s household net bill of the trades (`summary.household.net_tax`), in the plan currency."""
         return _engine_tax(self.problem, check or self.check)
 
     def to_json_dict(self, *, timing: bool = False) -> dict[str, Any]:
@@ -115,16 +115,19 @@ class PlanResult:
             "currency": p.base,
             "household_value": money_text(value),
             "trades": [_trade_dict(t) for t in self.trades],
-            "tax": _cost_dict(self.cost),
+            "tax": _cost_dict(self.cost, p),
             "engine_tax": money_text(self.engine_tax()),
+            "household": _household(self.check),
             "solver": {
+                "cells": s.cells,
                 "status": s.status, "objective": money_text(s.objective), "bound": money_text(s.bound), "gap": money_text(s.gap),
                 "gap_limit": money_text(self.gap_limit), "time_limit": self.time_limit, "warm_start": s.warm_start,
                 "variables": s.variables, "integers": s.integers, "constraints": s.constraints,
             },
-            "naive": {"trades": _plan_rows(self.naive.trades), "tax": _cost_dict(self.naive.cost),
-                      "engine_tax": money_text(_engine_tax(p, self.naive.check) if self.naive.check else None)},
-            "heuristic": {"tax": _cost_dict(self.heuristic.cost)},
+            "naive": {"trades": _plan_rows(self.naive.trades), "tax": _cost_dict(self.naive.cost, p),
+                      "engine_tax": money_text(_engine_tax(p, self.naive.check) if self.naive.check else None),
+                      "household": _household(self.naive.check) if self.naive.check else None},
+            "heuristic": {"tax": _cost_dict(self.heuristic.cost, p)},
             "saving": money_text(self.saving),
             "saving_bp": money_text(self.saving / value * 10000 if value else ZERO),
             "washes": [w.to_json_dict() for w in self.washes],
@@ -141,13 +144,28 @@ class PlanResult:
 
 
 
-def _cost_dict(cost: PlanCost) -> dict[str, Any]:
+def _cost_dict(cost: PlanCost, problem: Problem) -> dict[str, Any]:
+    """The household's net bill of a plan (plan currency) and, per lens and taxpayer, gross, credit and net (lens currency)."""
+    lenses = []
+    for (lens, tp), net in sorted(cost.tax_by_lens.items()):
+        year = problem.years.get((lens, tp))
+        lenses.append({"lens": lens, "jurisdiction": year.jurisdiction if year else lens, "taxpayer": tp,
+                       "currency": year.currency if year else None, "gross": money_text(cost.gross_by_lens.get((lens, tp))),
+                       "credit": money_text(cost.credit_by_lens.get((lens, tp))), "tax": money_text(net)})
     return {
         "total": money_text(cost.tax),
-        "by_lens": [{"lens": lens, "taxpayer": tp, "tax": money_text(v)} for (lens, tp), v in sorted(cost.tax_by_lens.items())],
+        "gross": money_text(cost.gross),
+        "credits": money_text(cost.credits),
+        "by_lens": lenses,
         "leakage_change": money_text(cost.leakage_change),
         "loss_rules_tripped": len(cost.washes),
     }
+
+
+def _household(check: CheckResult) -> dict[str, Any]:
+    """taxpack check's household bill of the trades: currency, gross, credits, net (summary.household)."""
+    h = check.household
+    return {"currency": h.get("currency"), "gross_tax": h.get("gross_tax"), "credits": h.get("credits"), "net_tax": h.get("net_tax")}
 
 
 def _plan_rows(trades: PlanTrades) -> list[dict[str, Any]]:
@@ -167,15 +185,13 @@ def _trade_dict(t: Transaction) -> dict[str, Any]:
 
 
 def _engine_tax(problem: Problem, check: CheckResult) -> Decimal | None:
-    total = ZERO
-    for row in check.summary:
-        tax = row.get("estimated_tax")
-        if tax is None:
-            return None
-        currency = row.get("currency") or problem.base
-        rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="nearest_earlier", max_lookback_days=VALUATION_LOOKBACK_DAYS).rate
-        total += tax * rate
-    return total
+    """check's household net bill (its base currency) in the plan currency; None when an estimate is missing."""
+    net = check.household.get("net_tax")
+    if net is None:
+        return None
+    currency = check.household.get("currency") or problem.base
+    rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="nearest_earlier", max_lookback_days=VALUATION_LOOKBACK_DAYS).rate
+    return Decimal(net) * rate
 
 
 def to_transactions(problem: Problem, trades: PlanTrades, *, prefix: str = "plan", method: str | None = None) -> tuple[Transaction, ...]:

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import attrs
 
 from taxpack.engine.consequences.estimate import Estimator, YearGains
+from taxpack.engine.consequences.household_bill import basket_items
 from taxpack.engine.consequences.withholding import dividend_withholding
 from taxpack.engine.core.errors import SemanticError, Span
 from taxpack.engine.core.household import Scenario, Transaction
@@ -30,6 +31,7 @@ from taxpack.engine.lots.methods import choose_method
 from taxpack.engine.lots.replay import LensBook, event_order, replay
 from taxpack.engine.plan.netbill import CreditPair, YearLens, credit_pairs, year_lenses
 from taxpack.engine.plan.targets import Targets
+from taxpack.engine.plan.yearmodel import PART
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -178,12 +180,13 @@ class Problem:
         key = (index, None if lot is None else lot.id)
         found = self._baskets.get(key)
         if found is None:
+            # Through check's own code path (basket_items): one unit of the lot's gain or loss, its basket.
             security = self.scenario.security(pool.security)
             term = pool.average_term if lot is None else lot.term
-            gain = pool.gain_per_unit(lot)
-            found = year_rules(self.books[pool.lens].pack).basket_for(
-                term, security.kind, tuple(security.tags), security.country, 1 if gain >= 0 else -1,
-                None if lot is None else (lot.held_from or lot.acquired), self.as_of)
+            sign = ONE if pool.gain_per_unit(lot) >= 0 else -ONE
+            items = basket_items(year_rules(self.books[pool.lens].pack),
+                                 [(term, sign, None if lot is None else (lot.held_from or lot.acquired))], security, self.as_of)
+            found = items[0][0].split(PART)[0]  # a basket that spreads gains per year keys them BASKET@YEAR (several)
             self._baskets[key] = found
         return found
 

@@ -19,14 +19,16 @@ pruned with a small linear program.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import attrs
 
 from taxpack.engine.consequences.year_bill import YearBill
+from taxpack.engine.law import year_rules as _year_rules
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+PART = getattr(_year_rules, "PART", "@")  # how a spread basket's amounts are keyed per tax year
 
 
 @attrs.frozen
@@ -131,8 +133,15 @@ def _key(expr: Aff) -> tuple[Any, ...]:
     return (tuple(sorted(expr.coef.items())), expr.const)
 
 
-def cells(bill: YearBill, box: Mapping[str, tuple[Decimal, Decimal]]) -> tuple[list[Cell], tuple[str, ...]]:
-    """The cells of `bill`'s tax over `box` (basket -> (lowest, highest) opening net), and anything missing."""
+def cells(bill: YearBill, box: Mapping[str, tuple[Decimal, Decimal]], carried: Mapping[str, Decimal] | None = None,
+          price: Callable[[Mapping[str, Decimal]], Any] | None = None) -> tuple[list[Cell], tuple[str, ...]]:
+    """The cells of `bill`'s tax over `box` (basket -> (lowest, highest) net of the basket's own gains and
+    losses), with `carried` (basket -> loss carried in) applied as YearBill applies it; and anything missing.
+
+    With `price` (the YearBill of a point: its Bill), each cell is checked at a point inside it: a constant
+    difference common to every cell (a tax the plan cannot move, e.g. gains of the year spread over their
+    holding period) is added to the cells; any other difference means the steps here no longer mirror
+    YearBill, and the model is refused (named in `missing`), never used wrong."""
     out: list[Cell] = []
     missing: set[str] = set()
     pending: list[list[bool]] = [[]]
@@ -140,7 +149,7 @@ def cells(bill: YearBill, box: Mapping[str, tuple[Decimal, Decimal]]) -> tuple[l
         choices = pending.pop()
         path = _Path(choices, box)
         try:
-            tax, creditable = _steps(bill, path)
+            tax, creditable = _steps(bill, path, carried or {})
         except _Fork as fork:
             for side in (True, False):  # pushed in reverse: the >= 0 side is explored first
                 constraint = fork.expr if side else -fork.expr
@@ -149,7 +158,35 @@ def cells(bill: YearBill, box: Mapping[str, tuple[Decimal, Decimal]]) -> tuple[l
             continue
         missing.update(path.missing)
         out.append(Cell(tuple(path.constraints), tax, creditable))
+    if price is not None and out and not missing:
+        out, wrong = _calibrated(out, box, price)
+        if wrong:
+            missing.add(wrong)
     return out, tuple(sorted(missing))
+
+
+def _calibrated(found: list[Cell], box: Mapping[str, tuple[Decimal, Decimal]],
+                price: Callable[[Mapping[str, Decimal]], Any]) -> tuple[list[Cell], str | None]:
+    differences = []
+    for cell in found:
+        point = _point(cell.constraints, box)
+        if point is None:
+            continue
+        bill = price(point)
+        if bill.tax is None or bill.creditable is None:
+            return found, "; ".join(bill.missing) or "a value the year needs"
+        differences.append((bill.tax - cell.tax.at(point), bill.creditable - cell.creditable.at(point)))
+    if not differences:
+        return found, None
+    tax, creditable = differences[0]
+    if any(abs(t - tax) > TOLERANCE or abs(c - creditable) > TOLERANCE for t, c in differences):
+        return found, "a step of the year the planner does not model (its cells differ from YearBill)"
+    if abs(tax) <= TOLERANCE and abs(creditable) <= TOLERANCE:
+        return found, None
+    return [Cell(c.constraints, c.tax + Aff.of(tax), c.creditable + Aff.of(creditable)) for c in found], None
+
+
+TOLERANCE = Decimal("0.01")
 
 
 def evaluate(cell_list: Sequence[Cell], point: Mapping[str, Decimal]) -> Cell | None:
@@ -160,8 +197,8 @@ def evaluate(cell_list: Sequence[Cell], point: Mapping[str, Decimal]) -> Cell | 
     return None
 
 
-def _steps(bill: YearBill, path: _Path) -> tuple[Aff, Aff]:
-    """`YearBill.compute` from step 3 on, on affine nets (steps 1 and 2 are `YearBill.opening`)."""
+def _steps(bill: YearBill, path: _Path, carried: Mapping[str, Decimal]) -> tuple[Aff, Aff]:
+    """`YearBill.compute` on affine nets of the baskets' own gains and losses (step 1's netting is `opening`)."""
     rules = bill.rules
     section = bill.section
     estimate = bill.estimate
@@ -169,6 +206,39 @@ def _steps(bill: YearBill, path: _Path) -> tuple[Aff, Aff]:
     # A basket the box does not let move is a constant (so a basket the plan never touches asks for nothing).
     net: dict[str, Aff] = {b.id: Aff.of(path.box[b.id][0]) if path.box[b.id][0] == path.box[b.id][1] else Aff({b.id: ONE})
                            for b in rules.baskets}
+    spread = {b.id for b in rules.baskets if _spreads(rules, b.id)}
+    for b in spread:
+        if not net[b].constant:
+            path.missing.append(f"gains spread over their holding period ({rules.basket(b).title}) are not modelled by the planner")
+
+    # 1. Weights, pots, ordinary losses (where the pack's baskets have them).
+    ordinary_saving = Aff()
+    for basket in rules.baskets:
+        weight = getattr(basket, "weight", None)
+        if weight is not None:
+            value = path.need(bill.value(weight))
+            if value is not None:
+                net[basket.id] = net[basket.id].scale(Decimal(value))
+    for basket in rules.baskets:
+        into = getattr(basket, "into", None)
+        if into is not None:
+            net[into] = net.get(into, Aff()) + net[basket.id]
+            net[basket.id] = Aff()
+    ordinary = Aff()
+    for basket in rules.baskets:
+        if basket.losses == "ordinary" and not path.ge0(net[basket.id]):
+            ordinary = ordinary - net[basket.id]
+            net[basket.id] = Aff()
+    if not (ordinary.constant and ordinary.const == 0):
+        rate = bill.taxpayer.marginal_rate.get(jurisdiction)
+        if rate is None:
+            path.missing.append(f"marginal_rate for {jurisdiction}")
+        else:
+            ordinary_saving = ordinary.scale(rate)
+
+    # 2. Losses carried in.
+    for basket, amount in carried.items():
+        net[basket] = net.get(basket, Aff()) - Aff.of(amount)
 
     # 3. Offsets, in the pack's order and share.
     for offset in rules.offsets:
@@ -189,7 +259,7 @@ def _steps(bill: YearBill, path: _Path) -> tuple[Aff, Aff]:
             net[target] = net[target] - use
 
     # 4. A net loss left may reduce other income up to a limit, at the marginal rate.
-    saving = Aff()
+    saving = ordinary_saving
     rule = rules.other_income_offset
     if rule is not None:
         loss_left = Aff()
@@ -239,7 +309,10 @@ def _steps(bill: YearBill, path: _Path) -> tuple[Aff, Aff]:
         if basket.tax is None:
             pooled = pooled + base[basket.id]
     for basket in rules.baskets:
-        if basket.tax is not None:
+        if basket.id in spread:
+            base[basket.id] = Aff()  # taxed on its own (a constant here: the calibration adds it)
+    for basket in rules.baskets:
+        if basket.tax is not None and basket.id not in spread:
             stack = Aff()
             for b in basket.stack_on:
                 stack = stack + base[b]
@@ -265,6 +338,36 @@ def _steps(bill: YearBill, path: _Path) -> tuple[Aff, Aff]:
             tax = tax + tax.scale(Decimal(rate))
     total = tax - saving
     return total, total - not_creditable
+
+
+def _spreads(rules: Any, basket: str) -> bool:
+    spread = getattr(rules, "spread", None)
+    return bool(spread(basket)) if spread is not None else False
+
+
+def opening(ly: Any) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """A lens year's nets per basket of its own gains and losses (a basket that allows no loss keeps its gains;
+    a basket that spreads its gains over the years sums its parts), and the losses carried into each basket
+    as YearBill carries them (oldest first; not expired; into their basket or the pack's pool)."""
+    rules, billing = ly.rules, ly.billing
+    raw: dict[str, Decimal] = {}
+    for basket in rules.baskets:
+        if _spreads(rules, basket.id):
+            prefix = f"{basket.id}{PART}"
+            raw[basket.id] = sum((t.gains + t.losses for k, t in ly.totals.items() if k.startswith(prefix)), ZERO)
+            continue
+        t = ly.totals.get(basket.id)
+        if t is None:
+            raw[basket.id] = ZERO
+        else:
+            raw[basket.id] = t.gains if basket.losses == "not_allowed" else t.gains + t.losses
+    carried: dict[str, Decimal] = {}
+    usable, _ = billing._usable(ly.carried, ly.year)  # the same choice of usable losses as YearBill.compute
+    for c in usable:
+        keeps = rules.carry_forward and rules.carry_forward.keeps_basket and c.basket in raw
+        target = c.basket if keeps else billing._pool()
+        carried[target] = carried.get(target, ZERO) + c.amount
+    return raw, carried
 
 
 def _tax_by(bill: YearBill, path: _Path, spec: Mapping[str, Any], base: Aff, stack: Aff) -> Aff:
@@ -351,7 +454,16 @@ def extreme(cell_list: Sequence[Cell], box: Mapping[str, tuple[Decimal, Decimal]
     return min(values) if sense > 0 else max(values)
 
 
-def _lp(constraints: Sequence[Aff], box: Mapping[str, tuple[Decimal, Decimal]], objective: Aff | None, sense: int) -> Decimal | None:
+def _point(constraints: Sequence[Aff], box: Mapping[str, tuple[Decimal, Decimal]]) -> dict[str, Decimal] | None:
+    """A point well inside the cell (each constraint at least INTERIOR from its bound where the cell allows)."""
+    found: dict[str, Decimal] = {}
+    if _lp([Aff(c.coef, c.const - INTERIOR) for c in constraints], box, None, 1, found) is None:
+        return None
+    return found
+
+
+def _lp(constraints: Sequence[Aff], box: Mapping[str, tuple[Decimal, Decimal]], objective: Aff | None, sense: int,
+        point: dict[str, Decimal] | None = None) -> Decimal | None:
     """Solve min (sense 1) or max (sense -1) of `objective` over the box and `constraints`; None if infeasible."""
     from taxpack.engine.plan.milp import _highs, _num, _quiet
 
@@ -377,6 +489,11 @@ def _lp(constraints: Sequence[Aff], box: Mapping[str, tuple[Decimal, Decimal]], 
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
         return None
+    if point is not None:
+        values = h.getSolution().col_value
+        for k in keys:
+            lo, hi = box[k]
+            point[k] = min(hi, max(lo, Decimal(repr(values[index[k]]))))
     if objective is None:
         return ZERO
     value = Decimal(repr(h.getInfo().objective_function_value)) * sense + objective.const

@@ -247,7 +247,7 @@ def test_gain_budget_caps_the_net_gain_of_a_lens(tmp_path):
 
 
 def test_two_lenses_on_one_account(tmp_path):
-    """A US citizen resident in Canada sells XIC from a Canadian account: Canada at average cost
+    """A US citizen resident in Canada sells RY (a Canadian share, so no PFIC) from a Canadian account: Canada at average cost
     (s.47: (200 + 440) / 20 = 32 CAD a unit, so 8 CAD of gain a unit whatever is named, half of it taxed
     at 40%: 1.60 CAD a unit), the US by the lots named (at 1 CAD = 0.80 USD: lot L1 cost 16 USD, long,
     +16 USD a unit at 15%; lot L2 cost 35.20 USD, short, -3.20 a unit). Raising 400 CAD sells 10 units and
@@ -266,11 +266,11 @@ def test_two_lenses_on_one_account(tmp_path):
             "taxpayers": [{"id": "cam", "residence": "CA", "citizenship": ["US"], "filing_status": "single",
                            "other_income": {"US": 80000, "CA": 80000}, "marginal_rate": {"US": "0.22", "CA": "0.40"}}],
             "accounts": [{"id": "ca-tx", "owner": "cam", "country": "CA", "currency": "CAD"}],
-            "securities": [{"id": "XIC", "currency": "CAD", "country": "CA", "kind": "etf"}],
-            "transactions": [buy("L1", "ca-tx", "XIC", "2020-01-10", 10, 20), buy("L2", "ca-tx", "XIC", "2025-12-01", 10, 44)],
+            "securities": [{"id": "RY", "currency": "CAD", "country": "CA", "kind": "share"}],
+            "transactions": [buy("L1", "ca-tx", "RY", "2020-01-10", 10, 20), buy("L2", "ca-tx", "RY", "2025-12-01", 10, 44)],
             "fx": {"rates": "rates.csv"}}
     sc = load_scenario(write(tmp_path, "scenario.yaml", data))
-    t = targets(tmp_path, sc, {"targets": [{"security": "XIC", "weight": 1}], "prices": {"XIC": 40}})
+    t = targets(tmp_path, sc, {"targets": [{"security": "RY", "weight": 1}], "prices": {"RY": 40}})
     result = plan_raise(sc, PACKS, Decimal(400), "ca-tx", targets=t, gap=Decimal("0.01"))
     assert result.problem.base == "CAD"
     assert {l.transaction: l.quantity for l in result.trades[0].lots} == {"L2": Decimal(10)}
