@@ -14,12 +14,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from taxpack.engine.core.csv_safe import csv_safe_row
-from taxpack.engine.core.errors import TaxpackError
-from taxpack.engine.core.files import write_bytes_atomic
 from rich.console import RenderableType
 from rich.text import Text
 
+from taxpack.engine.core.csv_safe import csv_safe_row
+from taxpack.engine.core.errors import TaxpackError
+from taxpack.engine.core.files import write_bytes_atomic
 from taxpack.engine.report.terminal import KEY, NUM, WIDTH, Footnotes, heading, render, table
 
 PLAN_CSV = ["id", "side", "account", "security", "quantity", "price", "lots", "findings", "worst_severity"]
