@@ -106,3 +106,17 @@ def test_pack_test_passes_every_case_from_the_installed_wheel(installed: Path, t
     assert installed_cases == in_tree
     text = _run([str(installed / "taxpack"), "pack", "test"], tmp_path)
     assert text.stdout.rstrip().endswith(f"{len(in_tree)} passed, 0 failed"), text.stdout[-500:]
+
+
+def test_the_decision_record_renders_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    """The record's template is package data (engine/report/templates): the installed command renders it."""
+    wheel = next((installed.parent.parent / "dist").glob("taxpack-*.whl"))
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+    templates = sorted(p.name for p in (REPO_ROOT / "engine" / "report" / "templates").iterdir() if p.is_file())
+    assert templates and all(f"taxpack/engine/report/templates/{name}" in names for name in templates)
+    example = REPO_ROOT / "examples" / "household"
+    for name in ("scenario.yaml", "dividends.yaml"):
+        shutil.copy(example / name, tmp_path / name)
+    result = _run([str(installed / "taxpack"), "check", "scenario.yaml", "--format", "html"], tmp_path)
+    assert result.stdout.startswith("<!DOCTYPE html>") and "<title>Decision record: scenario.yaml as of 2026-03-02</title>" in result.stdout

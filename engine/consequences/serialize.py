@@ -106,6 +106,15 @@ def consequence_dict(c: Consequence, pack: "Pack | None") -> dict[str, Any]:
     }
 
 
+def _tax_year(pack: "Pack | None", day: dt.date) -> int | None:
+    """The lens's tax year of a trade: where its figures go in `summary.household.lenses` (with the trade's `taxpayer`)."""
+    if pack is None:
+        return None
+    from taxpack.engine.law.year_rules import year_rules
+
+    return year_rules(pack).tax_year(day)
+
+
 def to_json_dict(result: "CheckResult") -> dict[str, Any]:
     packs_by_ref = {p.ref: p for p in result.packs.packs}
     packs_by_j = {p.jurisdiction: p for p in result.packs.packs if p.jurisdiction}
@@ -122,7 +131,9 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
             "side": trade.side,
             "quantity": number_text(trade.quantity),
             "price": number_text(trade.price),
-            "consequences": [consequence_dict(c, packs_by_ref.get(c.pack)) for c in t.consequences],
+            "taxpayer": result.scenario.account(trade.account).owner,
+            "consequences": [{**consequence_dict(c, packs_by_ref.get(c.pack)), "tax_year": _tax_year(packs_by_ref.get(c.pack), trade.date)}
+                             for c in t.consequences],
             "not_taxed_by": [{"jurisdiction": n.jurisdiction, "reason": n.reason, "citation": n.citation, "severity": n.severity} for n in t.notes],
             "repurchase_horizon": [_plain(h) for c in t.consequences for h in result.horizons.get((trade.id, c.jurisdiction), [])],
             "net_tax": money_text(t.net_tax, base),

@@ -8,11 +8,14 @@ import io
 from typing import Any
 
 from taxpack.engine.core.csv_safe import csv_safe_row
+from taxpack.engine.report.check_table import WIDTH, check_tables, explain_trade, timing_line
 
 CSV_COLUMNS = [
     "trade", "account", "security", "date", "side", "quantity", "jurisdiction", "basis", "currency", "taxable",
     "method", "proceeds", "cost", "gain", "disallowed_loss", "recognized_gain", "term", "estimated_tax",
     "estimate_missing", "findings", "worst_severity",
+    # appended (issue 18), so that the columns of existing readers keep their positions:
+    "foreign_tax_credit", "net_tax",
 ]
 RANK = {"info": 0, "warning": 1, "blocking": 2}
 
@@ -27,67 +30,18 @@ def _v(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def render_table(data: dict[str, Any], explain: bool = False) -> str:
-    out: list[str] = []
-    packs = ", ".join(f"{p['id']}@{p['version']}" for p in data["packs"])
-    out.append(f"taxpack {data['taxpack']}  scenario {data['scenario']}  as of {data['as_of']}")
-    out.append(f"packs: {packs}  (rules: {data['rules_backend']})")
-    for trade in data["trades"]:
-        out.append("")
-        out.append(f"{trade['id']}: {trade['side']} {trade['quantity']} {trade['security']} in {trade['account']} on {trade['date']} at {trade['price']}")
-        for c in trade["consequences"]:
-            head = f"  {c['jurisdiction']} [{c['basis']}, {c['pack']}] {c['currency']}"
-            if trade["side"] == "sell":
-                head += (f": proceeds {c['proceeds']}  cost {c['cost']}  gain {c['gain']}  term {c['term']}"
-                         f"  method {c['method']}")
-                if c["disallowed_loss"] not in (None, "0.00", "0"):
-                    head += f"  disallowed {c['disallowed_loss']}"
-                if not c["taxable"]:
-                    head += "  (inside a wrapper: not taxable here)"
-                elif c["estimated_tax"] is not None:
-                    head += f"  est. tax {c['estimated_tax']}"
-                elif c["estimate_missing"]:
-                    head += f"  est. tax: n/a (missing {', '.join(c['estimate_missing'])})"
-            else:
-                head += f": cost {c['cost']}"
-            out.append(head)
-            if explain or trade["side"] == "sell":
-                for lot in c["lots"]:
-                    line = f"      lot {lot['lot']} ({lot['account']}) acquired {lot['acquired']}"
-                    if lot["adjusted_acquired"]:
-                        line += f" (holding from {lot['adjusted_acquired']})"
-                    line += f": {lot['quantity']} units, cost {lot['cost']}"
-                    if trade["side"] == "sell":
-                        line += f", proceeds {lot['proceeds']}, gain {lot['gain']} ({lot['term']})"
-                        if lot["fx_gain"] is not None and explain:
-                            line += f" = price {lot['price_gain']} + fx {lot['fx_gain']}"
-                    out.append(line)
-                    if explain:
-                        for r in lot["rates"]:
-                            used = "" if r["rate_date"] == r["date"] else f" (rate of {r['rate_date']})"
-                            out.append(f"        rate {r['pair']} {r['rate']} on {r['date']}{used} - {r['source']}")
-            for f in c["findings"]:
-                out.append(f"    {f['severity'].upper()} {f['code']}: {f['message']}")
-                out.append(f"      {f['rule']} ({f['pack']}) - {f['citation']}" + (f" [{f['confidence']}]" if f['confidence'] != 'verified' else ""))
-                if f.get("caveat"):
-                    out.append(f"      caveat: {f['caveat']}")
-                if explain:
-                    for cond in f.get("conditions") or []:
-                        held = "held" if cond.get("held") else "did not hold"
-                        out.append(f"      - {cond.get('fact')} {cond.get('op')} {cond.get('expected')}: saw {cond.get('actual')} ({held})")
-                    for k, v in (f.get("facts") or {}).items():
-                        out.append(f"      · {k} = {v}")
-        for n in trade["not_taxed_by"]:
-            out.append(f"  {n['jurisdiction']}: {n['reason']}" + (f" - {n['citation']}" if n["citation"] else ""))
-        for h in trade.get("repurchase_horizon") or []:
-            out.append(f"  repurchase: {h.get('message', h)}")
-    out.append("")
-    out.append("Summary")
-    for row in data["summary"]["jurisdictions"]:
-        leak = ", ".join(f"{v} {k}/yr" for k, v in row["withholding_leakage"].items()) or "none"
-        out.append(f"  {row['jurisdiction']} {row['currency']}: gains {row['gains']}  losses {row['losses']}  "
-                   f"disallowed {row['disallowed_loss']}  est. tax {_v(row['estimated_tax'])}  withholding leakage {leak}")
-    return "\n".join(out) + "\n"
+def _v0(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def render_table(data: dict[str, Any], explain: str | None = None, *, color: bool = False, width: int = WIDTH) -> str:
+    """The terminal table (report/check_table.py); `explain`: a trade id for that trade's full reasoning
+    alone, `*` for the table followed by every trade's."""
+    if explain is None:
+        return check_tables(data, color=color, width=width)
+    if explain == "*":
+        return check_tables(data, color=color, width=width, explain=True)
+    return explain_trade(data, explain, color=color, width=width)
 
 
 def render_csv(data: dict[str, Any]) -> str:
@@ -102,38 +56,107 @@ def render_csv(data: dict[str, Any]) -> str:
                 c["proceeds"], c["cost"], c["gain"], c["disallowed_loss"], c["recognized_gain"], c["term"],
                 c["estimated_tax"] or "", ";".join(c["estimate_missing"]),
                 ";".join(f["code"] for f in c["findings"]), _worst(c["findings"]),
+                _v0(c.get("foreign_tax_credit")), _v0(c.get("net_tax")),
             ]))
     return buffer.getvalue()
 
 
-def render_markdown(data: dict[str, Any], explain: bool = False) -> str:
+def _cell(value: Any) -> str:
+    """A Markdown table cell: a pipe would end the cell, a newline the row."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(data: dict[str, Any], explain: str | bool | None = None) -> str:
+    """Markdown: the household's net tax first, then a section per trade (`explain`: with each rule's
+    conditions, the lots and the year's computation; a trade id: that trade's section only)."""
+    only = explain if isinstance(explain, str) and explain != "*" else None
+    detailed = bool(explain)
+    household = data["summary"]["household"]
+    base = household.get("currency", "")
     out = [f"# taxpack check: {data['scenario']}", "",
            f"As of {data['as_of']}; packs " + ", ".join(f"`{p['id']}@{p['version']}` (`{p['sha256'][:12]}`)" for p in data["packs"]), ""]
+    if only is None:
+        out.append("## Household tax")
+        out.append("")
+        if household.get("lenses"):
+            out.append(f"**Net tax {_v(household.get('net_tax'))} {base}** (gross {_v(household.get('gross_tax'))}, "
+                       f"credits {_v(household.get('credits'))}) on these trades.")
+            out.append("")
+            out.append("| country | taxpayer | year | ccy | net tax | gross tax | credits | year before | year after | foreign tax uncredited |")
+            out.append("|---|---|---|---|---:|---:|---:|---:|---:|---|")
+            for lens in household["lenses"]:
+                unused = ", ".join(f"{k.upper()} {v}" for k, v in sorted((lens.get("unused_foreign_tax") or {}).items())) or "-"
+                net = _v(lens["net_tax"]) + (f" (missing: {', '.join(lens['missing'])})" if lens.get("missing") else "")
+                out.append(f"| {lens['jurisdiction']} | {_cell(lens['taxpayer'])} | {lens['year']} | {lens['currency']} | **{net}** | "
+                           f"{_v(lens['gross_tax'])} | {_v(lens['credits'])} | {_v(lens['tax_before'])} | {_v(lens['tax_after'])} | {unused} |")
+        else:
+            out.append("No sale among the candidate trades: no tax to estimate.")
+        out.append("")
     for trade in data["trades"]:
+        if only is not None and trade["id"] != only:
+            continue
         out.append(f"## {trade['id']}: {trade['side']} {trade['quantity']} {trade['security']} ({trade['account']}, {trade['date']})")
         out.append("")
-        out.append("| lens | basis | ccy | proceeds | cost | gain | disallowed | term | method | est. tax |")
-        out.append("|---|---|---|---:|---:|---:|---:|---|---|---:|")
+        if trade.get("net_tax") is not None:
+            out.append(f"Household net tax: **{trade['net_tax']} {base}**")
+            out.append("")
+        out.append("| lens | basis | ccy | net tax | gross tax | credit | proceeds | cost | gain | disallowed | term | method |")
+        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
         for c in trade["consequences"]:
-            tax = c["estimated_tax"] if c["estimated_tax"] is not None else ("n/a: " + ", ".join(c["estimate_missing"]) if c["estimate_missing"] else "-")
-            out.append(f"| {c['jurisdiction']} | {c['basis']} | {c['currency']} | {c['proceeds']} | {c['cost']} | {c['gain']} | "
-                       f"{c['disallowed_loss']} | {c['term']} | {c['method'] or '-'} | {tax} |")
+            net = c["net_tax"] if c["net_tax"] is not None else ("n/a: " + ", ".join(c["estimate_missing"]) if c["estimate_missing"] else "-")
+            out.append(f"| {c['jurisdiction']} | {c['basis']} | {c['currency']} | **{net}** | {_v(c['estimated_tax'])} | "
+                       f"{_v(c.get('foreign_tax_credit'))} | {c['proceeds']} | {c['cost']} | {c['gain']} | {c['disallowed_loss']} | "
+                       f"{c['term']} | {c['method'] or '-'} |")
         out.append("")
+        for a in trade.get("timing") or []:
+            out.append(f"- {timing_line(a, trade['date'], base)}")
         for c in trade["consequences"]:
             for f in c["findings"]:
                 out.append(f"- **{f['severity']}** `{f['code']}` ({c['jurisdiction']}): {f['message']} "
                            f"— {f['citation']} (`{f['rule']}`, {f['pack']})" + (f" _Caveat: {f['caveat']}_" if f.get("caveat") else ""))
-                if explain:
+                if detailed:
                     for cond in f.get("conditions") or []:
                         out.append(f"  - `{cond.get('fact')} {cond.get('op')} {cond.get('expected')}`: saw `{cond.get('actual')}` ({'held' if cond.get('held') else 'did not hold'})")
         for n in trade["not_taxed_by"]:
             out.append(f"- {n['jurisdiction']}: {n['reason']}" + (f" — {n['citation']}" if n["citation"] else ""))
+        if detailed:
+            out += _markdown_explain(data, trade)
         out.append("")
-    out.append("## Summary")
-    out.append("")
-    out.append("| jurisdiction | ccy | gains | losses | disallowed | est. tax | withholding leakage /yr |")
-    out.append("|---|---|---:|---:|---:|---:|---|")
-    for row in data["summary"]:
-        leak = ", ".join(f"{v} {k}" for k, v in row["withholding_leakage"].items()) or "-"
-        out.append(f"| {row['jurisdiction']} | {row['currency']} | {row['gains']} | {row['losses']} | {row['disallowed_loss']} | {_v(row['estimated_tax'])} | {leak} |")
-    return "\n".join(out) + "\n"
+    if only is None:
+        out.append("## By country")
+        out.append("")
+        out.append("| jurisdiction | ccy | gains | losses | disallowed | est. tax | credit | net tax | withholding leakage /yr |")
+        out.append("|---|---|---:|---:|---:|---:|---:|---:|---|")
+        for row in data["summary"]["jurisdictions"]:
+            leak = ", ".join(f"{v} {k}" for k, v in row["withholding_leakage"].items()) or "-"
+            out.append(f"| {row['jurisdiction']} | {row['currency']} | {row['gains']} | {row['losses']} | {row['disallowed_loss']} | "
+                       f"{_v(row['estimated_tax'])} | {_v(row.get('foreign_tax_credit'))} | {_v(row.get('net_tax'))} | {leak} |")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _markdown_explain(data: dict[str, Any], trade: dict[str, Any]) -> list[str]:
+    from taxpack.engine.report.check_table import lens_of
+
+    out = [""]
+    for c in trade["consequences"]:
+        out.append(f"### {trade['id']} under {c['jurisdiction']} ({c['currency']})")
+        out.append("")
+        out.append("| lot | account | acquired | holding from | quantity | cost | proceeds | gain | term |")
+        out.append("|---|---|---|---|---:|---:|---:|---:|---|")
+        for lot in c["lots"]:
+            out.append(f"| {_cell(lot['lot'])} | {_cell(lot['account'])} | {lot['acquired'] or '-'} | {lot['adjusted_acquired'] or ''} | "
+                       f"{lot['quantity']} | {lot['cost']} | {lot['proceeds']} | {lot['gain']} | {lot['term']} |")
+        rates = [(lot["lot"], r) for lot in c["lots"] for r in lot["rates"]]
+        if rates:
+            out.append("")
+            for lot_id, r in rates:
+                out.append(f"- rate {r['pair']} {r['rate']} on {r['date']} (rate of {r['rate_date']}, {r['source']}), lot {lot_id}")
+        lens = lens_of(data, trade, c)
+        if lens is not None and trade["side"] == "sell":
+            out.append("")
+            out.append(f"The year {lens['year']} for {lens['taxpayer']} under {lens['jurisdiction']}: tax before {_v(lens['tax_before'])}, "
+                       f"after {_v(lens['tax_after'])} {lens['currency']}")
+            out.append("")
+            out += [f"{i}. {step}" for i, step in enumerate(lens.get("steps") or [], 1)]
+        out.append("")
+    return out
