@@ -19,13 +19,15 @@ from taxpack.engine.law.validate import validate_path
 @click.option("--since", "since", metavar="GITREV", default=None,
               help="CI guard: also fail when a pack's content changed since GITREV without a new version and a CHANGELOG.md line naming it.")
 def command(paths: tuple[Path, ...], fmt: str, since: str | None) -> None:
-    """Validate pack folders or files (and scenario files). Exit 0 if all are valid, 1 if not."""
+    """Validate pack folders or files (and scenario files). Exit 0 if all are valid, 1 if not.
+
+    Warnings (a parameter no section or rule reads) are printed but do not change the exit code."""
     results = [validate_path(p) for p in paths]
     if fmt == "json":
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
     else:
         for result in results:
-            for error in result.errors:
+            for error in (*result.errors, *result.warnings):
                 if fmt == "github":
                     click.echo(github_annotation(error))
                 else:
@@ -33,6 +35,8 @@ def command(paths: tuple[Path, ...], fmt: str, since: str | None) -> None:
             if fmt == "text":
                 count = len(result.errors)
                 status = "" if result.kind == "skipped" else ("ok" if result.ok else f"{count} error{'' if count == 1 else 's'}")
+                if result.warnings:
+                    status += f", {len(result.warnings)} warning{'' if len(result.warnings) == 1 else 's'}"
                 extra = f" {result.label}" if result.label else ""
                 click.echo(f"{result.path}:{extra} {status}".rstrip(), err=not result.ok)
     guard_ok = True
@@ -56,7 +60,8 @@ def github_annotation(error: TaxpackError) -> str:
     props = [f"title={_escape_property('taxpack ' + error.kind)}"]
     if span is not None:
         props = [f"file={_escape_property(span.file)}", f"line={span.line or 1}", f"col={span.col or 1}"] + props
-    return f"::error {','.join(props)}::{_escape_data(message)}"
+    level = "warning" if error.kind == "warning" else "error"
+    return f"::{level} {','.join(props)}::{_escape_data(message)}"
 
 
 def _escape_data(text: str) -> str:

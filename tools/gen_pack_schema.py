@@ -234,6 +234,8 @@ SCHEMA = {
                 "unit": {"enum": ["money", "rate", "days", "weeks", "months", "years", "count", "boolean", "text", "brackets", "table"]},
                 "currency": CURRENCY,
                 "by": {"type": "string", "description": "a taxpayer attribute the value is keyed by, e.g. filing_status"},
+                "confirmed_until": {**DATE, "description": "the last day the values are confirmed by a publication (an indexed amount): "
+                                                           "read for a later day, the last value applies with a caveat that the figure is not yet published"},
                 "values": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": r"^\d{4}-\d{2}-\d{2}$"}, "additionalProperties": {
                     "type": "object", "required": ["value", "source"], "additionalProperties": False, "properties": {
                         "value": {}, "source": SOURCE_REF, "uncertain": {"type": "string"}, "note": {"type": "string"}}}}}}},

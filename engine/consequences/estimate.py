@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import attrs
 
 from taxpack.engine.core.household import Taxpayer
+from taxpack.engine.law.findings import value_caveat
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.sections import CapitalGains, Surtax, TaxMethod
 
@@ -86,7 +87,8 @@ class Estimator:
 
     def _uncertain(self, ref: Any) -> str | None:
         dated = self.pack.resolve_dated(ref, self.day)
-        return dated.uncertain if dated is not None else None
+        name = ref.get("param") if isinstance(ref, Mapping) else None
+        return value_caveat(self.pack, name, dated) if name else None
 
     def tax(self, gains: YearGains) -> Estimate:
         """Tax on the year's gains (0 for a net loss; loss carry-forwards are not modelled)."""

@@ -17,6 +17,7 @@ import attrs
 
 from taxpack.engine.core.household import Taxpayer
 from taxpack.engine.core.money import money_text, percent_text
+from taxpack.engine.law.findings import value_caveat
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.year_rules import YearRules
 
@@ -107,6 +108,8 @@ class YearBill:
         return self.pack.resolve(ref, self.day)
 
     def _uncertain(self, ref: Any) -> str | None:
+        """The caveat of a value the bill uses: its `uncertain` note (a value read past its `confirmed_until`
+        included) and its source when that is less than verified."""
         if not (isinstance(ref, Mapping) and "param" in ref):
             return None
         parameter = self.pack.parameters.get(ref["param"])
@@ -114,7 +117,7 @@ class YearBill:
             dated = parameter.at(self.day) if parameter is not None else None
         else:
             dated = self.pack.resolve_dated(ref, self.day)
-        return dated.uncertain if dated is not None else None
+        return value_caveat(self.pack, ref["param"], dated)
 
     # -- the computation -----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
 from taxpack.engine.core.household import Finding
-from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.pack import DatedValue, Pack
 
 
 def caveat_for(pack: Pack, source_id: str | None, extra: str | None = None, more: Sequence[str] = ()) -> str | None:
@@ -27,6 +27,18 @@ def caveat_for(pack: Pack, source_id: str | None, extra: str | None = None, more
         if note not in parts:
             parts.append(note)
     return "; ".join(parts) if parts else None
+
+
+def value_caveat(pack: Pack, name: str, dated: DatedValue | None) -> str | None:
+    """What an estimate that uses parameter `name`'s value must say about it: its `uncertain` note (which also
+    says when the value is read past its `confirmed_until`) and its source when less than verified."""
+    if dated is None:
+        return None
+    parts = [dated.uncertain] if dated.uncertain else []
+    source = pack.source(dated.source)
+    if source is not None and source.confidence != "verified":
+        parts.append(f"{name}: source confidence: {source.confidence} ({source.citation})")
+    return "; ".join(parts) or None
 
 
 def make_finding(

@@ -154,7 +154,8 @@ def _parameter(document: Document, name: str, raw: Mapping[str, Any]) -> Paramet
         DatedValue(_date(start), v.get("value"), v["source"], v.get("uncertain"), document.span(("parameters", name, "values", start)))
         for start, v in raw["values"].items()
     )
-    return Parameter(name, raw["description"], raw["unit"], values, raw.get("by"), raw.get("currency"), document.span(("parameters", name)))
+    return Parameter(name, raw["description"], raw["unit"], values, raw.get("by"), raw.get("currency"), document.span(("parameters", name)),
+                     _date(raw["confirmed_until"]) if raw.get("confirmed_until") else None)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -40,9 +40,35 @@ class DatedValue:
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
 
 
+class LawDay(dt.date):
+    """The day whose law a pack gives for a `requested` day outside its coverage (`Pack.law_day`).
+
+    It is that date in every comparison; `requested` lets a parameter say that its last confirmed value
+    is applied to a later year whose figure is not yet published (`Parameter.confirmed_until`)."""
+
+    requested: dt.date | None
+
+    def __new__(cls, year: int, month: int, day: int, requested: dt.date | None = None) -> "LawDay":
+        made = super().__new__(cls, year, month, day)
+        made.requested = requested
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LawDay, (self.year, self.month, self.day, self.requested))
+
+
+def requested_day(day: dt.date) -> dt.date:
+    """The day a law day was asked for (the day itself for an ordinary date)."""
+    return getattr(day, "requested", None) or day
+
+
 @attrs.frozen
 class Parameter:
-    """A named, dated legal value: a rate, threshold, window or allowance."""
+    """A named, dated legal value: a rate, threshold, window or allowance.
+
+    `confirmed_until` (optional) is the last day the values are confirmed by a publication: an indexed
+    amount read for a later day (a pack covering a year not yet published, or a horizon past the pack's
+    coverage) is its last value, with a caveat saying so."""
 
     name: str
     description: str
@@ -51,6 +77,7 @@ class Parameter:
     by: str | None = None
     currency: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    confirmed_until: dt.date | None = None
 
     def at(self, day: dt.date) -> DatedValue | None:
         """The value in force on `day`, or None when none is (before the first, or ended by null)."""
@@ -62,7 +89,18 @@ class Parameter:
                 break
         if current is None or current.value is None:
             return None
+        note = self.unpublished(day)
+        if note is not None:
+            return attrs.evolve(current, uncertain=f"{current.uncertain}; {note}" if current.uncertain else note)
         return current
+
+    def unpublished(self, day: dt.date) -> str | None:
+        """The caveat of a value read for a day after `confirmed_until`, or None."""
+        asked = requested_day(day)
+        if self.confirmed_until is None or asked <= self.confirmed_until:
+            return None
+        return (f"{self.name}: the {self.confirmed_until.year} value applied to {asked.year}: not yet published "
+                f"(confirmed until {self.confirmed_until.isoformat()})")
 
 
 @attrs.frozen
@@ -101,8 +139,13 @@ class Pack:
 
     def law_day(self, day: dt.date) -> dt.date:
         """The date whose values the pack gives for `day`: a day before the coverage reads its first
-        values, a day after it its last (history and horizons reach beyond what a pack covers)."""
-        return min(max(day, self.coverage_from), self.coverage_to)
+        values, a day after it its last (history and horizons reach beyond what a pack covers); that
+        last day remembers the day asked for (`LawDay`), so an indexed amount confirmed only until then
+        says it is applied to a later year."""
+        if day > self.coverage_to:
+            last = self.coverage_to
+            return LawDay(last.year, last.month, last.day, requested=requested_day(day))
+        return max(day, self.coverage_from)
 
     def covers(self, day: dt.date) -> bool:
         return self.coverage_from <= day <= self.coverage_to

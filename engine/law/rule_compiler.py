@@ -16,6 +16,7 @@ Semantics, shared by both evaluators (the reference is `leaf_held`):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any, Callable, Mapping, Sequence
 
@@ -260,6 +261,8 @@ def _compile(pack: Pack) -> CompiledPack:
         leaves: list[Leaf] = []
         tree = _node(pack, rule.get("id", f"#{i}"), rule["when"], ("rules", i, "when"), leaves, errors)
         trees.append((tree, tuple(leaves)))
+        for key in ("message", "caveat"):
+            _check_quoted(pack, rule.get("id", f"#{i}"), rule["then"].get(key) or "", ("rules", i, "then", key), errors)
     if errors:
         from taxpack.engine.core.errors import ErrorList
 
@@ -280,6 +283,28 @@ def _compile(pack: Pack) -> CompiledPack:
     scale = _scale(pack, rules, params)
     ruleset = durable_ruleset(tuple(rules), facts, params, param_kinds, scale)
     return CompiledPack(pack.ref, pack.sha256, tuple(rules), tuple(facts), tuple(params), param_kinds, scale, ruleset)
+
+
+_QUOTABLE_UNITS = ("money", "rate", "days", "weeks", "months", "years", "count", "boolean", "text")
+PARAM_PLACEHOLDER = re.compile(r"\{param:\s*([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)\}")
+
+
+def message_params(template: str) -> list[str]:
+    """The parameters a message template quotes with `{param:NAME}`, in order, each once."""
+    return list(dict.fromkeys(PARAM_PLACEHOLDER.findall(template)))
+
+
+def _check_quoted(pack: Pack, rid: str, text: str, path: tuple[Any, ...], errors: list[SemanticError]) -> None:
+    """Every `{param:NAME}` in a rule's message names a parameter with one value a day (not a table, not keyed)."""
+    for name in re.findall(r"\{param:\s*([^}]*)\}", text):
+        parameter = pack.parameters.get(name.strip())
+        if parameter is None:
+            errors.append(SemanticError(f"rule '{rid}': {{param:{name}}} names no parameter of this pack", pack.span(path),
+                                        "{param:NAME} with NAME a key of `parameters`"))
+        elif parameter.by or parameter.unit not in _QUOTABLE_UNITS:
+            errors.append(SemanticError(f"rule '{rid}': {{param:{name}}} cannot be quoted in a message (unit {parameter.unit}"
+                                        f"{', keyed by ' + parameter.by if parameter.by else ''})", pack.span(path),
+                                        "a parameter with one value a day: a rate, an amount, a duration, a count or a text"))
 
 
 def _node(pack: Pack, rid: str, cond: Mapping[str, Any], path: tuple[Any, ...], leaves: list[Leaf],
