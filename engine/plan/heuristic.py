@@ -68,14 +68,23 @@ class _State:
         units = self.held.get((account, security), ZERO)
         tax = ZERO
         takes = []
+        by_lens: dict[str, Decimal] = {}
         for index, pool in self.pools_of.get((account, security), []):
             if not pool.taxable:
                 continue
             lot = self._next_lot(index, pool, account)
             if lot is not None:
                 units = min(units, self.lot_left[(index, lot.id)])
-            tax += self._lot_tax(pool, lot, self._blocked(pool, lot))
+            part = self._lot_tax(pool, lot, self._blocked(pool, lot))
+            by_lens[pool.lens] = part
+            tax += part
             takes.append((index, pool, lot))
+        # A lens that credits another's tax on this sale pays only what is above it (the household's net bill).
+        owner = self.p.scenario.account(account).owner
+        for pair in self.p.pairs:
+            if pair.taxpayer == owner and (account, security) in pair.shared and (pair.relief.credit == "exemption" or pair.counts_foreign):
+                mine, theirs = by_lens.get(pair.crediting[0], ZERO), by_lens.get(pair.credited[0], ZERO)
+                tax -= max(ZERO, mine) if pair.exemption else max(ZERO, min(mine, theirs))
         return units, tax, takes
 
     # -- doing ---------------------------------------------------------------------------------

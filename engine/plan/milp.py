@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import attrs
 
 from taxpack.engine.core.errors import TaxpackError
-from taxpack.engine.plan.cost import PlanTrades
+from taxpack.engine.plan.cost import PlanTrades, consume
 from taxpack.engine.plan.netbill import CreditPair
 from taxpack.engine.plan.problem import PlanPool, Problem
 from taxpack.engine.plan.targets import Targets
@@ -131,13 +131,20 @@ class PlanModel:
 
     def _build(self, forbid: tuple[int, ...], avoid: bool) -> None:
         """The program, step by step: what may be traded, the gains it makes, the loss rules it may trip,
-        the tax on those gains, then the constraints (targets, cash per account, gain budgets)."""
+        the constraints (targets, cash per account, gain budgets), then the household's net bill, on the
+        range of each basket's net that the constraints allow (the linear relaxation's least and greatest)."""
         targets = self.p.targets if self.rebalance else None
         self._sell_variables()
         if targets is not None:
             self._buy_variables(targets)
         self._gain_expressions()
         self._loss_rule_switches(forbid, avoid)
+        if targets is not None:
+            self._target_bands(targets)
+        self._cash_per_account()
+        if self.p.targets is not None:  # the gain budget holds for raising cash too
+            self._gain_budgets(self.p.targets)
+        self._narrow()
         self.offset = ZERO  # the objective's constant: minus the household's tax before the plan (plan currency)
         self.cells = 0
         self.tax_expr: dict[tuple[str, str], tuple[dict[int, float], Decimal]] = {}  # per lens: the year's tax (columns, constant)
@@ -149,11 +156,50 @@ class PlanModel:
             self._year(key)
         for pair in self.p.pairs:
             self._credit(pair)
-        if targets is not None:
-            self._target_bands(targets)
-        self._cash_per_account()
-        if self.p.targets is not None:  # the gain budget holds for raising cash too
-            self._gain_budgets(self.p.targets)
+
+    def _narrow(self) -> None:
+        """Each basket's plan net between the least and greatest the linear relaxation of the constraints allows
+        (every plan the program can choose lies within): a smaller box has fewer cells and a tighter hull."""
+        m = self.m
+        goals = [(key, basket, expr) for key in sorted(self.gains) for basket, expr in sorted(self.gains[key].items()) if expr]
+        if not goals or not m.rows:
+            return
+        highspy = _highs()
+        import numpy as np
+
+        h = _quiet(highspy)
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        n = len(m.lb)
+        inf = highspy.kHighsInf
+        h.addVars(n, np.array([max(v, -inf) for v in m.lb], dtype=np.float64), np.array([min(v, inf) for v in m.ub], dtype=np.float64))
+        starts, index, value, lower, upper = [], [], [], [], []
+        for lo, hi, terms in m.rows:
+            starts.append(len(index))
+            for col in sorted(terms):
+                index.append(col)
+                value.append(terms[col])
+            lower.append(max(lo, -inf))
+            upper.append(min(hi, inf))
+        h.addRows(len(m.rows), np.array(lower, dtype=np.float64), np.array(upper, dtype=np.float64), len(index),
+                  np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value, dtype=np.float64))
+        everything = np.arange(n, dtype=np.int32)
+        for key, basket, expr in goals:
+            room = self.bounds[key][basket]
+            found = []
+            for sense in (1.0, -1.0):
+                cost = np.zeros(n, dtype=np.float64)
+                for col, coef in expr.items():
+                    cost[col] = sense * coef
+                h.changeColsCost(n, everything, cost)
+                h.run()
+                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    break
+                found.append(_dec_exact(sense * h.getInfo().objective_function_value))
+            if len(found) == 2:
+                slack = Decimal("0.01") + abs(found[1] - found[0]) * Decimal("1e-9")  # the LP's tolerance, in money
+                room[0] = max(room[0], found[0] - slack)
+                room[1] = min(room[1], found[1] + slack)
 
     def _sell_variables(self) -> None:
         """Units each account may sell of each holding (integers unless the security is fractional)."""
@@ -196,6 +242,8 @@ class PlanModel:
         self.items: dict[tuple[str, str], list[tuple[int, Decimal, str, Decimal, tuple[tuple[str, str], ...]]]] = {}
         self.washable = {(w.lens, w.seller, w.security) for w in p.wash}
         self.loss_split: dict[tuple[str, str, str], list[tuple[int, int, Decimal]]] = {}  # (counted, washed, units)
+        self.split_of: dict[int, tuple[int, int, tuple[str, str, str]]] = {}  # units column -> its counted and washed parts
+        self.full_vars: dict[tuple[int, str], int] = {}  # (pool index, lot id) -> "the lot before it is used up"
         for index, pool in enumerate(p.pools):
             self._pool(index, pool)
 
@@ -315,6 +363,7 @@ class PlanModel:
             if column_gain < 0 and lkey in self.washable:
                 counted = m.var(f"counted[{m.names[col]}]", 0.0, _num(units))
                 washed = m.var(f"washed[{m.names[col]}]", 0.0, _num(units), _num(-column_gain * WASH_LOSS_WEIGHT))
+                self.split_of[col] = (counted, washed, lkey)
                 m.row({col: 1.0, counted: -1.0, washed: -1.0}, lb=0.0, ub=0.0)
                 self.loss_split.setdefault(lkey, []).append((counted, washed, units))
                 col = counted
@@ -362,6 +411,7 @@ class PlanModel:
             if previous is not None:
                 px, pq = previous
                 z = m.var(f"full[{index},{lot.id}]", 0.0, 1.0, 0.0, True)
+                self.full_vars[(index, lot.id)] = z
                 m.row({px: 1.0, z: -_num(pq)}, lb=0.0)  # z = 1 -> previous lot used up
                 m.row({x: 1.0, z: -_num(lot.quantity)}, ub=0.0)  # this lot only once z = 1
             previous = (x, lot.quantity)
@@ -579,13 +629,8 @@ class PlanModel:
                       np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value, dtype=np.float64))
         warm_used = False
         if warm is not None:
-            cols, vals = [], []
-            for key, col in self.sell.items():
-                cols.append(col)
-                vals.append(_num(warm.sells.get(key, ZERO)))
-            for key, col in self.buy.items():
-                cols.append(col)
-                vals.append(_num(warm.buys.get(key, ZERO)))
+            start = self._start(warm)
+            cols, vals = list(start), [start[c] for c in start]
             if cols:
                 status = h.setSolution(len(cols), np.array(cols, dtype=np.int32), np.array(vals, dtype=np.float64))
                 warm_used = status == highspy.HighsStatus.kOk
@@ -614,6 +659,49 @@ class PlanModel:
         washes = tuple(sorted(i for b, washed, indexes in self.wash_keys.values()
                               if x[b] > 0.5 and sum(x[w] for w in washed) > 1e-6 for i in indexes))
         return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows), self.cells)
+
+    def _start(self, warm: PlanTrades) -> dict[int, float]:
+        """The warm start's value of every integer decision it fixes: units traded, units per lot (as each lens
+        takes them), the FIFO steps, the loss-rule switches and the counted or washed units; HiGHS completes
+        the rest (the cells, the credits), a small problem once these are known."""
+        p = self.p
+        start: dict[int, float] = {}
+        for key, col in self.sell.items():
+            start[col] = _num(warm.sells.get(key, ZERO))
+        for key, col in self.buy.items():
+            start[col] = _num(warm.buys.get(key, ZERO))
+        replaced: dict[tuple[str, str, str], bool] = {}
+        for key, (b, _, indexes) in self.wash_keys.items():
+            hit = any(p.wash[i].past for i in indexes) or any(
+                warm.buys.get((a, sec), ZERO) > 0 for i in indexes for a, sec, _ in p.wash[i].conflicts)
+            replaced[key] = hit
+            start[b] = 1.0 if hit else 0.0
+        units: dict[int, float] = {}
+        for index, pool in enumerate(p.pools):
+            if not pool.taxable or pool.method == "average":
+                continue
+            sold = {a: warm.sells.get((a, pool.security), ZERO) for a in pool.accounts}
+            taken: dict[str, Decimal] = {}
+            for lot, qty in consume(pool, {a: q for a, q in sold.items() if q > 0}, warm.lots):
+                if lot is not None:
+                    taken[lot.id] = taken.get(lot.id, ZERO) + qty
+            previous = None
+            for lot in pool.lots:
+                col = self.lot_vars.get((index, lot.id))
+                if col is None:
+                    continue
+                units[col] = _num(taken.get(lot.id, ZERO))
+                z = self.full_vars.get((index, lot.id))
+                if z is not None and previous is not None:
+                    start[z] = 1.0 if taken.get(previous.id, ZERO) >= previous.quantity else 0.0
+                previous = lot
+        start.update(units)
+        for col, (counted, washed, lkey) in self.split_of.items():
+            value = start.get(col, 0.0)
+            washes = replaced.get(lkey, False)
+            start[counted] = 0.0 if washes else value
+            start[washed] = value if washes else 0.0
+        return start
 
     def _polish(self, h: Any, highspy: Any, x: list[float]) -> list[float]:
         """Fix the integer decisions (units traded, FIFO steps, loss-rule choices) and solve the rest (which
@@ -676,6 +764,10 @@ def _dec(value: float | None) -> Decimal | None:
     if value is None or value != value or abs(value) == float("inf"):  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         return None
     return Decimal(repr(value)).quantize(Decimal("0.01"))
+
+
+def _dec_exact(value: float) -> Decimal:
+    return Decimal(repr(value))
 
 
 def _shifted(value: Decimal | None, offset: Decimal) -> Decimal | None:
