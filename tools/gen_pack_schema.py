@@ -141,7 +141,21 @@ LOSS_RULE = section({
                     "description": "acquisition (US §1091(c)): sold and replacement units paired share for share in order of acquisition, each replacement unit absorbing one loss, the units bought with the sold ones excluded; proportional (CA IT-456R): least of (sold, acquired in the window, held at its end) / sold x loss, prorated among the holders"},
     "tacking": {"type": "boolean"},
     "severity": {"enum": ["info", "warning", "blocking"]},
+    "split_uncertain": {"type": "string", "description": "match_order proportional: the caveat a finding carries when more than one holder "
+                                                         "(the seller, a spouse, a registered plan) acquired in the window and the denied loss is split among them"},
+    "split_source": {**SOURCE_REF, "description": "the source of how the split is read (default: the rule's source)"},
 }, required=("source", "id", "code", "identity", "window", "effect"))
+
+TREATY_ACCOUNT_FIELDS = {
+    "dividends": ref_or(NUMBER), "interest": ref_or(NUMBER), "creditable": {"type": "boolean"},
+    "own_tax": {"type": "boolean", "description": "the tax withheld is the holder's own tax in the source country (a citizen it taxes "
+                                                  "wherever they live): credited on that country's return, never lost"},
+    "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"}}
+TREATY_ACCOUNT = {
+    "type": "object", "required": ["source"], "additionalProperties": False, "properties": {
+        **TREATY_ACCOUNT_FIELDS,
+        "citizens": {"type": "object", "required": ["source"], "additionalProperties": False, "properties": TREATY_ACCOUNT_FIELDS,
+                     "description": "the case when the holder is a citizen of the source country (a US person's TFSA)"}}}
 
 BASKET = {
     "type": "object", "required": ["id"], "additionalProperties": False,
@@ -325,10 +339,7 @@ SCHEMA = {
                 "source_country": COUNTRY, "resident_of": COUNTRY, "from": DATE, "to": DATE,
                 "dividends": ref_or(NUMBER), "interest": ref_or(NUMBER), "relief": {"enum": ["at_source", "refund"]},
                 "article": {"type": "string"}, "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"},
-                "accounts": {"type": "object", "additionalProperties": {
-                    "type": "object", "required": ["source"], "additionalProperties": False, "properties": {
-                        "dividends": ref_or(NUMBER), "interest": ref_or(NUMBER), "creditable": {"type": "boolean"},
-                        "source": SOURCE_REF, "note": {"type": "string"}, "uncertain": {"type": "string"}}}},
+                "accounts": {"type": "object", "additionalProperties": TREATY_ACCOUNT},
             }}},
         "relief": {"type": "array", "items": {
             "type": "object", "required": ["country", "for_tax_of", "credit", "source"], "additionalProperties": False,

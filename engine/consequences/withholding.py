@@ -3,7 +3,9 @@
 A dividend paid by a company of one country to a resident of another suffers the source country's
 withholding: its statutory rate, cut by the treaty between the two, with account cases that matter
 for asset location (US dividends in an RRSP: 0%, treaty Art. XXI; in a TFSA: 15%, lost). Tax
-withheld in a taxable account is usually credited at home; in a wrapper that is not taxable, it is lost.
+withheld in a taxable account is usually credited at home; in a wrapper that is not taxable, it is lost,
+unless the holder is a citizen the source country taxes anyway (a US citizen's TFSA): a treaty account
+case's `citizens` entry says so (`own_tax`), and nothing is lost.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class WithholdingCase:
     pack: Pack | None
     source: str | None
     uncertain: str | None
-    basis: str  # treaty-account | treaty | statutory | domestic
+    basis: str  # treaty-account | treaty-account-citizen | treaty | statutory | domestic
     relief: str | None = None  # at_source | refund: how the treaty rate is obtained
     statutory: Decimal | None = None
 
@@ -88,11 +90,16 @@ def dividend_withholding(packs: PackSet, security: Security, account: Account, t
             if row.source_country != source_country or row.resident_of != resident or not row.in_force(day):
                 continue
             case = row.accounts.get(account.wrapper)
+            basis = "treaty-account"
+            if case is not None and case.citizens is not None and source_country in taxpayer.citizenship:
+                case, basis = case.citizens, "treaty-account-citizen"
             if case is not None and case.dividends is not None:
                 rate = _withheld(Decimal(treaty.resolve(case.dividends, day)), statutory)
                 creditable = bool(case.creditable if case.creditable is not None else not in_wrapper)
-                return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,
-                                       treaty, case.source, case.uncertain or row.uncertain, "treaty-account", row.relief, statutory)
+                # A citizen the source country taxes anyway: what it withholds is a payment of that tax, not a cost.
+                lost = ZERO if case.own_tax else _lost(rate, creditable, cap)
+                return WithholdingCase(source_country, resident, account.wrapper, rate, lost, creditable,
+                                       treaty, case.source, case.uncertain or row.uncertain, basis, row.relief, statutory)
             rate = _withheld(Decimal(treaty.resolve(row.dividends, day)), statutory)
             creditable = not in_wrapper
             return WithholdingCase(source_country, resident, account.wrapper, rate, _lost(rate, creditable, cap), creditable,

@@ -286,6 +286,8 @@ class LossRule(Cited):
     match_order: str = "acquisition"
     tacking: bool = False
     severity: str = "warning"
+    split_uncertain: str | None = None  # proportional: the caveat when several holders share the denied loss
+    split_source: str | None = None  # the source of that reading (default: the rule's)
 
     def applies(self, security: Security) -> bool:
         """Does the rule cover a loss on this security (`applies_to`: listed, kinds)?"""
@@ -378,6 +380,8 @@ class TreatyAccount(Cited):
     dividends: ValueOrParam = None
     interest: ValueOrParam = None
     creditable: bool | None = None  # None: creditable unless the account is outside the taxable computation
+    own_tax: bool = False  # the tax withheld is the holder's own tax in the source country (a citizen it taxes): never lost
+    citizens: "TreatyAccount | None" = None  # the case when the holder is a citizen of the source country
 
 
 @attrs.frozen(kw_only=True)
@@ -873,7 +877,7 @@ def _loss_rule(n: _Node, index: int) -> LossRule:
         window=LossWindow(**window.at(), **window.given("before", "after", "month_rounding", "exclude_sale_day", "date")),
         applies_to=AppliesTo(**applies_to.at(), **applies_to.given("listed"), **applies_to.names_given("kinds")) if applies_to is not None
         else AppliesTo(path=n.where("applies_to"), span=n.document.span(n.where("applies_to"))),
-        **who, **n.given("held_at_end", "match_order", "tacking", "severity"),
+        **who, **n.given("held_at_end", "match_order", "tacking", "severity", "split_uncertain", "split_source"),
     )
 
 
@@ -916,8 +920,14 @@ def _wrapper(name: str, n: _Node) -> Wrapper:
     return Wrapper(**n.cited(), name=name, **n.given("taxable", "own_pool", "title", "kind", "recognised_by_treaty"))
 
 
+def _treaty_account(a: _Node) -> TreatyAccount:
+    citizens = a.child("citizens")
+    return TreatyAccount(**a.cited(), **a.given("dividends", "interest", "creditable", "own_tax"),
+                         citizens=_treaty_account(citizens) if citizens is not None else None)
+
+
 def _treaty_row(n: _Node) -> TreatyRow:
-    accounts = {name: TreatyAccount(**a.cited(), **a.given("dividends", "interest", "creditable")) for name, a in n.entries("accounts")}
+    accounts = {name: _treaty_account(a) for name, a in n.entries("accounts")}
     return TreatyRow(**n.cited(), **n.given("source_country", "resident_of", "dividends", "interest", "relief", "article"),
                      start=_date(n.raw.get("from")), end=_date(n.raw.get("to")), accounts=accounts)
 

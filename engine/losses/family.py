@@ -327,6 +327,7 @@ class LossRuleSet:
         pairs: list[WashPair] = []
         formula: str | None = None
         sold_on = self.sold_on(tx)
+        self.split_by: set[tuple[str, ...]] = set()
         if rule.match_order == "proportional":
             formula = self._proportional(rule, sale, sold_on, index, window, seller, matching, units, held, held_by_pool, pairs)
         else:
@@ -338,6 +339,8 @@ class LossRuleSet:
         outcome.disallowed += amount
         outcome.pairs.extend(pairs)
         sale.findings.append(self._finding(rule, sale, window, pairs, loss_before, quantity_before, held, formula))
+        if rule.split_uncertain and len(self.split_by) > 1:
+            sale.findings.append(self._split_finding(rule, pairs, amount))
 
     def _by_acquisition(self, rule: LossRule, sale: Any, sale_day: dt.date, units: list[LossUnits],
                         candidates: Iterator[Candidate], held: Decimal | None, pairs: list[WashPair]) -> None:
@@ -421,6 +424,7 @@ class LossRuleSet:
                 part = rest if m == len(targets) - 1 else share * w / units_total
                 rest -= part
                 pairs.append(self._effect(rule, sale, sale_day, cand, q, k * part / denied, part, None, shown=w))
+        self.split_by = {key for key, rows in bought.items() if sum((q for _, q in rows), ZERO) > 0}
         return formula
 
     def _targets(self, rule: LossRule, seller: str, key: tuple[str, ...], bought: list[tuple[int, Decimal]],
@@ -581,6 +585,20 @@ class LossRuleSet:
             facts["loss_rule.formula"] = formula
         return make_finding(pack, code=rule.code, severity=rule.severity, message=message, rule=rule.id, source=rule.source,
                             facts=facts, amount=total, uncertain="; ".join(caveats) or None)
+
+    def _split_finding(self, rule: LossRule, pairs: list[WashPair], total: Decimal) -> Finding:
+        """Several holders acquired in the period and share the denied loss: how it is split is a reading (the pack's caveat)."""
+        cur, pack = self.ledger.currency, self.pack
+        shares: dict[str, Decimal] = {}
+        for pair in pairs:
+            shares[pair.account] = shares.get(pair.account, ZERO) + pair.amount
+        listed = ", ".join(f"{account} {money_text(amount, pack, grouped=True)}" for account, amount in shares.items())
+        message = (f"{rule.title}: {len(self.split_by)} affiliated holders acquired identical property in the period; the "
+                   f"{money_text(total, pack, grouped=True)} {cur} disallowed is shared by what each acquired and still holds at its end: {listed}")
+        return make_finding(pack, code=f"{rule.code}_split", severity="info", message=message, rule=rule.id,
+                            source=rule.split_source or rule.source, facts={"loss_rule.id": rule.id, "loss.disallowed": total,
+                                                                            "loss_rule.holders": len(self.split_by)},
+                            amount=total, uncertain=rule.split_uncertain)
 
     def _release_finding(self, rule: LossRule, sale: Any, usable: Decimal, stranded: Decimal, origins: list[str]) -> Finding:
         cur = self.ledger.currency

@@ -20,7 +20,7 @@ import pytest
 
 from taxpack.engine.core.household import IdentityGroup
 
-from .helpers import D, buy, finding, household, pack, pool_cost, recognised, run, sell
+from .helpers import D, buy, codes, finding, household, pack, pool_cost, recognised, run, sell
 
 CA = pack("ca_superficial")
 TAXABLE = "taxable accounts"
@@ -159,3 +159,36 @@ def test_addition_goes_to_the_holder_at_the_end_when_the_buyer_no_longer_holds()
     book, _ = run(CA, ca(txs, accounts=accounts))
     assert book.sales["s"].disallowed == D(100)
     assert pool_cost(book, "me", TAXABLE) == D(500) + D(100)
+
+
+def test_cra_2022_0940941c6_several_affiliated_holders_share_the_loss_and_the_split_is_caveated():
+    """CRA 2022-0940941C6 (APFF roundtable of 7 October 2022, Q.4), its example moved to 2025 (the bundled pack's
+    coverage): all 2,000 shares sold on 15 March at a loss of 10,000; the RRSP bought 1,000 on 10 March, the spouse
+    2,000 on 16 March, the seller 500 on 13 April, all held at the end of the period. Least of (S 2,000, P 3,500,
+    B 3,500) / S: the whole loss is superficial. CRA prorates the addition on the substituted property held at the
+    end: 1,000/3,500 to the RRSP (2,857.14, worthless there), 2,000/3,500 to the spouse (5,714.29), 500/3,500 to the
+    seller (1,428.57). More than one affiliated holder bought, so the finding names the ambiguity of the split."""
+    from tests.lots.packs import ca_pack
+
+    accounts = (("brk", "me", "taxable"), ("rrsp", "me", "rrsp"), ("sp-brk", "sp", "taxable"))
+    txs = [buy("old", "2024-06-03", 2000, 10), buy("plan", "2025-03-10", 1000, 5, account="rrsp"),
+           sell("s", "2025-03-15", 2000, 5), buy("sp", "2025-03-16", 2000, 5, account="sp-brk"), buy("me2", "2025-04-13", 500, 5)]
+    book, losses = run(ca_pack(), ca(txs, accounts=accounts))
+    sale = book.sales["s"]
+    assert (sale.gain, sale.disallowed) == (D(-10000), D(10000))
+    shares = {p.replacement: p.amount for p in losses.outcomes["s"].pairs}
+    assert {k: v.quantize(D("0.01")) for k, v in shares.items()} == {"plan": D("2857.14"), "sp": D("5714.29"), "me2": D("1428.57")}
+    assert sum(shares.values(), D(0)) == D(10000)
+    split = finding(sale, "superficial_loss_split")
+    assert split.citation.startswith("CRA 2022-0940941C6") and split.amount == D(10000)
+    assert "CRA 2022-0940941C6" in (split.caveat or "") and "its split among the holders" in (split.caveat or "")
+    assert "3 affiliated holders" in split.message
+
+
+def test_one_affiliated_buyer_has_no_split_caveat():
+    from tests.lots.packs import ca_pack
+
+    accounts = (("brk", "me", "taxable"), ("sp-brk", "sp", "taxable"))
+    txs = [buy("b", "2025-01-02", 100, 10), sell("s", "2025-03-03", 100, 8), buy("sp", "2025-03-10", 100, 8, account="sp-brk")]
+    book, _ = run(ca_pack(), ca(txs, accounts=accounts))
+    assert "superficial_loss_split" not in codes(book.sales["s"])
