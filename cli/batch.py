@@ -28,13 +28,17 @@ Exit codes (batch): the highest of the households'
 """
 
 
+MAX_WORKERS = 256  # a mistyped --workers 99999999 would start that many processes at once
+
+
 def _common(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path)),
         click.option("--out", "output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="JSON Lines output, one result per household."),
         click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False), help="Also write the summary (counts, exit code) as JSON to this file."),
         click.option("--resume", is_flag=True, help="Keep the households already in OUTPUT (a cut-off last line is redone) and append the rest."),
-        click.option("--workers", type=click.IntRange(min=1), default=None, help="Local worker processes (default: one per core)."),
+        click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
+                     help=f"Local worker processes (default: one per core; at most {MAX_WORKERS}, and never more than households)."),
         click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on the Dask scheduler at ADDRESS, or local:N for a local cluster of N workers."),
         click.option("--pack", "pack_paths", multiple=True, type=click.Path(path_type=Path), help="Use this pack instead of the bundled one with the same id."),
         click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None, help="Rule evaluator (default: see docs/rules-evaluation.md)."),

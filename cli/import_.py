@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from taxpack.cli.options import checked_output
 from taxpack.engine.inputs.importers.formats import FORMATS
 
 
@@ -53,19 +54,23 @@ def command(fmt: str, files: tuple[Path, ...], household: Path, out: Path | None
             accounts: dict[str, str], fractions: dict[str, Decimal]) -> None:
     """Read broker exports in FORMAT into a scenario, and print the totals per account to compare with the statements."""
     from taxpack.engine.core.documents import display_path
+    from taxpack.engine.core.files import write_text_atomic
     from taxpack.engine.inputs.importers.assemble import ImportOptions, assemble
     from taxpack.engine.inputs.importers.assemble import transactions_csv as csv_text
     from taxpack.engine.inputs.importers.statement import Statement
 
+    inputs: list[tuple[str, Path | str | None]] = [("--household", household), *(("an input file", f) for f in files)]
+    checked_output(out, "--out", inputs)
+    checked_output(transactions_csv, "--transactions-csv", [*inputs, ("--out", out)])
     importer = FORMATS[fmt]
     statement = Statement(fmt)
     for path in files:
         statement.extend(importer.read(path, display_path(path)))
     result = assemble(statement, household, ImportOptions(accounts, fractions), out, transactions_apart=transactions_csv is not None)
     if transactions_csv is not None:
-        transactions_csv.write_text(csv_text(result.transactions), encoding="utf-8")
+        write_text_atomic(transactions_csv, csv_text(result.transactions))
     if out is not None:
-        out.write_text(result.yaml, encoding="utf-8")
+        write_text_atomic(out, result.yaml)
         click.echo(result.summary, nl=False)
     else:
         click.echo(result.yaml, nl=False)

@@ -375,7 +375,7 @@ def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None =
                     lines = dask_lines(job, items, dask, connection)
                     where = f"Dask {dask}"
                 else:
-                    n = workers or default_workers()
+                    n = max(1, min(workers or default_workers(), total - resumed.count))  # no idle processes
                     lines = local_lines(job, items, n)
                     where = f"{n} local worker{'s' if n != 1 else ''}"
                 try:

@@ -226,7 +226,9 @@ def display_path(path: Path | str) -> str:
     """The path as the user should see it: relative to the working folder when it lies below it."""
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        # The folder resolved, the name kept: a link is shown by its own name, not by the file it leads to.
+        real = p.resolve() if p.name in ("", ".", "..") else p.parent.resolve() / p.name
+        return str(real.relative_to(Path.cwd().resolve()))
     except (ValueError, RuntimeError, OSError):  # outside the working folder, or a loop of links: as given
         return str(p)
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import attrs
 
-from taxpack.engine.core.documents import Document, JsonPath, display_path, load_yaml
+from taxpack.engine.core.documents import Document, JsonPath, load_yaml
 from taxpack.engine.core.errors import SchemaError, SemanticError, Span, TaxpackError
+from taxpack.engine.core.files import named_file
 from taxpack.engine.core.household import CorporateAction, CostAdjustment, CostPool, Dividend, Ratio, Scenario
 from taxpack.engine.core.schemas import did_you_mean
 
@@ -34,19 +35,18 @@ _PER_ACCOUNT = ("added", "cash", "cash_in_lieu", "amount")  # totals of one acco
 _OPTIONAL = ("ratio", "added", "new_security", "cash", "cash_in_lieu", "amount", "amount_per_share", "fmv_old", "fmv_new", "cost_fraction", "elected")
 
 
-def include_dividends(document: Document, base: Path) -> Document:
-    """`dividends: FILE` replaced by the file's list, with the file's own positions (errors point into it)."""
+def include_dividends(document: Document, base: Path, roots: Sequence[Path] | None = None) -> Document:
+    """`dividends: FILE` replaced by the file's list, with the file's own positions (errors point into it).
+    The file must lie in one of `roots` (default: `base`, the scenario's folder), links followed."""
     data = document.data
     if not isinstance(data, dict) or not isinstance(data.get("dividends"), str):
         return document
     name = data["dividends"]
-    path = (base / name).resolve()
     if not name.endswith((".yaml", ".yml", ".json")):
         raise SchemaError(f"dividends file '{name}' is not YAML or JSON", document.span(("dividends",)),
                           "a .yaml, .yml or .json file holding a list of dividends, relative to the scenario file")
-    if not path.is_file():
-        raise SemanticError(f"dividends file '{name}' not found: there is no {display_path(path)}", document.span(("dividends",)),
-                            "a YAML list of dividends; the path is relative to the scenario file")
+    path = named_file(name, base, list(roots) if roots is not None else [base], "dividends file", document.span(("dividends",)),
+                      "a YAML list of dividends", "the scenario file")
     included = load_yaml(path)
     if not isinstance(included.data, list):
         raise SchemaError("a dividends file holds a list of dividends", included.span(), "a YAML list: - {id: ..., account: ..., security: ..., date: ..., gross: ...}")

@@ -68,8 +68,10 @@ def build_scenario(
         what = "is empty" if document.data is None else ("holds a list at the top level" if isinstance(document.data, list) else "holds a single value")
         raise ErrorList([SchemaError(f"the file {what}, not a scenario", document.span(),
                                      "a mapping of keys: taxpack, as_of, taxpayers, accounts, securities, ...")])
+    # Files the scenario names (dividends, fx rates) are read only from these folders.
+    allowed = [Path(r) for r in (roots if roots is not None else (base,))] + [Path(d) for d in data_dirs]
     try:
-        document = include_dividends(document, base)
+        document = include_dividends(document, base, allowed)
     except TaxpackError as exc:
         raise ErrorList([exc]) from None
     errors: list[TaxpackError] = list(schema_validate(document, "scenario", FAST_ITEMS))
@@ -95,7 +97,6 @@ def build_scenario(
         trades = tuple(b.csv_transactions(trades_csv, True))
     fx_path = None
     if "rates" in data.get("fx", {}):
-        allowed = [Path(r) for r in (roots if roots is not None else (base,))] + [Path(d) for d in data_dirs]
         try:
             fx_path = str(named_file(data["fx"]["rates"], base, allowed, "fx rates file", document.span(("fx", "rates")),
                                      "a CSV file date,currency,quote,rate", "the scenario file"))

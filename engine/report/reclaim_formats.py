@@ -9,6 +9,8 @@ import csv
 import io
 from typing import Any
 
+from taxpack.engine.core.csv_safe import csv_safe_row
+
 CSV_COLUMNS = ["dividend", "date", "account", "security", "owner", "resident_of", "source_country", "currency", "gross", "withheld",
                "allowed_rate", "basis", "reclaimable", "deadline", "form", "authority", "expired", "no_route", "lost", "lost_reason", "creditable"]
 
@@ -83,7 +85,7 @@ def render_csv(data: dict[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     for d in data["dividends"]:
         row = {**d, "dividend": d["id"]}
-        writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+        writer.writerow(csv_safe_row(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS]))  # no formula can start a cell
     return buffer.getvalue()
 
 

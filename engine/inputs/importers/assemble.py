@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 
 import attrs
 
+from taxpack.engine.core.csv_safe import csv_safe_row
 from taxpack.engine.core.documents import Document, display_path, load_yaml, load_yaml_text
 from taxpack.engine.core.errors import ErrorList, SemanticError, Span, TaxpackError
 from taxpack.engine.core.household import Scenario
@@ -112,7 +113,7 @@ def transactions_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
+        writer.writerow(csv_safe_row([_cell(row.get(c)) for c in columns]))  # no cell can start a spreadsheet formula
     return buffer.getvalue()
 
 
