@@ -301,21 +301,7 @@ class YearBill:
         return Bill(tax - saving, tax, saving, (), tuple(caveats), net, base, tuple(carry_after), tuple(expired), allowance_used,
                     tuple(steps), not_creditable)
 
-    # -- for the planner, which writes steps 3 onwards as a program ---------------------------------------
-
-    def opening(self, totals: Mapping[str, BasketTotals], carried: Sequence[Carried] = (), year: int | None = None) -> dict[str, Decimal]:
-        """Each basket's net after its own netting (step 1) and the losses carried into it (step 2), before offsets."""
-        rules = self.rules
-        year = rules.tax_year(self.day) if year is None else year
-        net: dict[str, Decimal] = {}
-        for basket in rules.baskets:
-            t = totals.get(basket.id, BasketTotals())
-            net[basket.id] = t.gains if basket.losses == "not_allowed" else t.gains + t.losses
-        usable, _ = self._usable(carried, year)
-        for c in usable:
-            target = c.basket if rules.carry_forward and rules.carry_forward.keeps_basket and c.basket in net else self._pool()
-            net[target] = net.get(target, ZERO) - c.amount
-        return net
+    # -- for the planner (engine/plan/yearmodel.py reads values as compute does) ------------------------
 
     def value(self, ref: Any) -> tuple[Any, tuple[str, ...]]:
         """A literal or a parameter's value on the bill's day, as `compute` reads it, and what is missing for it."""
