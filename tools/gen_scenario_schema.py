@@ -8,7 +8,6 @@ from pathlib import Path
 WHOLE = r"\d{1,15}"
 FRACTION = r"(\.\d{1,20})?"
 
-
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "a date, YYYY-MM-DD"}
 COUNTRY = {"type": "string", "pattern": r"^[A-Z]{2}$", "description": "an ISO 3166-1 alpha-2 country code, e.g. CA"}
 CURRENCY = {"type": "string", "pattern": r"^[A-Z]{3}$", "description": "an ISO 4217 currency code, e.g. USD"}
@@ -156,7 +155,11 @@ SCHEMA = {
         "securities": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["id", "currency", "country"], "additionalProperties": False, "properties": {
                 "id": ID, "currency": CURRENCY, "country": COUNTRY,
-                "kind": {"enum": ["share", "etf", "fund", "bond"]},
+                "kind": {"enum": ["share", "etf", "fund", "bond", "crypto"]},
+                "fund_kind": {"enum": ["equity", "mixed", "real_estate", "foreign_real_estate", "bond", "money_market", "other"],
+                              "description": "what a fund or ETF invests in (DE InvStG: equity fund > 50% equities, mixed fund >= 25%; real_estate; foreign_real_estate)"},
+                "pfic_election": {"enum": ["qef", "mark_to_market", "none"],
+                                  "description": "for a US person holding a non-US fund (a PFIC): the election made for it (default: none, the excess-distribution regime of §1291)"},
                 "identity_group": ID, "listed": {"type": "boolean"}, "fractional": {"type": "boolean"},
                 "dividend_yield": {**RATE, "description": "annual dividend yield, a rate between 0 and 1, e.g. 0.015"},
                 "tags": {"type": "array", "items": {"type": "string"}},
@@ -176,7 +179,7 @@ SCHEMA = {
         "cost_pools": {"type": "array", "items": COST_POOL},
         "fx": {"type": "object", "additionalProperties": False, "properties": {"rates": {
             "type": "string", "minLength": 1, "description": "a CSV file date,currency,quote,rate, relative to this file, in its folder (or one given with --data-dir)"}}},
-        "prices": {"type": "array", "description": "optional market prices (fair market value) for `taxpack exit`; see docs/residency.md",
+        "prices": {"type": "array", "description": "optional market prices (fair market value): for `taxpack exit` (docs/residency.md) and for the yearly taxes on funds, which need each fund's price on the last trading day of every year held (or on 1 January) and on deemed-disposal dates (docs/scenario-format.md)",
                    "items": {"type": "object", "required": ["security", "date", "price", "currency"], "additionalProperties": False, "properties": {
                        "security": ID, "date": DATE, "price": NONNEG, "currency": CURRENCY}}},
     },

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import attrs
 
+from taxpack.engine.consequences.fund_taxes import EarlierTaxes, fund_findings
 from taxpack.engine.consequences.household_bill import Alternative, HouseholdBill, TradeTax, basket_items
 from taxpack.engine.consequences.residence_change import residence_findings
 from taxpack.engine.consequences.withholding import dividend_withholding
@@ -97,7 +98,8 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
         books[pack.id] = replay(pack, scenario, fx, events)
 
     bill = HouseholdBill(scenario, packs, fx)
-    baselines = _baselines(scenario, books)
+    earlier = {pid: EarlierTaxes(book.pack, scenario, book.ledger) for pid, book in books.items()}
+    baselines = _baselines(scenario, books, earlier)
     results: list[TradeResult] = []
     horizons: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for done, trade in enumerate(scenario.trades):
@@ -106,15 +108,15 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
         consequences = []
         for lens in lenses:
             book = books[lens.pack.id]
-            consequence = _consequence(trade, lens, book, scenario, packs, evaluator)
+            consequence = _consequence(trade, lens, book, scenario, packs, evaluator, earlier.get(lens.pack.id))
             consequences.append(consequence)
             horizon = _horizon(lens.pack, scenario, book, trade)
             if horizon:
                 horizons[(trade.id, lens.jurisdiction)] = horizon
         if trade.side == "sell":
-            consequences = _priced(trade, lenses, consequences, books, scenario, bill, baselines)
+            consequences = _priced(trade, lenses, consequences, books, scenario, bill, baselines, earlier)
         results.append(TradeResult(trade, tuple(consequences), tuple(notes)))
-    results = [_timed(r, lens_by_trade[r.trade.id][0], books, scenario, bill) for r in results]
+    results = [_timed(r, lens_by_trade[r.trade.id][0], books, scenario, bill, earlier) for r in results]
     positions = {books[pid].pack.jurisdiction or pid: books[pid].ledger.positions() for pid in sorted(books)}
     summary = _summary(results)
     return CheckResult(scenario, packs, tuple(results), positions, tuple(summary), evaluator.name, horizons, bill.summary())
@@ -123,26 +125,33 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
 # -- the year's bill -------------------------------------------------------------------------------------
 
 
-def realised(sale: Sale, on: dt.date | None = None, ledger: Any = None) -> list[tuple[str, Decimal, dt.date | None]]:
+def realised(sale: Sale, on: dt.date | None = None, ledger: Any = None,
+             split: Callable[[LotMatch, Decimal], list[tuple[Decimal, bool]]] | None = None) -> list[tuple[Any, ...]]:
     """What a sale puts into its lens's year, per holding term and start of the holding period: the gain,
     a disallowed loss taken out (spread over the lots in proportion to their gains) and earlier deferred
-    losses it releases. With `on` and the lens's `ledger`: the terms the lots would have if sold that day."""
+    losses it releases. With `on` and the lens's `ledger`: the terms the lots would have if sold that day.
+    `split` (fund_taxes.EarlierTaxes.splitter) takes out of each lot what was taxed before the sale; a
+    part it marks not annual comes as a fourth element False (it skips the baskets taxed year by year)."""
     recognised = sale.gain + sale.disallowed
     scale = recognised / sale.gain if sale.gain != 0 and recognised != sale.gain else Decimal(1)
-    parts: dict[tuple[str, dt.date | None], Decimal] = {}
+    parts: dict[tuple[str, dt.date | None, bool], Decimal] = {}
     for m in sale.matches:
         start = m.adjusted_acquired or m.acquired
         term = m.term
         if on is not None and ledger is not None and start is not None and term != "none":
             term = ledger.term(start, on)
-        parts[(term, start)] = parts.get((term, start), ZERO) + m.gain * scale
+        amount = m.gain * scale
+        for piece, annual in (split(m, amount) if split is not None else [(amount, True)]):
+            parts[(term, start, annual)] = parts.get((term, start, annual), ZERO) + piece
     if sale.released:
         bucket = sale.term if sale.term in ("short", "long") else "none"
-        parts[(bucket, None)] = parts.get((bucket, None), ZERO) + sale.released
-    return [(term, amount, start) for (term, start), amount in sorted(parts.items(), key=lambda kv: (kv[0][0], kv[0][1] or dt.date.min))]
+        parts[(bucket, None, True)] = parts.get((bucket, None, True), ZERO) + sale.released
+    ordered = sorted(parts.items(), key=lambda kv: (kv[0][0], kv[0][1] or dt.date.min, not kv[0][2]))
+    return [(term, amount, start) if annual else (term, amount, start, False) for (term, start, annual), amount in ordered]
 
 
-def _baselines(scenario: Scenario, books: Mapping[str, LensBook]) -> dict[tuple[str, str, int], list[tuple[str, Decimal]]]:
+def _baselines(scenario: Scenario, books: Mapping[str, LensBook],
+               earlier: Mapping[str, EarlierTaxes] | None = None) -> dict[tuple[str, str, int], list[tuple[str, Decimal]]]:
     """Per (pack, taxpayer, tax year): what the executed history already realised, in baskets."""
     out: dict[tuple[str, str, int], list[tuple[str, Decimal]]] = {}
     for pack_id, book in books.items():
@@ -152,19 +161,23 @@ def _baselines(scenario: Scenario, books: Mapping[str, LensBook]) -> dict[tuple[
                 continue
             owner = scenario.account(sale.tx.account).owner
             key = (pack_id, owner, rules.tax_year(sale.tx.date))
-            out.setdefault(key, []).extend(basket_items(rules, realised(sale), scenario.security(sale.tx.security), sale.tx.date))
+            security = scenario.security(sale.tx.security)
+            split = earlier[pack_id].splitter(security, sale.tx.date) if earlier and pack_id in earlier else None
+            out.setdefault(key, []).extend(basket_items(rules, realised(sale, split=split), security, sale.tx.date))
     return out
 
 
 def _priced(trade: Transaction, lenses: list[Lens], consequences: list[Consequence], books: Mapping[str, LensBook],
-            scenario: Scenario, bill: HouseholdBill, baselines: Mapping[tuple[str, str, int], list[tuple[str, Decimal]]]) -> list[Consequence]:
+            scenario: Scenario, bill: HouseholdBill, baselines: Mapping[tuple[str, str, int], list[tuple[str, Decimal]]],
+            earlier: Mapping[str, EarlierTaxes] | None = None) -> list[Consequence]:
     """The consequences of a sale with what it adds to each lens's year: gross, credits, net."""
     taxpayer = scenario.taxpayer(scenario.account(trade.account).owner)
     security = scenario.security(trade.security)
     items = {}
     for lens, consequence in zip(lenses, consequences):
         if consequence.taxable:
-            items[lens] = basket_items(year_rules(lens.pack), realised(books[lens.pack.id].sales[trade.id]), security, trade.date)
+            split = earlier[lens.pack.id].splitter(security, trade.date) if earlier and lens.pack.id in earlier else None
+            items[lens] = basket_items(year_rules(lens.pack), realised(books[lens.pack.id].sales[trade.id], split=split), security, trade.date)
     base = {lens.pack.id: baselines.get((lens.pack.id, taxpayer.id, year_rules(lens.pack).tax_year(trade.date)), [])
             for lens in items}
     taxes = bill.add_trade(trade.date, taxpayer, items, base, trade_id=trade.id)
@@ -204,7 +217,8 @@ def _with_tax(consequence: Consequence, lens: Lens, tax: TradeTax | None) -> Con
                         foreign_tax_credit=tax.credit if tax.gross is not None else None, net_tax=tax.net)
 
 
-def _timed(result: TradeResult, lenses: list[Lens], books: Mapping[str, LensBook], scenario: Scenario, bill: HouseholdBill) -> TradeResult:
+def _timed(result: TradeResult, lenses: list[Lens], books: Mapping[str, LensBook], scenario: Scenario, bill: HouseholdBill,
+           earlier: Mapping[str, EarlierTaxes] | None = None) -> TradeResult:
     """A sale's net bill if it waited: until its lots are long-term under a lens with a holding period,
     or until the first day of the next tax year (same price and exchange rate: only the timing moves)."""
     trade = result.trade
@@ -230,7 +244,8 @@ def _timed(result: TradeResult, lenses: list[Lens], books: Mapping[str, LensBook
         items = {}
         for lens in priced.lenses:
             book = books[lens.pack.id]
-            moved = realised(book.sales[trade.id], day, book.ledger)
+            split = earlier[lens.pack.id].splitter(security, day) if earlier and lens.pack.id in earlier else None
+            moved = realised(book.sales[trade.id], day, book.ledger, split)
             items[lens] = basket_items(year_rules(lens.pack), moved, security, day)
         alternative = bill.alternative(trade.id, day, items, why)
         if alternative.change != 0:  # waiting that changes nothing is not advice
@@ -245,7 +260,8 @@ def _horizon(pack: Pack, scenario: Scenario, book: LensBook, trade: Transaction)
     return repurchase_horizon(pack, scenario, sale)
 
 
-def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scenario, packs: PackSet, evaluator: Any) -> Consequence:
+def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scenario, packs: PackSet, evaluator: Any,
+                 earlier: EarlierTaxes | None = None) -> Consequence:
     pack = lens.pack
     account = scenario.account(trade.account)
     ledger = book.ledger
@@ -270,7 +286,10 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
 
     if trade.side == "sell":
         findings.extend(_section_caveats(pack, lots))
+    if earlier is not None and taxable:
+        findings.extend(fund_findings(trade, book.sales.get(trade.id), scenario.security(trade.security), earlier, ledger.positions))
     facts = _facts(trade, lens, scenario, proceeds, cost, gain, term, method, taxable, ledger)
+    facts["trade.acquired_first"] = min((m.acquired for m in lots if m.acquired is not None), default=None) if trade.side == "sell" else None
     facts["household.foreign_property_cost"] = book.foreign_cost.get(trade.id)
     for hit in evaluator.evaluate(pack, facts, ledger.pack.law_day(trade.date)):
         findings.append(hit_to_finding(pack, hit, facts))
@@ -337,6 +356,8 @@ def _facts(trade: Transaction, lens: Lens, scenario: Scenario, proceeds: Decimal
         "security.currency": security.currency,
         "security.listed": security.listed,
         "security.tags": tuple(security.tags),
+        "security.fund_kind": security.fund_kind,
+        "security.pfic_election": security.pfic_election,
         "account.id": account.id,
         "account.wrapper": account.wrapper,
         "account.country": account.country,

@@ -18,28 +18,38 @@ from typing import Any, Iterable, Mapping, Sequence
 import attrs
 
 from taxpack.engine.consequences.relief import Relief, ordered, relief_for
-from taxpack.engine.consequences.year_bill import BasketTotals, Bill, Carried, YearBill
+from taxpack.engine.consequences.year_bill import CURRENT, UNKNOWN, BasketTotals, Bill, Carried, YearBill, spread_key
 from taxpack.engine.core.household import Scenario, Security, Taxpayer
 from taxpack.engine.core.money import money_text
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
-from taxpack.engine.law.year_rules import YearRules, year_rules
+from taxpack.engine.law.year_rules import YearRules, allocate_by_day, year_rules
 from taxpack.engine.lots.lens import Lens
 
 ZERO = Decimal(0)
 Items = Sequence[tuple[str, Decimal]]  # (basket, amount in the lens currency)
-# (holding term, amount in the lens currency, start of the holding period or None) of one sale
-Realised = Sequence[tuple[str, Decimal, "dt.date | None"]]
+# (holding term, amount in the lens currency, start of the holding period or None) of one sale; a fourth
+# element False marks a part that skips the baskets taxed year by year (a mark-to-market loss below cost)
+Realised = Sequence[tuple[Any, ...]]
 
 
 def basket_items(rules: YearRules, realised: Realised, security: Security, sold: dt.date) -> list[tuple[str, Decimal]]:
-    """A sale's realised amounts (per holding term and holding start) in the baskets of a pack's year."""
+    """A sale's realised amounts (per holding term and holding start) in the baskets of a pack's year.
+    A gain in a basket that spreads it over the holding period (US §1291) goes in per tax year."""
     out: dict[str, Decimal] = {}
-    for term, amount, acquired in realised:
+    year = rules.tax_year(sold)
+    for term, amount, acquired, *rest in realised:
         if amount:
             sign = 1 if amount > 0 else -1
-            basket = rules.basket_for(term, security.kind, tuple(security.tags), security.country, sign, acquired, sold)
+            basket = rules.basket_for(term, security.kind, tuple(security.tags), security.country, sign, acquired, sold,
+                                      fund_kind=security.fund_kind, election=security.pfic_election, annual=bool(rest[0]) if rest else True)
+            if rules.spread(basket) and amount > 0:
+                shares = allocate_by_day(amount, acquired, sold, rules.tax_year) if acquired is not None else {UNKNOWN: amount}
+                for part, share in shares.items():
+                    key = spread_key(basket, CURRENT if part == year else part)
+                    out[key] = out.get(key, ZERO) + share
+                continue
             out[basket] = out.get(basket, ZERO) + amount
     return sorted(out.items())
 

@@ -9,17 +9,19 @@ steps are kept so `--explain` can show them; nothing is guessed: missing data is
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
 import attrs
 
+from taxpack.engine.core.errors import EvaluationError
 from taxpack.engine.core.household import Taxpayer
 from taxpack.engine.core.money import money_text, percent_text
 from taxpack.engine.law.findings import value_caveat
 from taxpack.engine.law.pack import Pack
-from taxpack.engine.law.year_rules import YearRules
+from taxpack.engine.law.year_rules import PART, YearRules
 
 ZERO = Decimal(0)
 
@@ -140,9 +142,17 @@ class YearBill:
         steps: list[str] = []
         cur = self.pack.currency or ""
 
-        # 1. Each basket nets its own gains and losses (a basket may not allow losses at all).
+        # 1. Each basket nets its own gains and losses (a basket may not allow losses at all); a weight
+        # scales the net (gains and losses alike) and a basket may pour it into another's pot.
         net: dict[str, Decimal] = {}
+        spread: dict[str, dict[str, Decimal]] = {}  # basket -> tax year (or "current") -> gain spread to it
         for basket in rules.baskets:
+            if rules.spread(basket.id):
+                spread[basket.id] = parts = _spread_parts(totals, basket.id)
+                net[basket.id] = sum(parts.values(), ZERO)
+                if parts and explain:
+                    steps.append(f"{basket.title}: gains {self._m(net[basket.id])} {cur}, spread over their holding period")
+                continue
             t = totals.get(basket.id, BasketTotals())
             if basket.losses == "not_allowed" and t.losses:
                 if explain:
@@ -153,6 +163,7 @@ class YearBill:
             if t.gains or t.losses:
                 if explain:
                     steps.append(f"{basket.title}: gains {self._m(t.gains)}, losses {self._m(-t.losses)}, net {self._m(net[basket.id])} {cur}")
+        ordinary_loss = self._pots(net, missing, caveats, steps if explain else None)
 
         # 2. Losses carried from earlier years, oldest first, return to their basket (or the pack's pool).
         usable, expired = self._usable(carried, year)
@@ -190,7 +201,7 @@ class YearBill:
                     steps.append(f"{rules.basket(offset.loss).title} loss offsets {self._m(use)} {cur} of {rules.basket(target).title}")
 
         # 4. A net loss left may reduce other income (US: up to $3,000 a year, short-term loss first).
-        saving = ZERO
+        saving = self._saving("marginal_rate", ordinary_loss, missing) if ordinary_loss else ZERO
         deducted: dict[str, Decimal] = {}
         offset_rule = rules.other_income_offset
         if offset_rule is not None:
@@ -199,7 +210,7 @@ class YearBill:
                 limit = self._value(offset_rule.limit, missing)
                 if limit is not None:
                     deduction = min(loss_left, Decimal(limit))
-                    saving = self._saving(offset_rule.saving, deduction, missing)
+                    saving += self._saving(offset_rule.saving, deduction, missing)
                     # The carryover worksheet (Schedule D): the deduction uses up loss only as far as
                     # taxable income absorbs it; short-term loss goes first.
                     used = deduction if self.other_income is None else min(deduction, max(ZERO, self.other_income))
@@ -251,7 +262,7 @@ class YearBill:
                 if explain:
                     steps.append(f"allowance used: {self._m(allowance_used)} {cur}")
         for ref in (self.section.get("inclusion_rate"), self.section.get("allowance"), self.estimate.get("rate"),
-                    *(b.inclusion for b in rules.baskets), *((b.tax or {}).get("rate") for b in rules.baskets)) + tuple(
+                    *(b.inclusion for b in rules.baskets), *((b.tax or {}).get("rate") for b in rules.baskets if b.id not in spread)) + tuple(
                 extra.get("rate") for extra in list(self.estimate.get("surcharges") or []) + list(self.estimate.get("surtaxes") or [])):
             note = self._uncertain(ref)
             if note and note not in caveats:
@@ -259,11 +270,18 @@ class YearBill:
 
         tax = ZERO
         pooled = ZERO
+        not_creditable = ZERO
         for basket in rules.baskets:
             if basket.tax is None:
                 pooled += base[basket.id]
+            elif basket.id in spread:
+                base[basket.id] = ZERO
+                spread_tax, interest = self._spread_tax(basket.title, basket.tax, spread[basket.id], year, missing, caveats,
+                                                        steps if explain else None)
+                tax += spread_tax + interest
+                not_creditable += interest  # interest is not a tax: no foreign tax credit reduces it
         for basket in rules.baskets:
-            if basket.tax is not None and base[basket.id] > 0:
+            if basket.tax is not None and basket.id not in spread and base[basket.id] > 0:
                 stack = sum((base[b] for b in basket.stack_on), ZERO)
                 part = self._tax_by({**self.estimate, **basket.tax}, base[basket.id], stack, missing)
                 if part is not None:
@@ -278,7 +296,6 @@ class YearBill:
                 if explain:
                     steps.append(f"taxable gains {self._m(pooled)} {cur}: tax {self._m(part)} {cur}")
         net_gain = sum((max(ZERO, v) for v in net.values()), ZERO)
-        not_creditable = ZERO
         for surtax in self.estimate.get("surtaxes") or []:
             part = self._surtax(surtax, net_gain, missing)
             if part:
@@ -307,6 +324,113 @@ class YearBill:
         """A literal or a parameter's value on the bill's day, as `compute` reads it, and what is missing for it."""
         missing: list[str] = []
         return self._value(ref, missing), tuple(missing)
+
+    # -- weights, pots and ordinary losses (step 1) -----------------------------------------------------
+
+    def _pots(self, net: dict[str, Decimal], missing: list[str], caveats: list[str], steps: list[str] | None) -> Decimal:
+        """Each basket's `weight` applied to its net, nets poured `into` another basket, and the ordinary
+        loss of the `losses: ordinary` baskets taken out (returned: it reduces other income in full)."""
+        rules = self.rules
+        cur = self.pack.currency or ""
+        for basket in rules.baskets:
+            if basket.weight is None or not net.get(basket.id):
+                continue
+            weight = self._value(basket.weight, missing)
+            if weight is None:
+                continue
+            net[basket.id] *= Decimal(weight)
+            note = self._uncertain(basket.weight)
+            if note and note not in caveats:
+                caveats.append(note)
+            if steps is not None:
+                steps.append(f"{basket.title}: {percent_text(weight)} of it counts, {self._m(net[basket.id])} {cur}")
+        for basket in rules.baskets:
+            if basket.into is not None and net.get(basket.id):
+                net[basket.into] = net.get(basket.into, ZERO) + net[basket.id]
+                if steps is not None:
+                    steps.append(f"{basket.title}: {self._m(net[basket.id])} {cur} joins {rules.basket(basket.into).title}")
+                net[basket.id] = ZERO
+        ordinary = ZERO
+        for basket in rules.baskets:
+            if basket.losses == "ordinary" and net.get(basket.id, ZERO) < 0:
+                ordinary -= net[basket.id]
+                if steps is not None:
+                    steps.append(f"{basket.title}: a net loss of {self._m(-net[basket.id])} {cur} reduces ordinary income")
+                net[basket.id] = ZERO
+        return ordinary
+
+    # -- gains spread over their holding period (excess distributions) -------------------------------
+
+    def _spread_tax(self, title: str, spec: Mapping[str, Any], parts: Mapping[str, Decimal], year: int, missing: list[str],
+                    caveats: list[str], steps: list[str] | None) -> tuple[Decimal, Decimal]:
+        """(tax, interest) on gains spread by tax year: the current year's share taxed as `spec.current`
+        says; each earlier year's share at `spec.rate` in force in that year, plus interest at
+        `spec.interest` from that year's return due date (`spec.due`, MM-DD of the next year) to this
+        year's (US §1291(a)(1), (c); Form 8621 Part V)."""
+        cur = self.pack.currency or ""
+        tax = interest = ZERO
+        if UNKNOWN in parts:
+            missing.append(f"the purchase dates of the units sold from an average-cost pool ({title}: the gain is spread over the holding period)")
+        current = parts.get(CURRENT, ZERO)
+        if current:
+            part = self._tax_by({**self.estimate, **(spec.get("current") or {"method": "marginal_rate"})}, current, ZERO, missing)
+            if part is not None:
+                tax += part
+                if steps is not None:
+                    steps.append(f"{title}: {self._m(current)} {cur} allocated to {year}, ordinary income: tax {self._m(part)} {cur}")
+        due = _month_day(spec.get("due", "04-15"))
+        end = dt.date(year + 1, *due)
+        for key in sorted(k for k in parts if k not in (CURRENT, UNKNOWN)):
+            earlier, amount = int(key), parts[key]
+            rate = self._dated(spec.get("rate"), dt.date(earlier, 12, 31), missing, caveats)
+            factor = self._interest_factor(spec.get("interest"), dt.date(earlier + 1, *due), end, missing, caveats)
+            if rate is None or factor is None:
+                continue
+            increase = amount * Decimal(rate)
+            charge = increase * (factor - 1)
+            tax += increase
+            interest += charge
+            if steps is not None:
+                steps.append(f"{title}: {self._m(amount)} {cur} allocated to {earlier}, taxed at that year's top rate "
+                             f"{percent_text(rate)}: {self._m(increase)} {cur}, interest to {end.isoformat()}: {self._m(charge)} {cur}")
+        return tax, interest
+
+    def _dated(self, ref: Any, day: dt.date, missing: list[str], caveats: list[str]) -> Any:
+        """A literal, or a parameter's value in force on `day` (not held to the pack's coverage: the rate
+        of an earlier year); what is missing is named, an uncertain value's note joins the caveats."""
+        if ref is None:
+            missing.append(f"a rate in an excess_distribution basket of pack {self.pack.id}")
+            return None
+        try:
+            dated = self.pack.resolve_dated(ref, day)
+        except EvaluationError:
+            missing.append(f"{ref.get('param') if isinstance(ref, Mapping) else ref} on {day.isoformat()} (pack {self.pack.id})")
+            return None
+        if dated is None:
+            return ref
+        note = value_caveat(self.pack, ref["param"], dated)
+        if note and note not in caveats:
+            caveats.append(note)
+        return dated.value
+
+    def _interest_factor(self, ref: Any, start: dt.date, end: dt.date, missing: list[str], caveats: list[str]) -> Decimal | None:
+        """1 plus the interest on 1 from `start` to `end`, compounded daily at the rate of each quarter
+        (§6621(a)(2), §6622: the yearly rate over the days of the year, 365 or 366)."""
+        if end <= start:
+            return Decimal(1)
+        factor = Decimal(1)
+        day = start
+        while day < end:
+            first_month = 3 * ((day.month - 1) // 3) + 1
+            nxt = dt.date(day.year + 1, 1, 1) if first_month == 10 else dt.date(day.year, first_month + 3, 1)
+            stop = min(nxt, end)
+            rate = self._dated(ref, day, missing, caveats)
+            if rate is None:
+                return None
+            days_in_year = 366 if calendar.isleap(day.year) else 365
+            factor *= (1 + Decimal(rate) / days_in_year) ** (stop - day).days
+            day = stop
+        return factor
 
     # -- pieces --------------------------------------------------------------------------------------
 
@@ -414,6 +538,26 @@ def _attribute(left: Decimal, basket: str, origins: list[Carried], year: int) ->
         out.append(Carried(basket, take, c.year))
         rest -= take
     return sorted(out, key=lambda c: (c.year, c.basket))
+
+
+CURRENT = "current"  # the share of a spread gain allocated to the year of sale
+UNKNOWN = "unknown"  # a spread gain whose holding period is not known
+
+
+def spread_key(basket: str, part: str | int) -> str:
+    """The totals key of the share of a spread basket's gain allocated to `part` (a tax year, current, unknown)."""
+    return f"{basket}{PART}{part}"
+
+
+def _spread_parts(totals: Mapping[str, BasketTotals], basket: str) -> dict[str, Decimal]:
+    """The gains of a spread basket by tax year ("BASKET@2024", "BASKET@current"); its losses go elsewhere."""
+    prefix = basket + PART
+    return {k[len(prefix):]: t.gains for k, t in sorted(totals.items()) if k.startswith(prefix) and t.gains}
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = (int(part) for part in str(text).split("-"))
+    return month, day
 
 
 def _absent(what: str) -> Bill:

@@ -20,7 +20,11 @@ Side = Literal["buy", "sell"]
 Severity = Literal["info", "warning", "blocking"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "blocking")
 LOT_METHODS: tuple[str, ...] = ("fifo", "lifo", "hifo", "lofo", "average", "specific")
-SECURITY_KINDS: tuple[str, ...] = ("share", "etf", "fund", "bond", "currency")
+SECURITY_KINDS: tuple[str, ...] = ("share", "etf", "fund", "bond", "currency", "crypto")
+# What a fund invests in (the scenario's securities[].fund_kind): packs tax funds by it (DE InvStG partial exemption).
+FUND_KINDS: tuple[str, ...] = ("equity", "mixed", "real_estate", "foreign_real_estate", "bond", "money_market", "other")
+# An election a holder of a foreign fund made (the scenario's securities[].pfic_election): qef, mark_to_market or none.
+FUND_ELECTIONS: tuple[str, ...] = ("qef", "mark_to_market", "none")
 TERMS: tuple[str, ...] = ("short", "long", "mixed", "none")
 
 
@@ -111,7 +115,10 @@ class IdentityGroup:
 
 @attrs.frozen
 class Security:
-    """A tradable security: its currency, domicile country, kind, and the identity group it belongs to."""
+    """A tradable security: its currency, domicile country, kind, and the identity group it belongs to.
+
+    `fund_kind` says what a fund or ETF invests in (equity, mixed, real_estate...), `pfic_election` the
+    election its holder made for a foreign fund (qef, mark_to_market, none); both are None when not given."""
 
     id: str
     currency: str
@@ -124,6 +131,8 @@ class Security:
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     ex_dividend_dates: tuple[dt.date, ...] = attrs.field(default=(), converter=_tuple)
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    fund_kind: str | None = None
+    pfic_election: str | None = None
 
 
 @attrs.frozen
@@ -276,6 +285,17 @@ class FxOverride:
 
 
 @attrs.frozen
+class MarketPrice:
+    """One unit of `security` was worth `price` `currency` on `date` (an entry of the scenario's `prices:`)."""
+
+    security: str
+    date: dt.date
+    price: Decimal
+    currency: str
+    span: Span | None = attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
 class Scenario:
     """One household on one day: the whole input of `taxpack check`."""
 
@@ -294,6 +314,7 @@ class Scenario:
     corporate_actions: tuple[CorporateAction, ...] = ()
     cost_adjustments: tuple[CostAdjustment, ...] = ()
     cost_pools: tuple[CostPool, ...] = ()
+    prices: tuple[MarketPrice, ...] = ()  # the scenario's `prices:` (values at year ends, anniversaries, exit dates)
     _cache: dict[str, dict[str, Any]] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def taxpayer(self, tid: str) -> Taxpayer:
@@ -310,6 +331,21 @@ class Scenario:
 
     def cost_pool(self, pid: str) -> CostPool:
         return self._index("cost_pools")[pid]
+
+    def price_on(self, security: str, day: dt.date, max_age_days: int = 7) -> MarketPrice | None:
+        """The latest `prices:` entry of `security` dated `day` or at most `max_age_days` before it."""
+        cache = self._cache.setdefault("prices", {})
+        if not cache:
+            for price in sorted(self.prices, key=lambda p: (p.security, p.date)):
+                cache.setdefault(price.security, []).append(price)
+        found = None
+        for price in cache.get(security, ()):
+            if price.date > day:
+                break
+            found = price
+        if found is None or (day - found.date).days > max_age_days:
+            return None
+        return found
 
     def _index(self, name: str) -> dict[str, Any]:
         cache = self._cache  # a memo of id -> object; the scenario itself never changes

@@ -22,6 +22,7 @@ from taxpack.engine.core.household import (
     Account,
     CarriedLoss,
     IdentityGroup,
+    MarketPrice,
     ResidenceChange,
     Scenario,
     Security,
@@ -114,6 +115,7 @@ def build_scenario(
         source=document.file,
         id=data.get("id"),
         base_currency=data.get("base_currency"),
+        prices=_prices(data, document, b.errors),
         **attrs.asdict(build_events(data, document), recurse=False),
     )
     b.errors.extend(reference_errors(scenario, document))
@@ -125,6 +127,21 @@ def build_scenario(
 
 def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _prices(data: dict[str, Any], document: Document, errors: list[TaxpackError]) -> tuple[MarketPrice, ...]:
+    """The scenario's `prices:` list (values at year ends for annual fund taxes, at anniversaries, at exit)."""
+    out = []
+    for i, entry in enumerate(data.get("prices") or []):
+        span = document.span(("prices", i))
+        try:
+            out.append(MarketPrice(entry["security"], _date(entry["date"]), _dec(entry["price"], document.span(("prices", i, "price")),
+                                                                                   f"prices[{i}].price"), entry["currency"], span))
+        except ValueError:
+            errors.append(SemanticError(f"prices[{i}]: '{entry['date']}' is not a date", document.span(("prices", i, "date")), "a date YYYY-MM-DD"))
+        except TaxpackError as error:
+            errors.append(error)
+    return tuple(out)
 
 
 def _dec(value: Any, span: Span | None = None, where: str = "") -> Decimal:
@@ -180,6 +197,7 @@ class _Builder:
             dividend_yield=_dec(dy, self.doc.lazy_span(("securities", i, "dividend_yield")), f"securities[{i}].dividend_yield") if dy is not None else None, tags=tuple(s.get("tags") or ()),
             ex_dividend_dates=tuple(_date(d) for d in s.get("ex_dividend_dates") or ()),
             span=self.doc.lazy_span(("securities", i)),
+            fund_kind=s.get("fund_kind"), pfic_election=s.get("pfic_election"),
         )
 
     def group(self, i: int, g: dict[str, Any]) -> IdentityGroup:

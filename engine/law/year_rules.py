@@ -11,7 +11,8 @@ or short and long term when short-term gains have their own rate), said in a cav
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from decimal import Decimal
+from typing import Any, Callable, Mapping
 
 import attrs
 
@@ -23,6 +24,12 @@ from taxpack.engine.law.pack import Pack
 
 TERMS: tuple[str, ...] = ("short", "long", "none")
 SAVINGS: tuple[str, ...] = ("marginal_rate", "brackets", "none")
+# A basket tax method that spreads a gain ratably over each day of its holding period (US §1291): the
+# share of the current tax year is taxed as `current` says, each earlier year's at that year's rate plus
+# interest. Its amounts travel per tax year as "BASKET@YEAR" (and "BASKET@current").
+SPREAD_METHOD = "excess_distribution"
+PART = "@"
+MATCHERS: tuple[str, ...] = ("terms", "kinds", "tags", "countries", "sign", "held", "fund_kinds", "elections", "foreign", "acquired_before")
 
 
 @attrs.frozen
@@ -50,9 +57,27 @@ class Basket:
     inclusion: Any = None  # share of this basket's net gain that is taxable (DE equity fund 70%, PT 90%); None: 1
     source: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    fund_kinds: tuple[str, ...] = ()  # the security's fund_kind (equity, mixed, real_estate...); "none" when not given
+    elections: tuple[str, ...] = ()  # the holder's election for a foreign fund (qef, mark_to_market, none; not given counts as none)
+    foreign: bool | None = None  # True: securities domiciled outside the pack's jurisdiction; False: inside it
+    acquired_before: dt.date | None = None  # units whose holding period began before this day (DE Altbestand: 2009)
+    weight: Any = None  # share of every amount (gains and losses) that counts, before netting (DE 70% equity funds, IT 48.08%)
+    into: str | None = None  # the weighted net joins this basket's net (one pot, several weights)
+    taxed_before: Mapping[str, Any] | None = None  # the unrealised gain was taxed in earlier years (Vorabpauschale, mark to market, deemed disposal)
 
     def matches(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int,
-                acquired: dt.date | None = None, sold: dt.date | None = None) -> bool:
+                acquired: dt.date | None = None, sold: dt.date | None = None, *, fund_kind: str | None = None,
+                election: str | None = None, home: str | None = None, annual: bool = True) -> bool:
+        if not annual and self.taxed_before is not None:
+            return False
+        if self.fund_kinds and (fund_kind or "none") not in self.fund_kinds:
+            return False
+        if self.elections and (election or "none") not in self.elections:
+            return False
+        if self.foreign is not None and (home is None or (country != home) != self.foreign):
+            return False
+        if self.acquired_before is not None and (acquired is None or acquired >= self.acquired_before):
+            return False
         if self.held_from is not None or self.held_until is not None:
             if acquired is None or sold is None:
                 return False
@@ -125,6 +150,7 @@ class YearRules:
     allowance_threshold: bool = False  # a threshold (Freigrenze): under it nothing is taxed, above it all is
     uncertain: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    jurisdiction: str | None = None  # the pack's country (the `foreign` matcher)
 
     def basket(self, basket_id: str) -> Basket:
         for basket in self.baskets:
@@ -133,13 +159,22 @@ class YearRules:
         raise KeyError(basket_id)
 
     def basket_for(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int,
-                   acquired: dt.date | None = None, sold: dt.date | None = None) -> str:
+                   acquired: dt.date | None = None, sold: dt.date | None = None, *, fund_kind: str | None = None,
+                   election: str | None = None, annual: bool = True) -> str:
         """The first basket that matches (the validator requires one basket without matchers: a basket
-        after it is reached only through amounts the user gives per basket, e.g. Spain's capital income)."""
+        after it is reached only through amounts the user gives per basket, e.g. Spain's capital income).
+        `annual=False` skips the baskets whose gains were taxed year by year (the part of a mark-to-market
+        loss below the original cost is an ordinary capital loss)."""
         for basket in self.baskets:
-            if basket.matches(term, kind, tags, country, amount_sign, acquired, sold):
+            if basket.matches(term, kind, tags, country, amount_sign, acquired, sold, fund_kind=fund_kind,
+                              election=election, home=self.jurisdiction, annual=annual):
                 return basket.id
         raise AssertionError(f"pack {self.pack_id}: no basket matches")  # load-time validation prevents it
+
+    def spread(self, basket_id: str) -> bool:
+        """Whether the basket's gains are spread over the holding period (excess-distribution method)."""
+        tax = self.basket(basket_id).tax
+        return tax is not None and tax.get("method") == SPREAD_METHOD
 
     def tax_year(self, day: dt.date) -> int:
         """The tax year `day` falls in, named by the calendar year it starts in (UK 2026-04-05 is 2025)."""
@@ -187,6 +222,9 @@ def _declared(pack: Pack, section: Mapping[str, Any]) -> YearRules:
             stack_on=_tuple(raw.get("stack_on")), carry=bool(raw.get("carry", True)), source=raw.get("source"),
             held_from=_duration((raw.get("held") or {}).get("from")), held_until=_duration((raw.get("held") or {}).get("until")),
             inclusion=raw.get("inclusion"), span=_span(pack, ("year", "baskets", i)),
+            fund_kinds=_tuple(raw.get("fund_kinds")), elections=_tuple(raw.get("elections")), foreign=raw.get("foreign"),
+            acquired_before=_day(raw.get("acquired_before")), weight=raw.get("weight"), into=raw.get("into"),
+            taxed_before=raw.get("taxed_before"),
         ))
     offsets = tuple(Offset(o["loss"], _tuple(o["against"]), o.get("share"), o.get("source")) for o in section.get("offsets") or [])
     carry = section.get("carry_forward")
@@ -199,7 +237,7 @@ def _declared(pack: Pack, section: Mapping[str, Any]) -> YearRules:
             other["limit"], _tuple(other.get("order")) or tuple(b.id for b in baskets), other.get("saving", "marginal_rate"), other.get("source")),
         allowance_order=_tuple(section.get("allowance_order")) or tuple(b.id for b in baskets if b.allowance),
         source=section.get("source"), declared=True, uncertain=section.get("uncertain"), span=_span(pack, ("year",)),
-        allowance_threshold=bool(section.get("allowance_threshold", False)),
+        allowance_threshold=bool(section.get("allowance_threshold", False)), jurisdiction=pack.jurisdiction,
     )
 
 
@@ -222,12 +260,39 @@ def _derived(pack: Pack) -> YearRules:
     return YearRules(
         pack_id=pack.id, start_month=1, start_day=1, baskets=baskets, offsets=offsets,
         carry_forward=None if carry_years == 0 or not offset else CarryForward(carry_years, bool(offset.get("keeps_character", True))),
-        other_income_offset=None, allowance_order=order, source=cg.get("source"), declared=False,
+        other_income_offset=None, allowance_order=order, source=cg.get("source"), declared=False, jurisdiction=pack.jurisdiction,
     )
 
 
 def _duration(value: Any) -> Duration | None:
     return None if value is None else Duration.from_mapping(value)
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def allocate_by_day(amount: Decimal, acquired: dt.date, sold: dt.date, tax_year: Callable[[dt.date], int]) -> dict[int, Decimal]:
+    """`amount` spread ratably over each day of the holding period, by tax year. The holding period is
+    counted as for long-term holding (the day after acquisition through the day of sale, US §1223 and
+    Rev. Rul. 66-97; §1291(a)(3)(A) refers to §1223); a sale on the day of purchase keeps one day."""
+    first = acquired + dt.timedelta(days=1) if sold > acquired else sold
+    days = (sold - first).days + 1
+    out: dict[int, Decimal] = {}
+    day = first
+    while day <= sold:
+        year = tax_year(day)
+        end = sold
+        nxt = day
+        while nxt <= sold and tax_year(nxt) == year:  # walk to the year's end (at most 366 steps)
+            end = nxt
+            nxt = nxt + dt.timedelta(days=1)
+        count = (end - day).days + 1
+        out[year] = out.get(year, Decimal(0)) + amount * count / days
+        day = end + dt.timedelta(days=1)
+    return out
 
 
 def _span(pack: Pack, path: tuple[Any, ...]) -> Span:
@@ -255,9 +320,9 @@ def year_errors(document: Document) -> list[SemanticError]:
             errors.append(SemanticError(f"year.baskets: basket '{basket['id']}' is defined twice", document.span(("year", "baskets", i, "id")),
                                         "one entry per basket id"))
         ids.append(basket["id"])
-    if baskets and not any(not any(b.get(k) for k in ("terms", "kinds", "tags", "countries", "sign", "held")) for b in baskets):
+    if baskets and not any(not any(b.get(k) is not None and b.get(k) != [] for k in MATCHERS) for b in baskets):
         errors.append(SemanticError("year.baskets: every basket has matchers, so some amounts would fall in none",
-                                    document.span(("year", "baskets")), "one basket without terms, kinds, tags, countries, sign or held"))
+                                    document.span(("year", "baskets")), "one basket without " + ", ".join(MATCHERS[:-1]) + " or " + MATCHERS[-1]))
     known = set(ids) or {"all"}
 
     def check(path: tuple[Any, ...], name: Any) -> None:
@@ -268,6 +333,13 @@ def year_errors(document: Document) -> list[SemanticError]:
     for i, basket in enumerate(baskets):
         for j, name in enumerate(basket.get("stack_on") or []):
             check(("year", "baskets", i, "stack_on", j), name)
+        if basket.get("into") is not None:
+            check(("year", "baskets", i, "into"), basket["into"])
+            target = next((b for b in baskets if b["id"] == basket["into"]), None)
+            if target is not None and (target.get("into") is not None or target is basket):
+                errors.append(SemanticError(f"year.baskets: basket '{basket['id']}' goes into '{basket['into']}', which goes into another basket or itself",
+                                            document.span(("year", "baskets", i, "into")), "a basket that keeps its own net"))
+
     for i, offset in enumerate(section.get("offsets") or []):
         check(("year", "offsets", i, "loss"), offset["loss"])
         for j, name in enumerate(offset["against"]):

@@ -78,7 +78,7 @@ def test_us_carryover_keeps_its_character_and_nets_first() -> None:
     net long-term gain 2,000, taxed in the 0/15/20 brackets above other income."""
     result = bill("us", dt.date(2026, 3, 1), {"long": ["5000"]}, carried=(Carried("short", D(3000), 2025),),
                   filing_status="single", other_income={"US": D(100000)}, marginal_rate={"US": D("0.24")})
-    assert result.net == {"short": D(0), "long": D(2000)}
+    assert {b: v for b, v in result.net.items() if v} == {"long": D(2000)}
     assert result.gains_tax == D(2000) * D("0.15")
     assert result.carry_after == ()
 
@@ -102,7 +102,7 @@ def test_de_share_loss_does_not_offset_dividends() -> None:
     dividends 2,000 and a share-sale loss of 4,000: the loss stays in the share pot (carried forward),
     the allowance of 1,000 covers half the dividends, 1,000 is taxed."""
     result = bill("de", dt.date(2025, 6, 1), {"other": ["2000"], "shares": ["-4000"]}, filing_status="single")
-    assert result.taxable == {"shares": 0, "other": D(1000)}
+    assert {b: v for b, v in result.taxable.items() if v} == {"other": D(1000)}
     assert [(c.basket, c.amount) for c in result.carry_after] == [("shares", D(4000))]
     assert result.gains_tax == D(1000) * D("0.25") * D("1.055")
 
