@@ -382,7 +382,10 @@ def load_yaml_text(text: str, shown: str) -> Document:
 
 def _check_values(document: Document, text: str) -> None:
     """The limits the YAML reader applies node by node, applied to a document the JSON parser read: nesting
-    depth, the size of numbers, dates (text written YYYY-MM-DD) within range. One walk, no recursion."""
+    depth, the size of numbers, dates (text written YYYY-MM-DD) within range. A quick walk finds whether
+    anything is wrong; only then a second walk keeps paths, to say where (no recursion in either)."""
+    if not _any_problem(document.data):
+        return
     stack: list[tuple[Any, JsonPath]] = [(document.data, ())]
     while stack:
         value, path = stack.pop()
@@ -398,11 +401,49 @@ def _check_values(document: Document, text: str) -> None:
             problem = number_problem(value)
             if problem:
                 raise ParseError(problem, document.span(path), NUMBER_EXPECTED)
-        elif isinstance(value, str) and len(value) == 10 and _DATE_TEXT.fullmatch(value):
-            _check_date_text(value, document.span(path))
+        elif isinstance(value, str) and len(value) == 10 and _DATE_TEXT.fullmatch(value) and _date_text_problem(value):
+            _check_date_text(value, document.span(path))  # the span only now: positions of a JSON file are found lazily
 
 
 _DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _scalar_problem(value: Any) -> bool:
+    kind = type(value)
+    if kind is str:
+        return len(value) == 10 and _DATE_TEXT.fullmatch(value) is not None and _date_text_problem(value)
+    if kind is Decimal or kind is int:
+        return number_problem(value) is not None
+    return False
+
+
+def _any_problem(data: Any) -> bool:
+    """Whether a value read by the JSON parser goes past a limit anywhere (no paths kept: the common case)."""
+    if type(data) is not dict and type(data) is not list:
+        return _scalar_problem(data)
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            return True
+        for item in (value.values() if type(value) is dict else value):
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1))
+            elif kind is str:
+                if len(item) == 10 and _DATE_TEXT.fullmatch(item) is not None and _date_text_problem(item):
+                    return True
+            elif (kind is Decimal or kind is int) and number_problem(item) is not None:
+                return True
+    return False
+
+
+def _date_text_problem(text: str) -> bool:
+    """Whether text written as a date is a real date outside the range (cheap: no span is computed)."""
+    try:
+        return date_problem(dt.date.fromisoformat(text)) is not None
+    except ValueError:
+        return False
 
 
 def _check_date_text(text: str, span: Span) -> None:

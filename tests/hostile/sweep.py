@@ -442,6 +442,22 @@ def reference_output(work: Path, name: str, records: list[Any], argv_tail: list[
         return _REFERENCES[name]
 
 
+def _without_packs(raw: bytes) -> list[Any]:
+    """The result lines without their pack stamps (id, version, hash of every pack)."""
+    out = []
+    for line in raw.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return [raw]
+        if isinstance(record, dict):
+            record.pop("packs", None)
+            if isinstance(record.get("result"), dict):
+                record["result"].pop("packs", None)
+        out.append(record)
+    return out
+
+
 def batch_lines_complete(expected: int, out: str = "out.jsonl") -> Callable[[Path, Run], list[str]]:
     def check(cwd: Path, run: Run) -> list[str]:
         path = cwd / out
@@ -882,6 +898,8 @@ def batch_cases(work: Path) -> list[Case]:
             clean = run_plain(["batch", "check", "h.jsonl", "--out", "reference.jsonl", "--workers", "1"], cwd, 300)
             reference = (cwd / "reference.jsonl").read_bytes() if (cwd / "reference.jsonl").exists() else clean.stderr.encode()
             data = (cwd / out).read_bytes() if (cwd / out).exists() else b""
+            if data != reference and _without_packs(data) == _without_packs(reference):
+                return problems  # the packs were edited while the case ran (a shared working tree): the results agree
             if data != reference:
                 lines, nuls, want = data.count(b"\n"), data.count(b"\0"), reference.count(b"\n")
                 problems.append(f"{out} differs from an uninterrupted run ({lines} lines, {nuls} NUL bytes; reference {want} lines)")
