@@ -311,6 +311,8 @@ SCHEMA = {
             "date": {"enum": ["trade", "settlement"]},
             "missing_rate": {"enum": ["error", "nearest_earlier"]},
             "max_lookback_days": {"type": "integer", "minimum": 0},
+            "settlement_source": {**SOURCE_REF, "description": "with date: settlement, each sale in another currency gets an fx_settlement_date finding citing "
+                                                               "this source: the effect of the settlement-date rates against the trade date's, or that no settlement date was given"},
             "currency_gains": {"type": "object"},
         }, required=("source", "legs", "date", "missing_rate")),
         "capital_gains": section({

@@ -161,6 +161,7 @@ class Fx(Cited):
     missing_rate: str
     max_lookback_days: int = DEFAULT_LOOKBACK_DAYS
     currency_gains: CurrencyGains | None = None
+    settlement_source: str | None = None  # date: settlement - each sale in another currency explains its rates, citing this
 
 
 # ------------------------------------------------------------------------------------------------
@@ -473,9 +474,12 @@ class ExitReport(Cited):
 
 @attrs.frozen(kw_only=True)
 class Cancellation(Cited):
-    """The exit tax is cancelled when the taxpayer comes back within `years`."""
+    """The deferred exit tax is cancelled after `years` (FR: if the securities are still held), or after
+    `years_above` when the deemed-sold holdings are worth more than `above` (FR art. 167 bis VII: 5 years above 2.57m)."""
 
     years: ValueOrParam = None
+    years_above: ValueOrParam = None
+    above: ValueOrParam = None
 
 
 @attrs.frozen(kw_only=True)
@@ -831,7 +835,7 @@ def _fx(n: _Node) -> Fx:
     if gains is not None:
         terms = {k: v for k, v in gains.raw.items() if k not in ("source", "note", "uncertain", "taxable")}
         currency_gains = CurrencyGains(**gains.cited(), **gains.given("taxable"), terms=terms)
-    return Fx(**n.cited(), **n.given("legs", "date", "missing_rate", "max_lookback_days"), currency_gains=currency_gains)
+    return Fx(**n.cited(), **n.given("legs", "date", "missing_rate", "max_lookback_days", "settlement_source"), currency_gains=currency_gains)
 
 
 def _tax_method(n: _Node) -> TaxMethod:
@@ -958,7 +962,7 @@ def _exit_tax(n: _Node, capital_gains: _Node) -> ExitTax:
     if (d := n.child("deferral")) is not None:
         found["deferral"] = ExitDeferral(**d.cited(), **d.given("available", "security_above", "security", "instalments"))
     if (k := n.child("cancellation")) is not None:
-        found["cancellation"] = Cancellation(**k.cited(), **k.given("years"))
+        found["cancellation"] = Cancellation(**k.cited(), **k.given("years", "years_above", "above"))
     if (lc := n.child("loss_carryback")) is not None:
         found["loss_carryback"] = Cited(**lc.cited())
     if (t := n.child("temporary_non_residence")) is not None:

@@ -17,6 +17,7 @@ import attrs
 from taxpack.engine.core.dates import Duration, long_term_from
 from taxpack.engine.core.errors import EvaluationError
 from taxpack.engine.core.household import Account, Finding, LotMatch, RateUsed, Scenario, Transaction
+from taxpack.engine.core.money import money_text
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.findings import make_finding
 from taxpack.engine.law.pack import Pack
@@ -77,6 +78,7 @@ class Ledger:
         self.separate: dict[str, tuple[bool, str]] = {}  # cost pool id -> (kept apart under this pack, why not); set by the replay
         self._long_term_after: dict[dt.date, Duration] = {}
         self._long_from: dict[tuple[dt.date, dt.date], dt.date] = {}
+        self.settled: dict[str, dt.date | None] = {}  # buy id -> its settlement date (None: not given)
         self.identification: Identification | None = None  # the pack's lots.identification rules, once `prepare` saw the events
 
     def prepare(self, events: Sequence[Transaction]) -> None:
@@ -194,6 +196,7 @@ class Ledger:
         else:
             pool.add(lot)
         self.lot_owner[tx.id] = key
+        self.settled[tx.id] = tx.settlement_date
         for quantity, amount, holding_from, note in self.pending.pop(tx.id, []):
             pool.adjust(tx.id, quantity, amount, holding_from, note)
         return lot
@@ -287,6 +290,10 @@ class Ledger:
                 rates=rates, adjusted_acquired=take.holding_from if take.holding_from != take.acquired else None,
             ))
         gain_total = BOOK.subtract(proceeds, total_cost)
+        if self.fx_section.settlement_source and self.fx_section.date == "settlement":
+            note = self._settlement_finding(tx, takes, proceeds_native, currency, rate)
+            if note is not None:
+                findings.append(note)
         term = "none" if terms == {"none"} else ("mixed" if len(terms) > 1 else (terms.pop() if terms else "none"))
         return Sale(
             tx=tx, pool_key=key, choice=choice, takes=takes, matches=matches, proceeds=proceeds, cost=total_cost,
@@ -295,6 +302,51 @@ class Ledger:
             price_gain=price_gain_total, findings=findings,
             fees=tx.fees * sale_rate, fees_treatment=treatment,
         )
+
+    def _settlement_finding(self, tx: Transaction, takes: list[Take], proceeds_native: Decimal, currency: str,
+                            rate: RateUsed | None) -> Finding | None:
+        """With `fx.date: settlement` and a `settlement_source` (US Reg. §1.988-2(a)(2)(iv), cash-method individuals): what
+        translating each leg at its settlement date's rate changed against the trade date's, or which legs had no
+        settlement date (then the trade date's rate was used: nothing is guessed)."""
+        legs: list[tuple[str, dt.date, dt.date | None, Decimal, str, RateUsed | None, int]] = []  # (what, trade day, settled, amount, ccy, rate, sign)
+        if currency != self.currency:
+            legs.append((f"the sale {tx.id}", tx.date, tx.settlement_date, proceeds_native, currency, rate, 1))
+        for take in takes:
+            lot = take.lot
+            if lot.native_currency == self.currency or take.cost_native is None:
+                continue
+            legs.append((f"the purchase {lot.origin}", take.acquired, self.settled.get(lot.origin), take.cost_native, lot.native_currency, lot.rate, -1))
+        if not legs:
+            return None
+        missing = sorted({what for what, _day, settled, *_ in legs if settled is None})
+        effect = ZERO
+        moved: list[str] = []
+        for what, day, settled, amount, ccy, used, sign in legs:
+            if settled is None or used is None:
+                continue
+            try:
+                at_trade, trade_rate = self.convert_on(amount, ccy, day, tx.span)
+            except EvaluationError:
+                continue
+            if trade_rate is None or trade_rate.rate == used.rate:
+                continue
+            delta = BOOK.subtract(amount * used.rate, at_trade) * sign
+            effect = BOOK.add(effect, delta)
+            moved.append(f"{what} at {settled.isoformat()} ({_rate_text(used.rate)}) instead of {day.isoformat()} ({_rate_text(trade_rate.rate)})")
+        if not moved and not missing:
+            return None
+        parts = []
+        if moved:
+            parts.append(f"translated at the settlement dates' rates - {'; '.join(moved)}: the gain is {money_text(effect, self.pack, grouped=True)} "
+                         f"{self.currency} {'more' if effect >= 0 else 'less'} than at the trade dates' rates" if effect else
+                         f"translated at the settlement dates' rates - {'; '.join(moved)}")
+        if missing:
+            parts.append(f"no settlement date given for {', '.join(missing)}: the trade date's rate was used there (give settlement_date)")
+        message = f"A cash-method individual translates at the settlement date's spot rate: {'; '.join(parts)}"
+        return make_finding(self.pack, code="fx_settlement_date", severity="info", message=message, rule=f"{self.pack.id}.fx",
+                            source=self.fx_section.settlement_source, facts={"trade.fx_settlement_effect": effect,
+                                                                             "trade.settlement_dates_missing": missing},
+                            amount=effect if moved else None)
 
     def fees_treatment(self) -> dict[str, str]:
         """How the pack treats fees: added to the cost of a purchase (or ignored), deducted from proceeds (or ignored)."""
@@ -375,6 +427,10 @@ class Ledger:
             })
         return rows
 
+
+
+def _rate_text(rate: Decimal) -> str:
+    return format(rate.quantize(Decimal("0.000001")).normalize(), "f")
 
 
 def _require_decimals(tx: Transaction) -> None:

@@ -597,7 +597,18 @@ class _Regime:
         if ends:
             out["ends_on_sale"] = ends if isinstance(ends, bool) else dict(ends)
         if section.cancellation is not None:
-            out["cancelled_after_years"] = self.value(section.cancellation.years)
+            cancel = section.cancellation
+            years = self.value(cancel.years)
+            if cancel.years_above is not None and cancel.above is not None:
+                # The longer period applies when the holdings deemed sold are worth more than the threshold (FR 167 bis VII).
+                limit = Decimal(self.value(cancel.above))
+                worth = sum((o.holding.fmv for o in deemed), ZERO)
+                longer = worth > limit
+                years = self.value(cancel.years_above) if longer else years
+                out["cancellation_condition"] = (f"the holdings deemed sold are worth {money_text(worth, self.pack, grouped=True)} {self.pack.currency}, "
+                                                 f"{'more than' if longer else 'not more than'} {money_text(limit, self.pack, grouped=True)}: "
+                                                 f"cancelled after {years} years")
+            out["cancelled_after_years"] = years
         return out
 
     def reporting(self, applies: bool, outcomes: list[Outcome]) -> list[dict[str, Any]]:

@@ -163,8 +163,9 @@ def test_nl_substantial_interest_taxed_at_box2_rates_on_its_own(tmp_path):
     result = run(path, "eva", "2025-07-01", "BE", prices("2025-06-30", BV="200 EUR", ASML="600 EUR"), stakes={"BV": D("0.05")})
     bv = holding(result, "BV")
     assert bv.status == "deemed_sold"
-    # Gain 100,000 at the 2025 Box 2 rates: 67,000 x 24.5% + 33,000 x 31% = 16,415 + 10,230.
-    assert result.departure.tax.tax == D(16415) + D(10230)
+    # Gain 100,000 at the 2025 Box 2 rates: 67,804 x 24.5% + 32,196 x 31% = 16,611.98 + 9,980.76 (the band of
+    # 67,000 is 2024's; 2025 indexed to 67,804, research drifted-law.md item 7).
+    assert result.departure.tax.tax == D("16611.98") + D("9980.76")
     assert holding(result, "ASML").status == "not_caught"  # a Box 3 portfolio holding
     assert result.departure.deferral["available"] is True
     result = run(path, "eva", "2025-07-01", "BE", prices("2025-06-30", BV="200 EUR", ASML="600 EUR"), stakes={"BV": D("0.049")})
@@ -193,3 +194,15 @@ def test_es_bonds_are_not_covered_and_do_not_count(tmp_path):
     result = run(path, "eva", "2026-07-01", "PT", prices("2026-06-30", A="3000 EUR", BOND="2000 EUR"))
     assert holding(result, "BOND").status == "excluded" and "bond" in holding(result, "BOND").reason
     assert holding(result, "A").status == "not_caught"
+
+
+@pytest.mark.parametrize("price_a, years", [("2270 EUR", 2), ("2270.01 EUR", 5)])
+def test_fr_cancellation_after_2_years_or_5_above_2_57_million(tmp_path, price_a, years):
+    """Art. 167 bis VII (departures from 1.1.2019): the deferred tax is cancelled if the securities are still held
+    2 years after departure, 5 years when those deemed sold were worth more than EUR 2.57 million. A at 2,270 and
+    B at 300 (1,000 each) are worth exactly 2,570,000 (not more: 2 years); one cent more on A makes it 5."""
+    path = eur_scenario(tmp_path, "FR", FR_SECURITIES, FR_BUYS, other_income={"FR": 0})
+    result = run(path, "eva", "2026-07-01", "DE", prices("2026-06-30", A=price_a, B="300 EUR", C="50 EUR"))
+    deferral = result.departure.deferral
+    assert deferral["cancelled_after_years"] == years
+    assert ("not more than 2,570,000.00" in deferral["cancellation_condition"]) is (years == 2)
