@@ -18,7 +18,7 @@ import pytest
 from taxpack.engine.core.errors import EvaluationError
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.inputs.scenario import load_scenario
-from taxpack.engine.law.registry import pack_set
+from taxpack.engine.law.registry import find_bundled, pack_set
 from taxpack.engine.lots.replay import LensBook, replay
 
 D = Decimal
@@ -317,7 +317,7 @@ def test_a_kind_the_pack_does_not_state_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(EvaluationError) as caught:
         book(tmp_path, "ES", MERGER.format(ccy="EUR", c="ES", price=50, new=2, extra="", sold=200, sale_price=30), currency="EUR")
     assert str(caught.value) == (
-        f"{tmp_path / 'scenario.yaml'}:13:5: error: corporate action 'm' (merger): pack es@0.3.0 does not say how a share exchange is taxed "
+        f"{tmp_path / 'scenario.yaml'}:13:5: error: corporate action 'm' (merger): pack {find_bundled('es').ref} does not say how a share exchange is taxed "
         "(expected a `corporate_actions.share_exchange` entry in pack es, with its source)")
 
 
