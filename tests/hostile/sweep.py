@@ -186,6 +186,14 @@ def _env() -> dict[str, str]:
 
 def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    _default_signals()
+
+
+def _default_signals() -> None:
+    """Signals as in a terminal: a sweep started in the background (`... &`) has SIGINT ignored, and its
+    children would inherit that, which would make every SIGINT case pass or fail for the wrong reason."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def command(argv: list[str]) -> list[str]:
@@ -195,7 +203,7 @@ def command(argv: list[str]) -> list[str]:
 def run_plain(argv: list[str], cwd: Path, timeout: float, limit: bool = True) -> Run:
     start = time.monotonic()
     process = subprocess.Popen(command(argv), cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_limit if limit else None)
+                               stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_limit if limit else _default_signals)
     try:
         out, err = process.communicate(timeout=timeout)
         timed_out = False
@@ -252,7 +260,7 @@ def run_signal(case: Case, cwd: Path) -> Run:
     out = cwd / case.extra["out"]
     start = time.monotonic()
     process = subprocess.Popen(command(case.argv), cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_limit if case.extra.get("limit", True) else None)
+                               stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_limit if case.extra.get("limit", True) else _default_signals)
     notes: list[str] = []
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline and process.poll() is None:
@@ -263,7 +271,10 @@ def run_signal(case: Case, cwd: Path) -> Run:
         notes.append("the batch ended before it could be interrupted (the case needs more households)")
     family = _descendants(process.pid)
     try:
-        os.kill(process.pid, sig)
+        if case.extra.get("group"):  # Ctrl-C in a terminal: the signal goes to the whole process group
+            os.killpg(process.pid, sig)
+        else:
+            os.kill(process.pid, sig)
     except ProcessLookupError:  # it ended (and was reaped) just now: nothing to interrupt
         notes.append("the batch ended before it could be interrupted (the case needs more households)")
     try:
@@ -921,6 +932,10 @@ def batch_cases(work: Path) -> list[Case]:
             cases.append(Case("signals", f"{label}-workers-{workers}", ["batch", "check", "h.jsonl", "--out", "o.jsonl", "--workers", workers],
                               {"h.jsonl": jsonl(sixty)}, frozenset({code}), None, same_as_reference("sixty", sixty, resume=resume), kind="signal",
                               timeout=30, extra={"signal": sig, "out": "o.jsonl", "after_lines": 1}))
+    cases.append(Case("signals", "ctrl-c-group-workers-2", ["batch", "check", "h.jsonl", "--out", "o.jsonl", "--workers", "2"],
+                      {"h.jsonl": jsonl(sixty)}, frozenset({130}), None,
+                      same_as_reference("sixty", sixty, resume=["batch", "check", "h.jsonl", "--out", "o.jsonl", "--workers", "2", "--resume"]),
+                      kind="signal", timeout=30, extra={"signal": signal.SIGINT, "out": "o.jsonl", "after_lines": 1, "group": True}))
     cases.append(Case("signals", "sigkill-workers-2", ["batch", "check", "h.jsonl", "--out", "o.jsonl", "--workers", "2"],
                       {"h.jsonl": jsonl(sixty)}, frozenset({0}), None,
                       same_as_reference("sixty", sixty, resume=["batch", "check", "h.jsonl", "--out", "o.jsonl", "--workers", "2", "--resume"]),
