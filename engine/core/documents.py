@@ -216,6 +216,12 @@ class _LazyPositions(Mapping[JsonPath, Span]):
         return key in self._positions()
 
 
+def lazy_positions(text: str, shown: str) -> Mapping[JsonPath, Span]:
+    """The positions of the document `text` (a file shown as `shown`), found only when a span is first asked for
+    (the bundled packs' cache keeps no positions: engine/law/pack_cache.py)."""
+    return _LazyPositions(text, shown)
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """'; did you mean 'x'?' when `name` looks like a typo of one candidate, else ''."""
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.7)

@@ -17,6 +17,7 @@ import attrs
 from taxpack.engine.core.errors import SemanticError
 from taxpack.engine.law.load import PACK_FILE, load_pack
 from taxpack.engine.law.pack import Pack
+from taxpack.engine.law.pack_cache import cached_packs
 
 
 def bundled_root() -> Path:
@@ -31,7 +32,9 @@ def bundled_paths() -> list[Path]:
 
 @lru_cache(maxsize=None)
 def bundled_packs() -> tuple[Pack, ...]:
-    return tuple(load_pack(p, shown_as=f"jurisdictions/{p.name}/{PACK_FILE}") for p in bundled_paths())
+    """Every bundled pack, loaded and validated (once per content: engine/law/pack_cache.py)."""
+    return cached_packs(bundled_paths(), lambda p: load_pack(p, shown_as=f"jurisdictions/{p.name}/{PACK_FILE}"),
+                        Path(str(resources.files("taxpack.schemas"))))
 
 
 @attrs.frozen
