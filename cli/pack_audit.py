@@ -11,16 +11,16 @@ import sys
 
 import click
 
-from taxpack.engine.core.errors import SemanticError
-from taxpack.engine.law.registry import bundled_packs, find_bundled
-from taxpack.engine.law.weak_spots import audit_pack
-
 
 @click.command("audit")
 @click.argument("packs", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def command(packs: tuple[str, ...], fmt: str) -> None:
     """Report values with weak or missing citations, or marked uncertain."""
+    from taxpack.engine.core.errors import SemanticError
+    from taxpack.engine.law.registry import bundled_packs, find_bundled
+    from taxpack.engine.law.weak_spots import audit_pack
+
     chosen = []
     for ref in packs:
         pack = find_bundled(ref)

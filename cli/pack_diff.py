@@ -11,11 +11,6 @@ from pathlib import Path
 
 import click
 
-from taxpack.engine.core.errors import EXIT_OK, EXIT_WARNINGS
-from taxpack.engine.law.diff import diff_packs
-from taxpack.engine.law.gitrev import load_spec, parse_spec
-from taxpack.engine.report.diff_formats import RENDERERS
-
 
 @click.command("diff")
 @click.argument("old")
@@ -32,6 +27,11 @@ def command(old: str, new: str, fmt: str, scenarios: tuple[Path, ...], rules_bac
 
     Exit 0 when equivalent (formatting or comments only), 1 when different, 3 when an input is wrong.
     """
+    from taxpack.engine.core.errors import EXIT_OK, EXIT_WARNINGS
+    from taxpack.engine.law.diff import diff_packs
+    from taxpack.engine.law.gitrev import load_spec, parse_spec
+    from taxpack.engine.report.diff_formats import RENDERERS
+
     old_pack = load_spec(parse_spec(old))
     new_pack = load_spec(parse_spec(new))
     diff = diff_packs(old_pack, new_pack)

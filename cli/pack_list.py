@@ -6,13 +6,13 @@ import json
 
 import click
 
-from taxpack.engine.law.registry import bundled_packs
-
 
 @click.command("list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def command(fmt: str) -> None:
     """List the bundled jurisdiction packs."""
+    from taxpack.engine.law.registry import bundled_packs
+
     packs = bundled_packs()
     if fmt == "json":
         rows = [{"id": p.id, "kind": p.kind, "jurisdiction": p.jurisdiction, "version": p.version, "title": p.title,

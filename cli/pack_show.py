@@ -9,11 +9,6 @@ from typing import Any
 
 import click
 
-from taxpack.engine.core.documents import did_you_mean
-from taxpack.engine.core.errors import SemanticError
-from taxpack.engine.law.registry import bundled_packs, find_bundled
-from taxpack.engine.law.show import values_in_force
-
 
 @click.command("show")
 @click.argument("pack_id")
@@ -21,6 +16,11 @@ from taxpack.engine.law.show import values_in_force
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def command(pack_id: str, as_of: dt.datetime | None, fmt: str) -> None:
     """Show a bundled pack's parameters in force on a date, with their sources."""
+    from taxpack.engine.core.documents import did_you_mean
+    from taxpack.engine.core.errors import SemanticError
+    from taxpack.engine.law.registry import bundled_packs, find_bundled
+    from taxpack.engine.law.show import values_in_force
+
     pack = find_bundled(pack_id)
     if pack is None:
         ids = sorted(p.id for p in bundled_packs())

@@ -8,10 +8,6 @@ from pathlib import Path
 
 import click
 
-from taxpack.engine.core.errors import SemanticError
-from taxpack.engine.law.load import load_pack
-from taxpack.engine.law.registry import bundled_packs, find_bundled
-
 
 @click.command("test")
 @click.argument("packs", nargs=-1)
@@ -19,6 +15,9 @@ from taxpack.engine.law.registry import bundled_packs, find_bundled
 @click.option("--rules-backend", type=click.Choice(["durable", "python"]), default=None)
 def command(packs: tuple[str, ...], fmt: str, rules_backend: str | None) -> None:
     """Run the test cases of the given packs (ids or paths). Exit 0 if all pass, 1 if any fails."""
+    from taxpack.engine.core.errors import SemanticError
+    from taxpack.engine.law.load import load_pack
+    from taxpack.engine.law.registry import bundled_packs, find_bundled
     from taxpack.engine.packtests.cases import run_pack_tests
 
     chosen = []

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from taxpack.engine.core.errors import TaxpackError
-from taxpack.engine.law.validate import validate_path
+if TYPE_CHECKING:
+    from taxpack.engine.core.errors import TaxpackError
 
 
 @click.command("validate")
@@ -22,6 +23,8 @@ def command(paths: tuple[Path, ...], fmt: str, since: str | None) -> None:
     """Validate pack folders or files (and scenario files). Exit 0 if all are valid, 1 if not.
 
     Warnings (a parameter no section or rule reads) are printed but do not change the exit code."""
+    from taxpack.engine.law.validate import validate_path
+
     results = [validate_path(p) for p in paths]
     if fmt == "json":
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
