@@ -34,6 +34,7 @@ FIXTURES = REPO_ROOT / "tests" / "imports" / "fixtures"
     ("NL", "2024-05-21", "2027-12-31"),  # 3 years after the end of the year (IB 92, unverified)
     ("US", "2024-05-21", "2028-06-15"),  # 3 years from the 1040-NR's due date, 15 June of the following year
     ("CA", "2024-05-21", "2026-12-31"),  # 2 years after the end of the year of remittance (NR7-R)
+    ("CH", "2025-03-14", "2028-12-31"),  # 3 years after the end of the year the income fell due (art. 32(1) VStG)
 ])
 def test_each_source_pack_names_its_deadline(country: str, paid: str, deadline: str) -> None:
     pack = PACKS.get(country)
@@ -93,17 +94,14 @@ def test_italian_withholding_for_a_german_resident(tmp_path: Path, monkeypatch: 
     assert line.authority == "Agenzia delle Entrate, Centro Operativo di Pescara"
 
 
-def test_a_country_without_a_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Swiss withholding on Novartis ADRs (Schwab): no CH pack and no treaty row yet, so nothing is claimed to be known."""
-    monkeypatch.chdir(REPO_ROOT)
-    out = tmp_path / "schwab.yaml"
-    assert run_cli("import", "schwab-csv", relative(FIXTURES / "schwab.csv"), "--household", relative(FIXTURES / "schwab_household.yaml"),
-                   "--account", "XXXX-1234=schwab", "--out", str(out)).exit_code == 0
-    report = reclaim_report(load_scenario(out), PACKS)
+def test_a_country_without_a_pack() -> None:
+    """A US resident's Toyota ADR dividend (15.315% withheld in Japan): no JP pack and no treaty row JP-US, so the rate
+    Japan may keep is not claimed to be known; nothing is reclaimable, lost or creditable by our reckoning."""
+    report = reclaim_report(load_scenario(REPO_ROOT / "tests" / "reclaims" / "fixtures" / "japan.yaml"), PACKS)
     (line,) = report.lines
-    assert (line.source_country, line.basis, line.entitled_rate, line.withheld) == ("CH", "unknown", None, D("55.22"))
-    assert line.lost_reason == "no pack for CH and no treaty row CH-US: the rate it may keep is not known"
-    assert report.domestic == 1  # the NVDA dividend of a US resident
+    assert (line.source_country, line.basis, line.entitled_rate, line.withheld) == ("JP", "unknown", None, D("7.35"))
+    assert line.lost_reason == "no pack for JP and no treaty row JP-US: the rate it may keep is not known"
+    assert (line.reclaimable, line.deadline, line.form) == (0, None, None)
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv"])
