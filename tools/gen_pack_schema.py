@@ -157,6 +157,12 @@ TREATY_ACCOUNT = {
         "citizens": {"type": "object", "required": ["source"], "additionalProperties": False, "properties": TREATY_ACCOUNT_FIELDS,
                      "description": "the case when the holder is a citizen of the source country (a US person's TFSA)"}}}
 
+HELD = {"type": "object", "additionalProperties": False, "minProperties": 1,
+        "properties": {"from": DURATION, "more_than": DURATION, "until": DURATION, "at_most": DURATION},
+        "description": "a holding-period band from the start of each lot's holding period, in calendar terms: held at least `from` (or more "
+                       "than `more_than`) and less than `until` (or at most `at_most`), each bound given once; e.g. Slovenia's rate after 5, 10, "
+                       "15 years, PT more than 2 years"}
+
 BASKET = {
     "type": "object", "required": ["id"], "additionalProperties": False,
     "properties": {
@@ -172,9 +178,25 @@ BASKET = {
         "carry": {"type": "boolean"},
         "tax": {"type": "object", "description": "this basket's own rate, as capital_gains.estimate (method flat|brackets|marginal_rate)"},
         "stack_on": {"type": "array", "items": ID},
-        "held": {"type": "object", "additionalProperties": False, "minProperties": 1,
-                 "properties": {"from": DURATION, "until": DURATION},
-                 "description": "units held at least `from` and less than `until` (e.g. Slovenia's rate after 5, 10, 15 years)"},
+        "held": HELD,
+        "listed": {"type": "boolean", "description": "true: listed securities only (the scenario's securities[].listed); false: unlisted only"},
+        "loss_weight": {**ref_or(NUMBER), "description": "share of the basket's net loss of the year that counts when it meets other baskets "
+                                                           "(SE 0.7: a net loss on listed shares is deductible at 70% against other capital income)"},
+        "proceeds_exempt": {
+            "type": "object", "additionalProperties": False,
+            "anyOf": [{"required": ["at_most"]}, {"required": ["below"]}],
+            "description": "the basket's gains are exempt and its losses count for nothing when the year's sale prices (before selling costs) "
+                           "of the amounts in the baskets `of` are at most / below the limit (CZ CZK 100,000; FI EUR 1,000)",
+            "properties": {"at_most": ref_or(NUMBER), "below": ref_or(NUMBER),
+                           "of": {"type": "array", "minItems": 1, "items": ID, "description": "the baskets whose sale prices count (default: this one)"},
+                           "source": SOURCE_REF}},
+        "proceeds_cap": {
+            "type": "object", "required": ["above", "into"], "additionalProperties": False,
+            "description": "when the year's sale prices P of the basket's amounts exceed `above`, the share (P - above) / P of its gains and losses "
+                           "moves into basket `into` (CZ: time-tested income above CZK 40 million is taxable)",
+            "properties": {"above": ref_or(NUMBER), "into": ID,
+                           "applies": {"oneOf": [PARAM_REF, {"type": "boolean"}], "description": "a boolean or a boolean parameter: whether the cap is in force"},
+                           "source": SOURCE_REF, "note": {"type": "string"}}},
         "inclusion": {**ref_or(NUMBER), "description": "share of this basket's net gain that is taxable (DE equity funds 0.7); default 1"},
         "fund_kinds": {"type": "array", "items": {"enum": ["equity", "mixed", "real_estate", "foreign_real_estate", "bond", "money_market", "other", "none"]},
                        "description": "the security's fund_kind (none: not given)"},
@@ -334,12 +356,30 @@ SCHEMA = {
                           "description": "years a loss may be carried (null: without limit; 0: not carried)"},
                 "keeps_basket": {"type": "boolean", "description": "a carried loss comes back in its own basket (US character)"},
                 "into": {**ID, "description": "the basket carried losses come back in when they do not keep their own"},
+                "annual_share": {**ref_or(NUMBER), "description": "at most this share of each year's loss (as it arose) may be used in any one year (PL 0.5)"},
                 "source": SOURCE_REF, "note": {"type": "string"}}},
             "other_income_offset": {"type": "object", "required": ["limit"], "additionalProperties": False, "properties": {
                 "limit": ref_or(NUMBER), "order": {"type": "array", "items": ID},
                 "saving": {"enum": ["marginal_rate", "none"]}, "source": SOURCE_REF, "note": {"type": "string"}}},
             "allowance_order": {"type": "array", "items": ID, "description": "baskets the capital_gains allowance covers, in order"},
-            "allowance_threshold": {"type": "boolean", "description": "the allowance is a threshold (Freigrenze): gains above it are taxed in full"},
+            "allowance_threshold": {"oneOf": [{"type": "boolean"}, {"enum": ["at_most", "below"]}],
+                                    "description": "the allowance is a threshold (Freigrenze): at_most (or true): gains up to it are free, above it taxed in full; "
+                                                   "below: only gains below it are free (LU: under EUR 500)"},
+            "carry_back": {"type": "object", "required": ["years"], "additionalProperties": False,
+                           "description": "the year's net loss may instead reduce the tax of the years before it (HU tax compensation); reported, not priced",
+                           "properties": {"years": {"anyOf": [{"type": "integer", "minimum": 0}, PARAM_REF]}, "source": SOURCE_REF, "note": {"type": "string"}}},
+            "deemed_cost": {
+                "type": "object", "required": ["shares", "source"], "additionalProperties": False,
+                "description": "a deemed acquisition cost, a share of the sale price, used where it gives a lower gain than the actual cost (SE schablonmetoden, FI hankintameno-olettama)",
+                "properties": {
+                    "shares": {"type": "array", "minItems": 1, "description": "the first entry whose matchers hold gives the share",
+                               "items": {"type": "object", "required": ["share"], "additionalProperties": False, "properties": {
+                                   "share": ref_or(NUMBER), "kinds": {"type": "array", "items": {"enum": ["share", "etf", "fund", "bond", "currency", "crypto"]}},
+                                   "listed": {"type": "boolean"}, "held": HELD, "source": SOURCE_REF, "note": {"type": "string"}}}},
+                    "per": {"enum": ["sale", "lot"], "description": "the better cost chosen for the whole sale (default) or lot by lot"},
+                    "price": {"enum": ["net", "gross"], "description": "net (default): the sale price after the selling costs the pack deducts; "
+                                                                      "gross: before them (they are then not deducted either)"},
+                    **SECTION_COMMON}},
         }),
         "loss_rules": {"type": "array", "items": LOSS_RULE},
         "no_loss_rule": section({"finding": {"type": "boolean"}}, required=("source",)),

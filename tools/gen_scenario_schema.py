@@ -139,7 +139,8 @@ SCHEMA = {
                     "type": "array", "items": {"type": "object", "required": ["basket", "amount", "year"], "additionalProperties": False, "properties": {
                         "basket": {"type": "string", "description": "a basket of that pack's `year` section (e.g. short, long; all)"},
                         "amount": {**AMOUNT_OR_TEXT, "description": "the loss still to use, a positive amount in that pack's currency"},
-                        "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "the tax year the loss arose in"}}}},
+                        "year": {"type": "integer", "minimum": 1900, "maximum": 2200, "description": "the tax year the loss arose in"},
+                        "original": {**AMOUNT_OR_TEXT, "description": "the loss as it arose, when a pack caps each year's use at a share of it (PL: 50% a year)"}}}},
                     "description": "losses carried in from earlier years, per jurisdiction (docs/scenario-format.md)"},
                 "realised": {"type": "object", "propertyNames": {"pattern": r"^[A-Z]{2}$"}, "additionalProperties": {
                     "type": "object", "additionalProperties": AMOUNT_OR_TEXT},

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import attrs
 
+from taxpack.engine.consequences.deemed_cost import DeemedGains, deemed_finding, deemed_gains
 from taxpack.engine.consequences.fund_taxes import EarlierTaxes, fund_findings
 from taxpack.engine.consequences.household_bill import Alternative, HouseholdBill, TradeTax, basket_items
 from taxpack.engine.consequences.residence_change import residence_findings
@@ -126,28 +127,37 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
 
 
 def realised(sale: Sale, on: dt.date | None = None, ledger: Any = None,
-             split: Callable[[LotMatch, Decimal], list[tuple[Decimal, bool]]] | None = None) -> list[tuple[Any, ...]]:
+             split: Callable[[LotMatch, Decimal], list[tuple[Decimal, bool]]] | None = None,
+             deemed: DeemedGains | None = None) -> list[tuple[Any, ...]]:
     """What a sale puts into its lens's year, per holding term and start of the holding period: the gain,
     a disallowed loss taken out (spread over the lots in proportion to their gains) and earlier deferred
     losses it releases. With `on` and the lens's `ledger`: the terms the lots would have if sold that day.
     `split` (fund_taxes.EarlierTaxes.splitter) takes out of each lot what was taxed before the sale; a
-    part it marks not annual comes as a fourth element False (it skips the baskets taxed year by year)."""
+    part it marks not annual has a fourth element False (it skips the baskets taxed year by year).
+    `deemed` (deemed_cost.deemed_gains) replaces each lot's gain by the one the deemed cost gives. The fifth
+    element is the part's sale price before selling costs (for the pack's tests on the year's sale prices)."""
     recognised = sale.gain + sale.disallowed
     scale = recognised / sale.gain if sale.gain != 0 and recognised != sale.gain else Decimal(1)
+    fees = sale.fees if sale.fees_treatment.get("sell") == "deduct_from_proceeds" and sale.tx.quantity else ZERO
     parts: dict[tuple[str, dt.date | None, bool], Decimal] = {}
-    for m in sale.matches:
+    prices: dict[tuple[str, dt.date | None, bool], Decimal] = {}
+    for i, m in enumerate(sale.matches):
         start = m.adjusted_acquired or m.acquired
         term = m.term
         if on is not None and ledger is not None and start is not None and term != "none":
             term = ledger.term(start, on)
-        amount = m.gain * scale
+        amount = (deemed.gains[i] if deemed is not None else m.gain) * scale
+        price = m.proceeds + (fees * m.quantity / sale.tx.quantity if fees else ZERO)
         for piece, annual in (split(m, amount) if split is not None else [(amount, True)]):
             parts[(term, start, annual)] = parts.get((term, start, annual), ZERO) + piece
+            prices[(term, start, annual)] = prices.get((term, start, annual), ZERO) + price
+            price = ZERO  # a lot's price goes with its first piece
     if sale.released:
         bucket = sale.term if sale.term in ("short", "long") else "none"
         parts[(bucket, None, True)] = parts.get((bucket, None, True), ZERO) + sale.released
+        prices.setdefault((bucket, None, True), ZERO)
     ordered = sorted(parts.items(), key=lambda kv: (kv[0][0], kv[0][1] or dt.date.min, not kv[0][2]))
-    return [(term, amount, start) if annual else (term, amount, start, False) for (term, start, annual), amount in ordered]
+    return [(term, amount, start, annual, prices[(term, start, annual)]) for (term, start, annual), amount in ordered]
 
 
 def _baselines(scenario: Scenario, books: Mapping[str, LensBook],
@@ -163,7 +173,8 @@ def _baselines(scenario: Scenario, books: Mapping[str, LensBook],
             key = (pack_id, owner, rules.tax_year(sale.tx.date))
             security = scenario.security(sale.tx.security)
             split = earlier[pack_id].splitter(security, sale.tx.date) if earlier and pack_id in earlier else None
-            out.setdefault(key, []).extend(basket_items(rules, realised(sale, split=split), security, sale.tx.date))
+            deemed = deemed_gains(rules, book.pack, sale, security)
+            out.setdefault(key, []).extend(basket_items(rules, realised(sale, split=split, deemed=deemed), security, sale.tx.date))
     return out
 
 
@@ -177,7 +188,9 @@ def _priced(trade: Transaction, lenses: list[Lens], consequences: list[Consequen
     for lens, consequence in zip(lenses, consequences):
         if consequence.taxable:
             split = earlier[lens.pack.id].splitter(security, trade.date) if earlier and lens.pack.id in earlier else None
-            items[lens] = basket_items(year_rules(lens.pack), realised(books[lens.pack.id].sales[trade.id], split=split), security, trade.date)
+            sale = books[lens.pack.id].sales[trade.id]
+            deemed = deemed_gains(year_rules(lens.pack), lens.pack, sale, security)
+            items[lens] = basket_items(year_rules(lens.pack), realised(sale, split=split, deemed=deemed), security, trade.date)
     base = {lens.pack.id: baselines.get((lens.pack.id, taxpayer.id, year_rules(lens.pack).tax_year(trade.date)), [])
             for lens in items}
     taxes = bill.add_trade(trade.date, taxpayer, items, base, trade_id=trade.id)
@@ -245,7 +258,8 @@ def _timed(result: TradeResult, lenses: list[Lens], books: Mapping[str, LensBook
         for lens in priced.lenses:
             book = books[lens.pack.id]
             split = earlier[lens.pack.id].splitter(security, day) if earlier and lens.pack.id in earlier else None
-            moved = realised(book.sales[trade.id], day, book.ledger, split)
+            sale = book.sales[trade.id]
+            moved = realised(sale, day, book.ledger, split, deemed_gains(year_rules(lens.pack), lens.pack, sale, security, day))
             items[lens] = basket_items(year_rules(lens.pack), moved, security, day)
         alternative = bill.alternative(trade.id, day, items, why)
         if alternative.change != 0:  # waiting that changes nothing is not advice
@@ -286,10 +300,20 @@ def _consequence(trade: Transaction, lens: Lens, book: LensBook, scenario: Scena
 
     if trade.side == "sell":
         findings.extend(_section_caveats(pack, lots))
+        if taxable:
+            rules = year_rules(pack)
+            deemed = deemed_gains(rules, pack, book.sales[trade.id], scenario.security(trade.security))
+            note = deemed_finding(rules, pack, deemed) if deemed is not None else None
+            if note is not None:
+                findings.append(note)
     if earlier is not None and taxable:
         findings.extend(fund_findings(trade, book.sales.get(trade.id), scenario.security(trade.security), earlier, ledger.positions))
     facts = _facts(trade, lens, scenario, proceeds, cost, gain, term, method, taxable, ledger)
     facts["trade.acquired_first"] = min((m.acquired for m in lots if m.acquired is not None), default=None) if trade.side == "sell" else None
+    # The holding period of the oldest lot sold: it starts on its (tacked) acquisition and ends on the day the lens counts to.
+    held_since = min(((m.adjusted_acquired or m.acquired) for m in lots if m.acquired is not None), default=None) if trade.side == "sell" else None
+    facts["trade.held_since"] = held_since
+    facts["trade.days_held"] = (_held_to(trade, ledger) - held_since).days if held_since is not None else None
     facts["household.foreign_property_cost"] = book.foreign_cost.get(trade.id)
     for hit in evaluator.evaluate(pack, facts, ledger.pack.law_day(trade.date)):
         findings.append(hit_to_finding(pack, hit, facts))
@@ -370,6 +394,13 @@ def _facts(trade: Transaction, lens: Lens, scenario: Scenario, proceeds: Decimal
         "lens.jurisdiction": lens.jurisdiction,
         "lens.basis": lens.basis,
     }
+
+
+def _held_to(trade: Transaction, ledger: Any) -> dt.date:
+    """The day a sale ends the holding period under the lens: its settlement date when the pack counts to it."""
+    if ledger.holding.date == "settlement" and trade.settlement_date is not None:
+        return trade.settlement_date
+    return trade.date
 
 
 def _days_to_ex_dividend(security: Any, trade: Transaction) -> int | None:

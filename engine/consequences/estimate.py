@@ -128,12 +128,15 @@ class Estimator:
             part = self._tax_by(short_spec, base_st, missing)
             if part is not None:
                 tax += part
+        unsurcharged = ZERO
         for surtax in estimate.surtaxes:
             part = self._surtax(surtax, max(ZERO, st) + max(ZERO, lt), missing)
             if part is not None:
                 tax += part
+                if not surtax.surcharged:
+                    unsurcharged += part  # the surcharges do not reach it
         for surcharge in estimate.surcharges:
-            tax += tax * _dec(self._value(surcharge.need("rate"), missing))
+            tax += (tax - unsurcharged) * _dec(self._value(surcharge.need("rate"), missing))
         if missing:
             return Estimate(None, tuple(sorted(set(missing))), tuple(caveats))
         return Estimate(tax, (), tuple(caveats))

@@ -24,26 +24,37 @@ from taxpack.engine.core.money import money_text
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
-from taxpack.engine.law.year_rules import YearRules, allocate_by_day, year_rules
+from taxpack.engine.law.year_rules import PROCEEDS, UNPRICED, YearRules, allocate_by_day, year_rules
 from taxpack.engine.lots.lens import Lens
 
 ZERO = Decimal(0)
 Items = Sequence[tuple[str, Decimal]]  # (basket, amount in the lens currency)
 # (holding term, amount in the lens currency, start of the holding period or None) of one sale; a fourth
-# element False marks a part that skips the baskets taxed year by year (a mark-to-market loss below cost)
+# element False marks a part that skips the baskets taxed year by year (a mark-to-market loss below cost); a
+# fifth, the sale price of the part (before selling costs), for the baskets whose tests read the year's sale prices
 Realised = Sequence[tuple[Any, ...]]
 
 
 def basket_items(rules: YearRules, realised: Realised, security: Security, sold: dt.date) -> list[tuple[str, Decimal]]:
     """A sale's realised amounts (per holding term and holding start) in the baskets of a pack's year.
-    A gain in a basket that spreads it over the holding period (US §1291) goes in per tax year."""
+    A gain in a basket that spreads it over the holding period (US §1291) goes in per tax year. In a basket
+    whose year's sale prices a test reads, the part's sale price goes in too, as BASKET#proceeds (a part
+    given without one counts under BASKET#unpriced: the test then cannot be applied)."""
     out: dict[str, Decimal] = {}
     year = rules.tax_year(sold)
+    priced = rules.proceeds_baskets()
     for term, amount, acquired, *rest in realised:
-        if amount:
-            sign = 1 if amount > 0 else -1
+        proceeds = rest[1] if len(rest) > 1 else None
+        if amount or proceeds:
+            sign = 1 if amount >= 0 else -1
             basket = rules.basket_for(term, security.kind, tuple(security.tags), security.country, sign, acquired, sold,
-                                      fund_kind=security.fund_kind, election=security.pfic_election, annual=bool(rest[0]) if rest else True)
+                                      fund_kind=security.fund_kind, election=security.pfic_election, annual=bool(rest[0]) if rest else True,
+                                      listed=security.listed)
+            if basket in priced:
+                key = basket + (PROCEEDS if proceeds is not None else UNPRICED)
+                out[key] = out.get(key, ZERO) + (proceeds if proceeds is not None else Decimal(1))
+            if not amount:
+                continue
             if rules.spread(basket) and amount > 0:
                 shares = allocate_by_day(amount, acquired, sold, rules.tax_year) if acquired is not None else {UNKNOWN: amount}
                 for part, share in shares.items():
@@ -148,8 +159,11 @@ class HouseholdBill:
         totals: dict[str, BasketTotals] = {b.id: BasketTotals() for b in rules.baskets}
         for basket, amount in baseline:
             totals.setdefault(basket, BasketTotals()).add(amount)
-        for basket, amount in sorted(taxpayer.realised.get(jurisdiction, {}).items()):
+        given = taxpayer.realised.get(jurisdiction, {})
+        for basket, amount in sorted(given.items()):
             totals.setdefault(basket, BasketTotals()).add(amount)
+            if basket in rules.proceeds_baskets() and amount and basket + PROCEEDS not in given:
+                totals.setdefault(basket + UNPRICED, BasketTotals()).add(Decimal(1))  # its sale prices are not known
         carried = self._carried_in(pack, taxpayer, jurisdiction, year)
         start = billing.compute(totals, carried, year)
         lens_year = LensYear(pack, rules, billing, year, totals, carried, start, start)
@@ -161,7 +175,7 @@ class HouseholdBill:
         before = self.years.get((pack.id, taxpayer.id, year - 1))
         if before is not None:
             return before.bill.carry_after
-        return tuple(Carried(c.basket, c.amount, c.year) for c in taxpayer.carry_forward.get(jurisdiction, ()))
+        return tuple(Carried(c.basket, c.amount, c.year, c.original) for c in taxpayer.carry_forward.get(jurisdiction, ()))
 
     # -- a trade --------------------------------------------------------------------------------------
 
@@ -371,6 +385,11 @@ class HouseholdBill:
                 "carry_forward_after": [c.as_dict(pack) for c in ly.bill.carry_after],
                 "missing": list(ly.bill.missing), "steps": list(ly.compute(ly.totals, explain=True).steps),
             })
+            if ly.rules.carry_back is not None:
+                # The year's net loss that the law lets reduce earlier years' tax instead (those years are outside the scenario).
+                years = ly.billing.value(ly.rules.carry_back.years)[0]
+                lenses[-1]["carry_back_available"] = [
+                    {**c.as_dict(pack), "against_years": list(range(year - int(years), year))} for c in ly.bill.carry_back] if years else []
         return {
             "currency": self.base_currency,
             "gross_tax": money_text(self.household["gross"], rounding) if self.complete else None,

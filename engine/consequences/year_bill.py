@@ -21,7 +21,7 @@ from taxpack.engine.core.household import Taxpayer
 from taxpack.engine.core.money import money_text, percent_text
 from taxpack.engine.law.findings import value_caveat
 from taxpack.engine.law.pack import Pack
-from taxpack.engine.law.year_rules import PART, YearRules
+from taxpack.engine.law.year_rules import PART, PROCEEDS, UNPRICED, YearRules
 
 ZERO = Decimal(0)
 
@@ -34,9 +34,13 @@ class Carried:
     basket: str
     amount: Decimal
     year: int
+    original: Decimal | None = None  # the loss as it arose (a pack that caps each year's use at a share of it)
 
     def as_dict(self, pack: Pack) -> dict[str, Any]:
-        return {"basket": self.basket, "amount": money_text(self.amount, pack), "year": self.year}
+        out: dict[str, Any] = {"basket": self.basket, "amount": money_text(self.amount, pack), "year": self.year}
+        if self.original is not None:
+            out["original"] = money_text(self.original, pack)
+        return out
 
 
 @attrs.frozen
@@ -55,6 +59,7 @@ class Bill:
     allowance_used: Decimal
     steps: tuple[str, ...]
     not_creditable: Decimal = ZERO  # surtaxes a foreign tax credit cannot reduce (US NIIT)
+    carry_back: tuple[Carried, ...] = ()  # the year's net loss that may instead reduce earlier years' tax (pack `carry_back`)
 
     @property
     def creditable(self) -> Decimal | None:
@@ -142,6 +147,9 @@ class YearBill:
         steps: list[str] = []
         cur = self.pack.currency or ""
 
+        # 0. Tests on the year's sale prices: a basket exempt when they are small, the part above a cap moved.
+        totals = self._proceeds(totals, missing, caveats, steps if explain else None)
+
         # 1. Each basket nets its own gains and losses (a basket may not allow losses at all); a weight
         # scales the net (gains and losses alike) and a basket may pour it into another's pot.
         net: dict[str, Decimal] = {}
@@ -165,15 +173,23 @@ class YearBill:
                     steps.append(f"{basket.title}: gains {self._m(t.gains)}, losses {self._m(-t.losses)}, net {self._m(net[basket.id])} {cur}")
         ordinary_loss = self._pots(net, missing, caveats, steps if explain else None)
 
-        # 2. Losses carried from earlier years, oldest first, return to their basket (or the pack's pool).
+        # 2. Losses carried from earlier years, oldest first, return to their basket (or the pack's pool); a pack
+        # may cap what each year's loss gives in one year (the rest stays carried).
         usable, expired = self._usable(carried, year)
         origins: dict[str, list[Carried]] = {}
-        for c in usable:
+        held_back: list[Carried] = []
+        for c, use in self._carried_use(usable, missing, caveats):
             target = c.basket if rules.carry_forward and rules.carry_forward.keeps_basket and c.basket in net else self._pool()
-            net[target] = net.get(target, ZERO) - c.amount
-            origins.setdefault(target, []).append(c)
+            if use < c.amount:
+                held_back.append(Carried(target, c.amount - use, c.year, c.original))
+                if explain:
+                    steps.append(f"loss of {c.year}: {self._m(c.amount - use)} {cur} of it cannot be used this year (the yearly cap)")
+            if use <= 0:
+                continue
+            net[target] = net.get(target, ZERO) - use
+            origins.setdefault(target, []).append(Carried(c.basket, use, c.year, c.original))
             if explain:
-                steps.append(f"loss of {c.year} carried forward: {self._m(c.amount)} {cur} into {rules.basket(target).title}")
+                steps.append(f"loss of {c.year} carried forward: {self._m(use)} {cur} into {rules.basket(target).title}")
         for c in expired:
             if explain:
                 steps.append(f"loss of {c.year} ({self._m(c.amount)} {cur}) can no longer be carried: expired")
@@ -227,30 +243,46 @@ class YearBill:
 
         # 5. What is left: carried losses (oldest used first, so the newest are what carries on).
         carry_after: list[Carried] = []
+        capped = rules.carry_forward is not None and rules.carry_forward.annual_share is not None
         if rules.carry_forward is not None:
             for basket in rules.baskets:
                 left = -net[basket.id] - deducted.get(basket.id, ZERO)
                 if left <= 0 or not basket.carry:
                     continue
-                carry_after.extend(_attribute(left, basket.id, origins.get(basket.id, []), year))
+                carry_after.extend(_attribute(left, basket.id, origins.get(basket.id, []), year, capped))
+            if held_back:
+                carry_after = _merged(carry_after + held_back)
         carry_after = [c for c in carry_after if not self._expires(c, year + 1)]
+        # ... and the year's own net loss, which a pack may let reduce the tax of earlier years instead (reported).
+        carry_back: list[Carried] = []
+        if rules.carry_back is not None:
+            for basket in rules.baskets:
+                left = -net[basket.id] - deducted.get(basket.id, ZERO) - sum((c.amount for c in origins.get(basket.id, [])), ZERO)
+                if left > 0 and basket.carry:
+                    carry_back.append(Carried(basket.id, left, year))
+                    if explain:
+                        years = self._value(rules.carry_back.years, missing)
+                        steps.append(f"{basket.title}: the net loss of {self._m(left)} {cur} may instead reduce the tax of the "
+                                     f"{years} years before {year} (carried back: those years are outside the scenario, not priced)")
 
         # 6. Inclusion rate, allowance, then the rates.
         inclusion = Decimal(self._value(self.section.get("inclusion_rate", 1), missing) or 1)
         base = {}
-        for b in rules.baskets:
-            share = inclusion if b.inclusion is None else inclusion * Decimal(self._value(b.inclusion, missing) or 0)
-            base[b.id] = max(ZERO, net[b.id]) * share
-            if share != 1 and net[b.id] > 0:
+        for each in rules.baskets:
+            share = inclusion if each.inclusion is None else inclusion * Decimal(self._value(each.inclusion, missing) or 0)
+            base[each.id] = max(ZERO, net[each.id]) * share
+            if share != 1 and net[each.id] > 0:
                 if explain:
-                    steps.append(f"{b.title}: {percent_text(share)} of the net gain is taxable")
+                    steps.append(f"{each.title}: {percent_text(share)} of the net gain is taxable")
         allowance_used = ZERO
         if self.section.get("allowance") is not None:
             allowance = self._value(self.section["allowance"], missing)
             left = Decimal(allowance) if allowance is not None else ZERO
-            if rules.allowance_threshold and sum((base.get(b, ZERO) for b in rules.allowance_order), ZERO) > left:
+            within = sum((base.get(b, ZERO) for b in rules.allowance_order), ZERO)
+            if rules.allowance_threshold and (within > left if rules.allowance_threshold == "at_most" else within >= left):
                 if explain:
-                    steps.append(f"gains above the threshold of {self._m(left)} {cur}: all of them are taxed")
+                    steps.append(f"gains {'above' if rules.allowance_threshold == 'at_most' else 'not below'} the threshold of "
+                                 f"{self._m(left)} {cur}: all of them are taxed")
                 left = ZERO  # a threshold (Freigrenze), not an allowance
             for b in rules.allowance_order:
                 take = min(left, base.get(b, ZERO))
@@ -296,10 +328,13 @@ class YearBill:
                 if explain:
                     steps.append(f"taxable gains {self._m(pooled)} {cur}: tax {self._m(part)} {cur}")
         net_gain = sum((max(ZERO, v) for v in net.values()), ZERO)
+        unsurcharged = ZERO
         for surtax in self.estimate.get("surtaxes") or []:
-            part = self._surtax(surtax, net_gain, missing)
+            part = self._surtax(surtax, self._surtax_gain(surtax, net, base, net_gain), missing)
             if part:
                 tax += part
+                if surtax.get("surcharged") is False:
+                    unsurcharged += part  # a surcharge on the tax does not reach it (LU: the care contribution)
                 if surtax.get("creditable") is False:
                     not_creditable += part
                 if explain:
@@ -307,16 +342,16 @@ class YearBill:
                                  + ("" if surtax.get("creditable", True) else " (no foreign tax credit reduces it)"))
         for surcharge in self.estimate.get("surcharges") or []:
             rate = self._value(surcharge["rate"], missing)
-            if rate is not None and tax:
-                part = tax * Decimal(rate)
+            if rate is not None and tax - unsurcharged:
+                part = (tax - unsurcharged) * Decimal(rate)
                 tax += part
                 if explain:
                     steps.append(f"{surcharge.get('id', 'surcharge')} {percent_text(rate)}: {self._m(part)} {cur}")
         if missing:
             return Bill(None, None, saving, tuple(sorted(set(missing))), tuple(caveats), net, base, tuple(carry_after),
-                        tuple(expired), allowance_used, tuple(steps))
+                        tuple(expired), allowance_used, tuple(steps), carry_back=tuple(carry_back))
         return Bill(tax - saving, tax, saving, (), tuple(caveats), net, base, tuple(carry_after), tuple(expired), allowance_used,
-                    tuple(steps), not_creditable)
+                    tuple(steps), not_creditable, tuple(carry_back))
 
     # -- for the planner (engine/plan/yearmodel.py reads values as compute does) ------------------------
 
@@ -325,11 +360,119 @@ class YearBill:
         missing: list[str] = []
         return self._value(ref, missing), tuple(missing)
 
+    def carried_use(self, carried: Sequence[Carried], year: int) -> list[tuple[Carried, Decimal]]:
+        """The losses carried into `year` that are not expired, oldest first, each with the part of it `compute`
+        uses this year (all of it, or the pack's yearly share of the loss as it arose)."""
+        usable, _ = self._usable(carried, year)
+        return self._carried_use(usable, [], [])
+
+    # -- carried losses, proceeds (steps 0 and 2) ---------------------------------------------------------
+
+    def _carried_use(self, usable: Sequence[Carried], missing: list[str], caveats: list[str]) -> list[tuple[Carried, Decimal]]:
+        carry = self.rules.carry_forward
+        share_ref = carry.annual_share if carry is not None else None
+        if share_ref is None:
+            return [(c, c.amount) for c in usable]
+        share = self._value(share_ref, missing)
+        if share is None:
+            return [(c, c.amount) for c in usable]
+        note = self._uncertain(share_ref)
+        if note and note not in caveats:
+            caveats.append(note)
+        out = []
+        for c in usable:
+            if c.original is None:
+                note = (f"the loss of {c.year} carried into {c.basket} is given without the amount it had when it arose (`original`): "
+                        f"at most {percent_text(share)} of the {self._m(c.amount)} still to use is used this year")
+                if note not in caveats:
+                    caveats.append(note)
+            out.append((c, min(c.amount, Decimal(share) * (c.original if c.original is not None else c.amount))))
+        return out
+
+    def _proceeds(self, totals: Mapping[str, BasketTotals], missing: list[str], caveats: list[str],
+                  steps: list[str] | None) -> Mapping[str, BasketTotals]:
+        """The totals after the tests on the year's sale prices: a basket whose qualifying sale prices are small
+        counts for nothing (CZ CZK 100,000, FI EUR 1,000); of a basket whose sale prices exceed a cap, the share
+        above it moves to another basket, gains and losses pro rata (CZ: time-tested income above CZK 40 million).
+        Sale prices travel under BASKET#proceeds; an amount without one (BASKET#unpriced) stops the test, said."""
+        rules = self.rules
+        if not any(b.proceeds_exempt is not None or b.proceeds_cap is not None for b in rules.baskets):
+            return totals
+        cur = self.pack.currency or ""
+        out = dict(totals)
+        for basket in rules.baskets:
+            rule = basket.proceeds_exempt
+            t = out.get(basket.id)
+            if rule is None or t is None or not (t.gains or t.losses):
+                continue
+            if any(_amount(totals, b + UNPRICED) > 0 for b in rule.of):
+                self._proceeds_unknown(basket.title, rule.of, caveats)
+                continue
+            limit = self._value(rule.limit, missing)
+            if limit is None:
+                continue
+            note = self._uncertain(rule.limit)
+            if note and note not in caveats:
+                caveats.append(note)
+            proceeds = sum((_amount(totals, b + PROCEEDS) for b in rule.of), ZERO)
+            if proceeds <= Decimal(limit) if rule.boundary == "at_most" else proceeds < Decimal(limit):
+                out[basket.id] = BasketTotals()
+                if steps is not None:
+                    steps.append(f"{basket.title}: the year's sale prices of {self._m(proceeds)} {cur} are "
+                                 f"{'at most' if rule.boundary == 'at_most' else 'below'} {self._m(Decimal(limit))} {cur}: "
+                                 f"gains of {self._m(t.gains)} {cur} are exempt and losses of {self._m(-t.losses)} {cur} do not count")
+            elif steps is not None:
+                steps.append(f"{basket.title}: the year's sale prices of {self._m(proceeds)} {cur} exceed the exemption's limit "
+                             f"of {self._m(Decimal(limit))} {cur}")
+        for basket in rules.baskets:
+            cap = basket.proceeds_cap
+            t = out.get(basket.id)
+            if cap is None or t is None or not (t.gains or t.losses) or not self._value(cap.applies, missing):
+                continue
+            if _amount(totals, basket.id + UNPRICED) > 0:
+                self._proceeds_unknown(basket.title, (basket.id,), caveats)
+                continue
+            above = self._value(cap.above, missing)
+            proceeds = _amount(totals, basket.id + PROCEEDS)
+            if above is None or proceeds <= Decimal(above):
+                continue
+            note = self._uncertain(cap.above)
+            if note and note not in caveats:
+                caveats.append(note)
+            share = (proceeds - Decimal(above)) / proceeds
+            moved = BasketTotals(t.gains * share, t.losses * share)
+            out[basket.id] = BasketTotals(t.gains - moved.gains, t.losses - moved.losses)
+            target = out.get(cap.into, BasketTotals()).copy()
+            target.gains += moved.gains
+            target.losses += moved.losses
+            out[cap.into] = target
+            if steps is not None:
+                steps.append(f"{basket.title}: the year's sale prices of {self._m(proceeds)} {cur} exceed {self._m(Decimal(above))} {cur}: "
+                             f"{percent_text(share)} of its amounts (gains {self._m(moved.gains)}, losses {self._m(-moved.losses)} {cur}) "
+                             f"go to {rules.basket(cap.into).title}")
+        return out
+
+    def _proceeds_unknown(self, title: str, baskets: Sequence[str], caveats: list[str]) -> None:
+        note = (f"{title}: the year holds amounts whose sale price is not known (given as realised without "
+                f"{' / '.join(b + PROCEEDS for b in baskets)}, or planned): the test on the year's sale prices is not applied")
+        if note not in caveats:
+            caveats.append(note)
+
+    def _surtax_gain(self, spec: Mapping[str, Any], net: Mapping[str, Decimal], base: Mapping[str, Decimal], net_gain: Decimal) -> Decimal:
+        """What a surtax reaches: the positive nets of every basket (default), or of `baskets`, or with `on: taxable`
+        their taxable bases (after inclusion, allowance or threshold)."""
+        scope = spec.get("baskets")
+        if spec.get("on", "net") != "taxable" and not scope:
+            return net_gain
+        values = base if spec.get("on") == "taxable" else {b: max(ZERO, v) for b, v in net.items()}
+        return sum((v for b, v in values.items() if not scope or b in scope), ZERO)
+
     # -- weights, pots and ordinary losses (step 1) -----------------------------------------------------
 
     def _pots(self, net: dict[str, Decimal], missing: list[str], caveats: list[str], steps: list[str] | None) -> Decimal:
-        """Each basket's `weight` applied to its net, nets poured `into` another basket, and the ordinary
-        loss of the `losses: ordinary` baskets taken out (returned: it reduces other income in full)."""
+        """Each basket's `weight` applied to its net, nets poured `into` another basket, the ordinary loss of
+        the `losses: ordinary` baskets taken out (returned: it reduces other income in full), and a basket's
+        `loss_weight` applied to its net loss (SE: 70% of a net loss on listed shares counts against the rest)."""
         rules = self.rules
         cur = self.pack.currency or ""
         for basket in rules.baskets:
@@ -357,6 +500,18 @@ class YearBill:
                 if steps is not None:
                     steps.append(f"{basket.title}: a net loss of {self._m(-net[basket.id])} {cur} reduces ordinary income")
                 net[basket.id] = ZERO
+        for basket in rules.baskets:
+            if basket.loss_weight is None or net.get(basket.id, ZERO) >= 0:
+                continue
+            weight = self._value(basket.loss_weight, missing)
+            if weight is None:
+                continue
+            note = self._uncertain(basket.loss_weight)
+            if note and note not in caveats:
+                caveats.append(note)
+            if steps is not None:
+                steps.append(f"{basket.title}: {percent_text(weight)} of its net loss of {self._m(-net[basket.id])} {cur} counts")
+            net[basket.id] *= Decimal(weight)
         return ordinary
 
     # -- gains spread over their holding period (excess distributions) -------------------------------
@@ -535,22 +690,38 @@ def bracket_tax(brackets: list[Mapping[str, Any]], amount: Decimal) -> Decimal:
     return tax
 
 
-def _attribute(left: Decimal, basket: str, origins: list[Carried], year: int) -> list[Carried]:
+def _attribute(left: Decimal, basket: str, origins: list[Carried], year: int, original: bool = False) -> list[Carried]:
     """The loss `left` in `basket` at the end of `year`, by the year it arose: carried losses were used
-    oldest first, so what remains is this year's loss, then the newest carried ones."""
+    oldest first, so what remains is this year's loss, then the newest carried ones (`original`: this
+    year's loss keeps its amount as it arose, for a pack that caps each year's use at a share of it)."""
     out: list[Carried] = []
     carried_total = sum((c.amount for c in origins), ZERO)
     current = max(ZERO, left - carried_total)
     if current > 0:
-        out.append(Carried(basket, current, year))
+        out.append(Carried(basket, current, year, current if original else None))
     rest = left - current
     for c in sorted(origins, key=lambda c: c.year, reverse=True):
         if rest <= 0:
             break
         take = min(rest, c.amount)
-        out.append(Carried(basket, take, c.year))
+        out.append(Carried(basket, take, c.year, c.original))
         rest -= take
     return sorted(out, key=lambda c: (c.year, c.basket))
+
+
+def _merged(carried: Sequence[Carried]) -> list[Carried]:
+    """Carried losses of one basket and year as one (a part used this year and a part held back by a yearly cap)."""
+    out: dict[tuple[int, str], Carried] = {}
+    for c in carried:
+        found = out.get((c.year, c.basket))
+        out[(c.year, c.basket)] = c if found is None else Carried(c.basket, found.amount + c.amount, c.year, found.original or c.original)
+    return [out[k] for k in sorted(out)]
+
+
+def _amount(totals: Mapping[str, BasketTotals], key: str) -> Decimal:
+    """The positive total kept under `key` (a basket's sale prices, or its count of amounts without one)."""
+    t = totals.get(key)
+    return t.gains if t is not None else ZERO
 
 
 CURRENT = "current"  # the share of a spread gain allocated to the year of sale

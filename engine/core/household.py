@@ -44,12 +44,14 @@ class ResidenceChange:
 @attrs.frozen
 class CarriedLoss:
     """A loss carried into the scenario's year under one jurisdiction: the basket of that pack's `year`
-    section it belongs to, its size (a positive amount, in that pack's currency) and the tax year it arose in."""
+    section it belongs to, its size (a positive amount, in that pack's currency) and the tax year it arose in;
+    `original`, the loss as it arose (a pack that caps each year's use at a share of it, PL 50%), when given."""
 
     basket: str
     amount: Decimal
     year: int
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    original: Decimal | None = None
 
 
 @attrs.frozen

@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 
 import attrs
 
-from taxpack.engine.core.documents import CsvRow, Document, JsonPath, load_yaml, read_csv, to_json_types
+from taxpack.engine.core.documents import CsvRow, Document, JsonPath, LazySpan, load_yaml, read_csv, to_json_types
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from taxpack.engine.core.files import named_file
 from taxpack.engine.core.household import (
@@ -158,10 +158,54 @@ def _dec(value: Any, span: Span | None = None, where: str = "") -> Decimal:
     return number
 
 
+class _DeferredSpan(Span):
+    """A `Span` whose place in a large JSON file is found only when it is shown (`documents.LazySpan` behind
+    it): the scenario's entries hold a `Span` either way, and 10,000 rows need no positions to run."""
+
+    __slots__ = ("_lazy",)
+    _lazy: LazySpan
+
+    def __init__(self, lazy: LazySpan) -> None:
+        object.__setattr__(self, "_lazy", lazy)  # Span is frozen
+
+    @property
+    def file(self) -> str:
+        return self._lazy.file
+
+    @property
+    def line(self) -> int | None:
+        return self._lazy.line
+
+    @property
+    def col(self) -> int | None:
+        return self._lazy.col
+
+    @property
+    def column(self) -> str | None:
+        return self._lazy.column
+
+    def __str__(self) -> str:
+        return str(self._lazy)
+
+    def __repr__(self) -> str:
+        return repr(self._lazy)
+
+    def __eq__(self, other: object) -> bool:
+        return self._lazy == (other._lazy if isinstance(other, _DeferredSpan) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._lazy)
+
+
 class _Builder:
     def __init__(self, document: Document) -> None:
         self.doc = document
         self.errors: list[TaxpackError] = []
+
+    def span(self, path: JsonPath) -> Span:
+        """The span of `path`, found when first shown if the document's positions are not loaded yet."""
+        found = self.doc.lazy_span(path)
+        return found if isinstance(found, Span) else _DeferredSpan(found)
 
     def taxpayer(self, i: int, t: dict[str, Any]) -> Taxpayer:
         path = ("taxpayers", i)
@@ -174,40 +218,41 @@ class _Builder:
             other_income={k: _dec(v) for k, v in (t.get("other_income") or {}).items()},
             marginal_rate={k: _dec(v) for k, v in (t.get("marginal_rate") or {}).items()},
             carry_forward={k: tuple(CarriedLoss(c["basket"], _dec(c["amount"]), int(c["year"]),
-                                                self.doc.lazy_span(path + ("carry_forward", k, j)))
+                                                self.span(path + ("carry_forward", k, j)),
+                                                _dec(c["original"]) if c.get("original") is not None else None)
                                     for j, c in enumerate(v or [])) for k, v in (t.get("carry_forward") or {}).items()},
             realised={k: {b: _dec(a) for b, a in (v or {}).items()} for k, v in (t.get("realised") or {}).items()},
             next_year_income={k: _dec(v) for k, v in (t.get("next_year_income") or {}).items()},
             residence_changes=tuple(
-                ResidenceChange(_date(c["date"]), c["to"], self.doc.lazy_span(path + ("residence_changes", j)))
+                ResidenceChange(_date(c["date"]), c["to"], self.span(path + ("residence_changes", j)))
                 for j, c in enumerate(t.get("residence_changes") or [])
             ),
             resident_since=_date(t["resident_since"]) if t.get("resident_since") else None,
-            span=self.doc.lazy_span(path),
+            span=self.span(path),
         )
 
     def account(self, i: int, a: dict[str, Any]) -> Account:
-        return Account(a["id"], a["owner"], a["country"], a["currency"], a.get("wrapper", "taxable"), self.doc.lazy_span(("accounts", i)))
+        return Account(a["id"], a["owner"], a["country"], a["currency"], a.get("wrapper", "taxable"), self.span(("accounts", i)))
 
     def security(self, i: int, s: dict[str, Any]) -> Security:
         dy = s.get("dividend_yield")
         return Security(
             id=s["id"], currency=s["currency"], country=s["country"], kind=s.get("kind", "share"),
             identity_group=s.get("identity_group"), listed=s.get("listed", True), fractional=s.get("fractional", False),
-            dividend_yield=_dec(dy, self.doc.lazy_span(("securities", i, "dividend_yield")), f"securities[{i}].dividend_yield") if dy is not None else None, tags=tuple(s.get("tags") or ()),
+            dividend_yield=_dec(dy, self.span(("securities", i, "dividend_yield")), f"securities[{i}].dividend_yield") if dy is not None else None, tags=tuple(s.get("tags") or ()),
             ex_dividend_dates=tuple(_date(d) for d in s.get("ex_dividend_dates") or ()),
-            span=self.doc.lazy_span(("securities", i)),
+            span=self.span(("securities", i)),
             fund_kind=s.get("fund_kind"), pfic_election=s.get("pfic_election"),
         )
 
     def group(self, i: int, g: dict[str, Any]) -> IdentityGroup:
-        return IdentityGroup(g["id"], g.get("level", "substantially_identical"), g.get("confidence", "medium"), g.get("note"), self.doc.lazy_span(("identity_groups", i)))
+        return IdentityGroup(g["id"], g.get("level", "substantially_identical"), g.get("confidence", "medium"), g.get("note"), self.span(("identity_groups", i)))
 
     def transaction(self, path: tuple[Any, ...], t: dict[str, Any], candidate: bool) -> Transaction:
         lots = t.get("lots")
         choice: Any = None
         if isinstance(lots, list):
-            choice = tuple(SpecificLot(item["transaction"], _dec(item["quantity"]), self.doc.lazy_span(path + ("lots", j)))
+            choice = tuple(SpecificLot(item["transaction"], _dec(item["quantity"]), self.span(path + ("lots", j)))
                            for j, item in enumerate(lots))
         elif lots is not None:
             choice = lots
@@ -219,7 +264,7 @@ class _Builder:
             id=t["id"], account=t["account"], security=t["security"], date=_date(t["date"]), side=t["side"],
             quantity=_dec(t["quantity"]), price=_dec(t["price"]), fees=_dec(t.get("fees", 0)), currency=t.get("currency"),
             settlement_date=_date(t["settlement_date"]) if t.get("settlement_date") else None,
-            lots=choice, candidate=candidate, in_kind=bool(t.get("in_kind", False)), pool=t.get("pool"), span=self.doc.lazy_span(path),
+            lots=choice, candidate=candidate, in_kind=bool(t.get("in_kind", False)), pool=t.get("pool"), span=self.span(path),
         )
 
     def csv_transactions(self, path: Path | str, candidate: bool) -> list[Transaction]:
@@ -378,13 +423,14 @@ def reference_errors(scenario: Scenario, document: Document | None = None) -> li
     taxpayers = {t.id for t in scenario.taxpayers}
     accounts = {a.id: a for a in scenario.accounts}
     securities = {s.id for s in scenario.securities}
-    for t in scenario.taxpayers:
-        if t.spouse is not None and t.spouse == t.id:
-            errors.append(SemanticError(f"taxpayer '{t.id}' cannot be their own spouse", field(t, "spouse")))
-        elif t.spouse is not None and t.spouse not in taxpayers:
+    for person in scenario.taxpayers:
+        if person.spouse is not None and person.spouse == person.id:
+            errors.append(SemanticError(f"taxpayer '{person.id}' cannot be their own spouse", field(person, "spouse")))
+        elif person.spouse is not None and person.spouse not in taxpayers:
             # Loss rules look through the spouse's accounts: a spouse who is not listed would be silently ignored.
-            errors.append(SemanticError(f"taxpayer '{t.id}': spouse '{t.spouse}' is not a taxpayer of this scenario{did_you_mean(t.spouse, taxpayers)}",
-                                        field(t, "spouse"), f"{_one_of(taxpayers)}; list the spouse under taxpayers, even without accounts"))
+            errors.append(SemanticError(f"taxpayer '{person.id}': spouse '{person.spouse}' is not a taxpayer of this scenario"
+                                        f"{did_you_mean(person.spouse, taxpayers)}",
+                                        field(person, "spouse"), f"{_one_of(taxpayers)}; list the spouse under taxpayers, even without accounts"))
     for a in scenario.accounts:
         if a.owner not in taxpayers:
             errors.append(SemanticError(f"account '{a.id}': unknown owner '{a.owner}'{did_you_mean(a.owner, taxpayers)}", field(a, "owner"), _one_of(taxpayers)))

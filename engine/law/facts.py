@@ -22,7 +22,9 @@ FACTS: dict[str, tuple[str, str]] = {
     "trade.method_used": ("text", "the lot method this lens applied"),
     "trade.in_kind_contribution": ("boolean", "the trade moves the position in kind into a wrapper"),
     "trade.days_to_ex_dividend": ("integer", "days from the trade date to the next ex-dividend date, if known"),
-    "trade.days_held": ("integer", "days the sold lots were held (shortest)"),
+    "trade.days_held": ("integer", "days from the start of the holding period of the oldest lot a sale takes (after tacking) to the sale "
+                                   "(its settlement date where the pack's holding period counts to it); absent on a buy"),
+    "trade.held_since": ("date", "the start of the holding period of the oldest lot a sale takes (its acquisition, earlier after tacking); absent on a buy"),
     "trade.acquired_first": ("date", "the earliest acquisition date of the lots a sale takes (absent on a buy or for an average-cost pool)"),
     "security.id": ("text", "security id"),
     "security.kind": ("text", "share, etf, fund, bond, crypto"),

@@ -194,6 +194,9 @@ class Surtax(Cited):
     rate: ValueOrParam = None
     threshold: ValueOrParam = None
     creditable: bool = True  # false: a credit for another country's tax does not reduce it (US NIIT)
+    surcharged: bool = True  # false: the estimate's surcharges (a percentage of the tax) do not reach it (LU care contribution)
+    on: str = "net"  # what it reaches: the positive nets of the baskets (net) or their taxable bases (taxable)
+    baskets: tuple[str, ...] = ()  # only these baskets of `year` (default: all)
 
 
 @attrs.frozen(kw_only=True)
@@ -848,7 +851,8 @@ def _estimate(n: _Node) -> GainsEstimate:
         **n.cited(), **n.given("method", "rate", "brackets"),
         short_term=_tax_method(n.merged(short)) if short is not None else None,
         surcharges=tuple(Surcharge(**s.cited(), **s.given("id", "rate")) for s in n.children("surcharges")),
-        surtaxes=tuple(Surtax(**s.cited(), **s.given("id", "rate", "threshold", "creditable")) for s in n.children("surtaxes")),
+        surtaxes=tuple(Surtax(**s.cited(), **s.given("id", "rate", "threshold", "creditable", "surcharged", "on"), **s.names_given("baskets"))
+                       for s in n.children("surtaxes")),
     )
 
 

@@ -29,7 +29,108 @@ SAVINGS: tuple[str, ...] = ("marginal_rate", "brackets", "none")
 # interest. Its amounts travel per tax year as "BASKET@YEAR" (and "BASKET@current").
 SPREAD_METHOD = "excess_distribution"
 PART = "@"
-MATCHERS: tuple[str, ...] = ("terms", "kinds", "tags", "countries", "sign", "held", "fund_kinds", "elections", "foreign", "acquired_before")
+MATCHERS: tuple[str, ...] = ("terms", "kinds", "tags", "countries", "sign", "held", "fund_kinds", "elections", "foreign", "acquired_before",
+                             "listed")
+# The totals of a basket (and of the baskets a proceeds test or cap reads) also carry, under these keys, the year's
+# sale prices of the amounts in it ("BASKET#proceeds") and how many amounts came without them ("BASKET#unpriced":
+# amounts given as realised, or planned, whose sale price is not known).
+PROCEEDS = "#proceeds"
+UNPRICED = "#unpriced"
+THRESHOLDS: tuple[str, ...] = ("at_most", "below")  # free when the amount is at most X, or only when it is below X
+
+
+@attrs.frozen
+class Held:
+    """A holding-period band, in calendar terms from the start of each lot's holding period: held at least
+    `lower` (more than `lower` when `lower_strict`) and less than `upper` (at most `upper` when `upper_inclusive`)."""
+
+    lower: Duration | None = None
+    lower_strict: bool = False
+    upper: Duration | None = None
+    upper_inclusive: bool = False
+
+    def holds(self, acquired: dt.date | None, sold: dt.date | None) -> bool:
+        if acquired is None or sold is None:
+            return False
+        if self.lower is not None:
+            day = shift(acquired, self.lower, +1, "decreasing")
+            if sold < day or (self.lower_strict and sold == day):
+                return False
+        if self.upper is not None:
+            day = shift(acquired, self.upper, +1, "decreasing")
+            if sold > day or (not self.upper_inclusive and sold == day):
+                return False
+        return True
+
+    @staticmethod
+    def of(raw: Mapping[str, Any] | None) -> "Held | None":
+        if not raw:
+            return None
+        lower, upper = raw.get("more_than", raw.get("from")), raw.get("at_most", raw.get("until"))
+        return Held(_duration(lower), "more_than" in raw, _duration(upper), "at_most" in raw)
+
+
+@attrs.frozen
+class ProceedsExempt:
+    """A basket's gains are exempt, and its losses count for nothing, when the year's sale prices of the amounts
+    in the baskets `of` are at most `limit` (`boundary: below`: less than it): CZ CZK 100,000, FI EUR 1,000."""
+
+    limit: Any
+    of: tuple[str, ...]
+    boundary: str = "at_most"
+    source: str | None = None
+
+
+@attrs.frozen
+class ProceedsCap:
+    """Of a basket's amounts, the share (P - cap) / P moves into `into` when the year's sale prices P of its
+    amounts exceed `above` (CZ: time-tested income above CZK 40 million is taxable): expenses go with the income
+    pro rata. `applies` (a literal or a boolean parameter) switches it on by date."""
+
+    above: Any
+    into: str
+    applies: Any = True
+    source: str | None = None
+
+
+@attrs.frozen
+class DeemedShare:
+    """A deemed acquisition cost of `share` x the sale price, for the lots these matchers take (each optional)."""
+
+    share: Any
+    kinds: tuple[str, ...] = ()
+    listed: bool | None = None
+    held: Held | None = None
+    source: str | None = None
+
+    def matches(self, kind: str, listed: bool, acquired: dt.date | None, sold: dt.date) -> bool:
+        if self.kinds and kind not in self.kinds:
+            return False
+        if self.listed is not None and listed != self.listed:
+            return False
+        return self.held is None or self.held.holds(acquired, sold)
+
+
+@attrs.frozen
+class DeemedCost:
+    """The cost of a lot sold may be taken as a share of its sale price when that is higher than the actual cost
+    (SE schablonmetoden, FI hankintameno-olettama): per `lot` or for the whole `sale`; on the `net` price (after
+    the selling costs the pack deducts) or the `gross` price (before them: they are then not deducted either)."""
+
+    shares: tuple[DeemedShare, ...]
+    per: str = "sale"
+    price: str = "net"
+    source: str | None = None
+    uncertain: str | None = None
+
+
+@attrs.frozen
+class CarryBack:
+    """A net loss of the year may instead reduce the tax of the `years` before it (HU tax compensation): the
+    earlier years are outside the scenario, so the amount is reported, not priced."""
+
+    years: Any
+    source: str | None = None
 
 
 @attrs.frozen
@@ -52,8 +153,7 @@ class Basket:
     tax: Mapping[str, Any] | None = None  # its own rate (an estimate spec); None: the pack's estimate
     stack_on: tuple[str, ...] = ()  # these baskets' bases lie under this one in progressive brackets
     carry: bool = True  # a net loss left at the end of the year carries forward (when the pack allows)
-    held_from: Duration | None = None  # units held at least this long (Slovenia's rate falls by holding period)
-    held_until: Duration | None = None  # ... and less than this long
+    held: Held | None = None  # units held at least / more than this long, and less than / at most (Slovenia's rate falls by holding period)
     inclusion: Any = None  # share of this basket's net gain that is taxable (DE equity fund 70%, PT 90%); None: 1
     source: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
@@ -64,11 +164,17 @@ class Basket:
     weight: Any = None  # share of every amount (gains and losses) that counts, before netting (DE 70% equity funds, IT 48.08%)
     into: str | None = None  # the weighted net joins this basket's net (one pot, several weights)
     taxed_before: Mapping[str, Any] | None = None  # the unrealised gain was taxed in earlier years (Vorabpauschale, mark to market, deemed disposal)
+    listed: bool | None = None  # the security is (True) or is not (False) listed (PT's exclusion: listed securities)
+    loss_weight: Any = None  # share of the basket's net loss of the year that counts against other baskets (SE 70%)
+    proceeds_exempt: ProceedsExempt | None = None
+    proceeds_cap: ProceedsCap | None = None
 
     def matches(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int,
                 acquired: dt.date | None = None, sold: dt.date | None = None, *, fund_kind: str | None = None,
-                election: str | None = None, home: str | None = None, annual: bool = True) -> bool:
+                election: str | None = None, home: str | None = None, annual: bool = True, listed: bool | None = None) -> bool:
         if not annual and self.taxed_before is not None:
+            return False
+        if self.listed is not None and (listed is None or listed != self.listed):
             return False
         if self.fund_kinds and (fund_kind or "none") not in self.fund_kinds:
             return False
@@ -78,13 +184,8 @@ class Basket:
             return False
         if self.acquired_before is not None and (acquired is None or acquired >= self.acquired_before):
             return False
-        if self.held_from is not None or self.held_until is not None:
-            if acquired is None or sold is None:
-                return False
-            if self.held_from is not None and sold < shift(acquired, self.held_from, +1, "decreasing"):
-                return False
-            if self.held_until is not None and sold >= shift(acquired, self.held_until, +1, "decreasing"):
-                return False
+        if self.held is not None and not self.held.holds(acquired, sold):
+            return False
         if self.terms and term not in self.terms:
             return False
         if self.kinds and kind not in self.kinds:
@@ -120,6 +221,7 @@ class CarryForward:
     keeps_basket: bool = True
     into: str | None = None
     source: str | None = None
+    annual_share: Any = None  # at most this share of each year's loss may be used in any one year (PL 50%)
 
 
 @attrs.frozen
@@ -147,10 +249,22 @@ class YearRules:
     allowance_order: tuple[str, ...]
     source: str | None
     declared: bool  # False: derived from `capital_gains` (the output says so)
-    allowance_threshold: bool = False  # a threshold (Freigrenze): under it nothing is taxed, above it all is
+    allowance_threshold: str | None = None  # a threshold (Freigrenze): at_most (up to it nothing is taxed) or below (only under it)
     uncertain: str | None = None
     span: Span | None = attrs.field(default=None, eq=False, repr=False)
     jurisdiction: str | None = None  # the pack's country (the `foreign` matcher)
+    carry_back: CarryBack | None = None
+    deemed_cost: DeemedCost | None = None
+
+    def proceeds_baskets(self) -> frozenset[str]:
+        """The baskets whose amounts carry their sale prices (a proceeds test or cap reads them)."""
+        out: set[str] = set()
+        for basket in self.baskets:
+            if basket.proceeds_exempt is not None:
+                out.update(basket.proceeds_exempt.of)
+            if basket.proceeds_cap is not None:
+                out.add(basket.id)
+        return frozenset(out)
 
     def basket(self, basket_id: str) -> Basket:
         for basket in self.baskets:
@@ -160,14 +274,14 @@ class YearRules:
 
     def basket_for(self, term: str, kind: str, tags: tuple[str, ...], country: str, amount_sign: int,
                    acquired: dt.date | None = None, sold: dt.date | None = None, *, fund_kind: str | None = None,
-                   election: str | None = None, annual: bool = True) -> str:
+                   election: str | None = None, annual: bool = True, listed: bool | None = None) -> str:
         """The first basket that matches (the validator requires one basket without matchers: a basket
         after it is reached only through amounts the user gives per basket, e.g. Spain's capital income).
         `annual=False` skips the baskets whose gains were taxed year by year (the part of a mark-to-market
         loss below the original cost is an ordinary capital loss)."""
         for basket in self.baskets:
             if basket.matches(term, kind, tags, country, amount_sign, acquired, sold, fund_kind=fund_kind,
-                              election=election, home=self.jurisdiction, annual=annual):
+                              election=election, home=self.jurisdiction, annual=annual, listed=listed):
                 return basket.id
         raise AssertionError(f"pack {self.pack_id}: no basket matches")  # load-time validation prevents it
 
@@ -220,11 +334,11 @@ def _declared(pack: Pack, section: Mapping[str, Any]) -> YearRules:
             tags=_tuple(raw.get("tags")), countries=_tuple(raw.get("countries")), sign=raw.get("sign"),
             losses=raw.get("losses", "allowed"), allowance=bool(raw.get("allowance", True)), tax=raw.get("tax"),
             stack_on=_tuple(raw.get("stack_on")), carry=bool(raw.get("carry", True)), source=raw.get("source"),
-            held_from=_duration((raw.get("held") or {}).get("from")), held_until=_duration((raw.get("held") or {}).get("until")),
-            inclusion=raw.get("inclusion"), span=_span(pack, ("year", "baskets", i)),
+            held=Held.of(raw.get("held")), inclusion=raw.get("inclusion"), span=_span(pack, ("year", "baskets", i)),
             fund_kinds=_tuple(raw.get("fund_kinds")), elections=_tuple(raw.get("elections")), foreign=raw.get("foreign"),
             acquired_before=_day(raw.get("acquired_before")), weight=raw.get("weight"), into=raw.get("into"),
-            taxed_before=raw.get("taxed_before"),
+            taxed_before=raw.get("taxed_before"), listed=raw.get("listed"), loss_weight=raw.get("loss_weight"),
+            proceeds_exempt=_proceeds_exempt(raw), proceeds_cap=_proceeds_cap(raw.get("proceeds_cap")),
         ))
     offsets = tuple(Offset(o["loss"], _tuple(o["against"]), o.get("share"), o.get("source")) for o in section.get("offsets") or [])
     carry = section.get("carry_forward")
@@ -232,13 +346,49 @@ def _declared(pack: Pack, section: Mapping[str, Any]) -> YearRules:
     return YearRules(
         pack_id=pack.id, start_month=month, start_day=day, baskets=tuple(baskets), offsets=offsets,
         carry_forward=None if carry is None or carry.get("years") == 0 else CarryForward(
-            carry.get("years"), bool(carry.get("keeps_basket", True)), carry.get("into"), carry.get("source")),
+            carry.get("years"), bool(carry.get("keeps_basket", True)), carry.get("into"), carry.get("source"), carry.get("annual_share")),
         other_income_offset=None if other is None else OtherIncomeOffset(
             other["limit"], _tuple(other.get("order")) or tuple(b.id for b in baskets), other.get("saving", "marginal_rate"), other.get("source")),
         allowance_order=_tuple(section.get("allowance_order")) or tuple(b.id for b in baskets if b.allowance),
         source=section.get("source"), declared=True, uncertain=section.get("uncertain"), span=_span(pack, ("year",)),
-        allowance_threshold=bool(section.get("allowance_threshold", False)), jurisdiction=pack.jurisdiction,
+        allowance_threshold=_threshold(section.get("allowance_threshold")), jurisdiction=pack.jurisdiction,
+        carry_back=_carry_back(section.get("carry_back")), deemed_cost=_deemed_cost(section.get("deemed_cost")),
     )
+
+
+def _threshold(value: Any) -> str | None:
+    """`allowance_threshold`: true (read as at_most), at_most, below; false or absent: an allowance."""
+    if value is True:
+        return "at_most"
+    return value if value in THRESHOLDS else None
+
+
+def _proceeds_exempt(raw: Mapping[str, Any]) -> ProceedsExempt | None:
+    spec = raw.get("proceeds_exempt")
+    if not spec:
+        return None
+    boundary = "below" if "below" in spec else "at_most"
+    return ProceedsExempt(spec[boundary], _tuple(spec.get("of")) or (raw["id"],), boundary, spec.get("source"))
+
+
+def _proceeds_cap(spec: Mapping[str, Any] | None) -> ProceedsCap | None:
+    if not spec:
+        return None
+    return ProceedsCap(spec["above"], spec["into"], spec.get("applies", True), spec.get("source"))
+
+
+def _carry_back(spec: Mapping[str, Any] | None) -> CarryBack | None:
+    if not spec or spec.get("years") == 0:
+        return None
+    return CarryBack(spec["years"], spec.get("source"))
+
+
+def _deemed_cost(spec: Mapping[str, Any] | None) -> DeemedCost | None:
+    if not spec:
+        return None
+    shares = tuple(DeemedShare(s["share"], _tuple(s.get("kinds")), s.get("listed"), Held.of(s.get("held")), s.get("source") or spec.get("source"))
+                   for s in spec.get("shares") or [])
+    return DeemedCost(shares, spec.get("per", "sale"), spec.get("price", "net"), spec.get("source"), spec.get("uncertain"))
 
 
 def _derived(pack: Pack) -> YearRules:
@@ -333,6 +483,16 @@ def year_errors(document: Document) -> list[SemanticError]:
     for i, basket in enumerate(baskets):
         for j, name in enumerate(basket.get("stack_on") or []):
             check(("year", "baskets", i, "stack_on", j), name)
+        errors.extend(_held_errors(document, ("year", "baskets", i, "held"), basket.get("held"), f"year.baskets: basket '{basket['id']}'"))
+        exempt = basket.get("proceeds_exempt") or {}
+        if "at_most" in exempt and "below" in exempt:
+            errors.append(SemanticError(f"year.baskets: basket '{basket['id']}' has both proceeds_exempt.at_most and proceeds_exempt.below",
+                                        document.key_span(("year", "baskets", i, "proceeds_exempt", "below")),
+                                        "one of at_most (exempt up to the limit) or below (exempt only under it)"))
+        for j, name in enumerate((basket.get("proceeds_exempt") or {}).get("of") or []):
+            check(("year", "baskets", i, "proceeds_exempt", "of", j), name)
+        if (basket.get("proceeds_cap") or {}).get("into") is not None:
+            check(("year", "baskets", i, "proceeds_cap", "into"), basket["proceeds_cap"]["into"])
         if basket.get("into") is not None:
             check(("year", "baskets", i, "into"), basket["into"])
             target = next((b for b in baskets if b["id"] == basket["into"]), None)
@@ -351,4 +511,17 @@ def year_errors(document: Document) -> list[SemanticError]:
     into = (section.get("carry_forward") or {}).get("into")
     if into is not None:
         check(("year", "carry_forward", "into"), into)
+    for i, share in enumerate((section.get("deemed_cost") or {}).get("shares") or []):
+        errors.extend(_held_errors(document, ("year", "deemed_cost", "shares", i, "held"), share.get("held"), f"year.deemed_cost.shares[{i}]"))
+    return errors
+
+
+def _held_errors(document: Document, path: tuple[Any, ...], held: Any, what: str) -> list[SemanticError]:
+    """A `held` band gives each bound once: `from` or `more_than`, `until` or `at_most`."""
+    errors = []
+    for one, other in (("from", "more_than"), ("until", "at_most")):
+        if isinstance(held, Mapping) and one in held and other in held:
+            errors.append(SemanticError(f"{what} has both held.{one} and held.{other}", document.key_span(path + (other,)),
+                                        f"one of {one} ({'at least' if one == 'from' else 'less than'}) or "
+                                        f"{other} ({'more than' if other == 'more_than' else 'at most'})"))
     return errors

@@ -17,7 +17,7 @@ from typing import Mapping
 import attrs
 
 from taxpack.engine.consequences.household_bill import basket_items
-from taxpack.engine.law.year_rules import year_rules
+from taxpack.engine.law.year_rules import PROCEEDS, year_rules
 from taxpack.engine.plan.netbill import price
 from taxpack.engine.plan.problem import PlanLot, PlanPool, Problem, WashLink
 
@@ -117,6 +117,7 @@ def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
             continue
         named = {a: trades.lots.get((a, pool.security), ()) for a in sold}
         out = items.setdefault((pool.lens, pool.taxpayer), [])
+        taken: list[tuple[Sale, PlanLot | None, Decimal]]
         if pool.method == "average":
             taken = [(((a, pool.security),), None, q) for a, q in sorted(sold.items())]
         elif pool.method == "specific":
@@ -130,11 +131,12 @@ def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
             gain = qty * pool.gain_per_unit(lot)
             term = pool.average_term if lot is None else lot.term
             held = None if lot is None else (lot.held_from or lot.acquired)
-            for basket, amount in basket_items(rules, [(term, gain, held)], security, problem.as_of):  # as check files it
+            # as check files it, with the sale price for a pack's tests on the year's sale prices
+            for basket, amount in basket_items(rules, [(term, gain, held, True, qty * pool.price)], security, problem.as_of):
                 out.append((basket, amount, sales, pool.security))
             if gain < 0:
-                key = (pool.lens, pool.taxpayer, pool.security)
-                losses[key] = losses.get(key, ZERO) - gain
+                holding = (pool.lens, pool.taxpayer, pool.security)
+                losses[holding] = losses.get(holding, ZERO) - gain
     washes: list[WashHit] = []
     for link in problem.wash:
         lost = losses.get((link.lens, link.seller, link.security))
@@ -152,6 +154,8 @@ def evaluate(problem: Problem, trades: PlanTrades) -> PlanCost:
     for key, rows in items.items():
         by_basket = gains.setdefault(key, {})
         for basket, amount, _, _ in rows:
+            if PROCEEDS[0] in basket:
+                continue  # a basket's sale prices (BASKET#proceeds), not a gain
             by_basket[basket] = by_basket.get(basket, ZERO) + amount
     leakage_change = ZERO
     leakage = ZERO

@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 import attrs
 
 from taxpack.engine.consequences.check import realised
+from taxpack.engine.consequences.deemed_cost import deemed_gains
 from taxpack.engine.consequences.household_bill import HouseholdBill, LensYear, basket_items
 from taxpack.engine.consequences.relief import Relief, ordered, relief_for
 from taxpack.engine.consequences.year_bill import BasketTotals, Bill
@@ -27,7 +28,7 @@ from taxpack.engine.core.household import Scenario
 from taxpack.engine.inputs.fx import FxTable
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
-from taxpack.engine.law.year_rules import year_rules
+from taxpack.engine.law.year_rules import UNPRICED, year_rules
 from taxpack.engine.lots.lens import Lens
 from taxpack.engine.lots.replay import LensBook
 from taxpack.engine.plan.yearmodel import _spreads
@@ -55,9 +56,13 @@ class YearLens:
     def price_at(self, raw: Mapping[str, Decimal]) -> Bill:
         """The year's bill when each basket's own net is `raw` (the planner's cells are checked against it)."""
         totals = {b: t.copy() for b, t in self.year.totals.items()}
+        priced = self.year.rules.proceeds_baskets()
         for basket in self.year.rules.baskets:
             if basket.id in raw and not _spreads(self.year.rules, basket.id):
                 value = raw[basket.id]
+                if basket.id in priced and value != self.opening.get(basket.id, ZERO):
+                    # The plan's amounts come without their sale prices: YearBill does not apply the pack's tests on them.
+                    totals.setdefault(basket.id + UNPRICED, BasketTotals()).add(ONE)
                 totals[basket.id] = BasketTotals(max(ZERO, value), min(ZERO, value))
         return self.year.compute(totals)
 
@@ -119,8 +124,9 @@ def baselines(scenario: Scenario, books: Mapping[str, LensBook], day: dt.date) -
             if sale.tx.candidate or not sale.taxable or rules.tax_year(sale.tx.date) != year or sale.tx.date > day:
                 continue
             owner = scenario.account(sale.tx.account).owner
+            security = scenario.security(sale.tx.security)
             out.setdefault((pack_id, owner), []).extend(
-                basket_items(rules, realised(sale), scenario.security(sale.tx.security), sale.tx.date))
+                basket_items(rules, realised(sale, deemed=deemed_gains(rules, book.pack, sale, security)), security, sale.tx.date))
     return out
 
 

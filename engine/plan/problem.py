@@ -22,7 +22,7 @@ from taxpack.engine.core.household import Scenario, Transaction
 from taxpack.engine.inputs.fx import FxTable, load_fx
 from taxpack.engine.law.pack import Pack
 from taxpack.engine.law.registry import PackSet
-from taxpack.engine.law.year_rules import year_rules
+from taxpack.engine.law.year_rules import PROCEEDS, year_rules
 from taxpack.engine.losses.holders import holder_view
 from taxpack.engine.losses.identity import equivalents
 from taxpack.engine.losses.spec import sale_window
@@ -186,7 +186,7 @@ class Problem:
             sign = ONE if pool.gain_per_unit(lot) >= 0 else -ONE
             items = basket_items(year_rules(self.books[pool.lens].pack),
                                  [(term, sign, None if lot is None else (lot.held_from or lot.acquired))], security, self.as_of)
-            found = items[0][0].split(PART)[0]  # a basket that spreads gains per year keys them BASKET@YEAR (several)
+            found = items[0][0].split(PART)[0].split(PROCEEDS[0])[0]  # a basket that spreads gains keys them BASKET@YEAR; sale prices BASKET#...
             self._baskets[key] = found
         return found
 
@@ -276,10 +276,10 @@ def tax_curve(pack: Pack, scenario: Scenario, taxpayer_id: str, day: dt.date, yt
     taxpayer = scenario.taxpayer(taxpayer_id)
     estimator = Estimator(pack, taxpayer, day)
     section = pack.sections.capital_gains
-    common = dict(lens=pack.id, jurisdiction=pack.jurisdiction or pack.id, taxpayer=taxpayer_id, currency=pack.currency or "",
-                  ytd_short=ytd.short, ytd_long=ytd.long, ytd_other=ytd.other, to_base=to_base)
+    none = TaxCurve(lens=pack.id, jurisdiction=pack.jurisdiction or pack.id, taxpayer=taxpayer_id, currency=pack.currency or "",
+                    kind="none", ytd_short=ytd.short, ytd_long=ytd.long, ytd_other=ytd.other, to_base=to_base)
     if section is not None and section.taxed is False:
-        return TaxCurve(kind="none", **common)
+        return none
     split = section is not None and section.estimate is not None and section.estimate.short_term is not None
     start = max(ZERO, ytd.total)
 
@@ -288,16 +288,16 @@ def tax_curve(pack: Pack, scenario: Scenario, taxpayer_id: str, day: dt.date, yt
 
     missing = estimator.tax(YearGains(long=start + PROBE, short=PROBE if split else ZERO)).missing
     if missing:
-        return TaxCurve(kind="none", missing=missing, **common)
+        return attrs.evolve(none, missing=missing)
     t1, t2 = tax(ZERO, start + PROBE), tax(ZERO, start + 2 * PROBE)
     assert t1 is not None and t2 is not None
     rate_long = (t2 - t1) / PROBE
     if not split:
         allowance = max(ZERO, start + PROBE - t1 / rate_long) if rate_long > 0 else ZERO
-        return TaxCurve(kind="single", rate=rate_long, allowance=allowance, **common)
+        return attrs.evolve(none, kind="single", rate=rate_long, allowance=allowance)
     s1, s2 = tax(max(ZERO, ytd.short) + PROBE, ZERO), tax(max(ZERO, ytd.short) + 2 * PROBE, ZERO)
     assert s1 is not None and s2 is not None
-    return TaxCurve(kind="split", rate_short=(s2 - s1) / PROBE, rate_long=rate_long, **common)
+    return attrs.evolve(none, kind="split", rate_short=(s2 - s1) / PROBE, rate_long=rate_long)
 
 
 def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *, fx: FxTable | None = None,
@@ -320,9 +320,9 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
         if group.weight > 0 and not any(m in native for m in group.members):
             raise SemanticError(f"target {group.id} has no price for any of its members ({', '.join(group.members)})",
                                 group.span, f"prices: {{{group.members[0]}: PRICE}} in the targets")
-    for (account, sid), _qty in holdings.items():
+    for (holder, sid), _qty in holdings.items():
         if sid not in prices:
-            raise SemanticError(f"no price for {sid} (held in {account}): give it under prices: in the targets",
+            raise SemanticError(f"no price for {sid} (held in {holder}): give it under prices: in the targets",
                                 Span(targets.source) if targets and targets.source else None, f"prices: {{{sid}: PRICE}}")
 
     books: dict[str, LensBook] = {}
@@ -338,12 +338,10 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
         for sid in sorted(prices):
             probe = Transaction(id="plan-probe", account=account.id, security=sid, date=as_of, side="sell", quantity=ONE, price=ONE)
             lenses, _ = lenses_for(probe, history, packs)
-            ids = []
             for lens in lenses:
                 if lens.pack.id not in books:
                     books[lens.pack.id] = replay(lens.pack, history, fx, events)
-                ids.append(lens.pack.id)
-            account_lenses[(account.id, sid)] = tuple(ids)
+            account_lenses[(account.id, sid)] = tuple(lens.pack.id for lens in lenses)
             lens_objects[(account.id, sid)] = tuple(lenses)
 
     pools: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
@@ -400,6 +398,9 @@ def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *
         if year.missing:
             notes.append(f"{year.jurisdiction} tax of {key[1]} cannot be computed for the year (missing: {', '.join(year.missing)}): "
                          "the plan counts it as 0")
+        if year.year.rules.deemed_cost is not None:
+            notes.append(f"{year.jurisdiction}: the plan's sales are priced at their actual cost; the deemed acquisition cost "
+                         "(a share of the sale price, where it gives a lower gain) is not applied to them (taxpack check applies it)")
     taxed = {(a, s): tuple(lens for lens in on if (lens.pack.id, history.account(a).owner) in years
                            and books[lens.pack.id].ledger.is_taxable(history.account(a)))
              for (a, s), on in lens_objects.items()}

@@ -14,6 +14,11 @@ The steps mirror `YearBill.compute` one by one, reading every value through the 
 (`value`, the taxpayer's income and marginal rate); `tests/plan/test_year_model.py` checks that every
 cell's tax equals `YearBill.compute` at points inside it. Cells that cannot hold inside the box are
 pruned with a small linear program.
+
+Tests on the year's sale prices (a basket exempt when they are small, the part above a cap moved) are not
+steps here: the plan's amounts come without their sale prices, and YearBill then does not apply the tests
+either (`YearLens.price_at` marks them so); a basket the plan cannot move keeps the history's result, a
+constant the calibration adds (or, where it is not one, the model is refused).
 """
 
 from __future__ import annotations
@@ -229,6 +234,12 @@ def _steps(bill: YearBill, path: _Path, carried: Mapping[str, Decimal]) -> tuple
         if basket.losses == "ordinary" and not path.ge0(net[basket.id]):
             ordinary = ordinary - net[basket.id]
             net[basket.id] = Aff()
+    for basket in rules.baskets:
+        loss_weight = getattr(basket, "loss_weight", None)
+        if loss_weight is not None and not path.ge0(net[basket.id]):
+            value = path.need(bill.value(loss_weight))
+            if value is not None:
+                net[basket.id] = net[basket.id].scale(Decimal(value))
     if not (ordinary.constant and ordinary.const == 0):
         rate = bill.taxpayer.marginal_rate.get(jurisdiction)
         if rate is None:
@@ -237,8 +248,8 @@ def _steps(bill: YearBill, path: _Path, carried: Mapping[str, Decimal]) -> tuple
             ordinary_saving = ordinary.scale(rate)
 
     # 2. Losses carried in.
-    for basket, amount in carried.items():
-        net[basket] = net.get(basket, Aff()) - Aff.of(amount)
+    for into, amount in carried.items():
+        net[into] = net.get(into, Aff()) - Aff.of(amount)
 
     # 3. Offsets, in the pack's order and share.
     for offset in rules.offsets:
@@ -282,10 +293,10 @@ def _steps(bill: YearBill, path: _Path, carried: Mapping[str, Decimal]) -> tuple
     inclusion = Decimal(path.need(bill.value(section.get("inclusion_rate", 1))) or 1)
     base: dict[str, Aff] = {}
     positive: dict[str, Aff] = {}
-    for b in rules.baskets:
-        share = inclusion if b.inclusion is None else inclusion * Decimal(path.need(bill.value(b.inclusion)) or 0)
-        positive[b.id] = net[b.id] if path.ge0(net[b.id]) else Aff()
-        base[b.id] = positive[b.id].scale(share)
+    for each in rules.baskets:
+        share = inclusion if each.inclusion is None else inclusion * Decimal(path.need(bill.value(each.inclusion)) or 0)
+        positive[each.id] = net[each.id] if path.ge0(net[each.id]) else Aff()
+        base[each.id] = positive[each.id].scale(share)
     if section.get("allowance") is not None:
         allowance = path.need(bill.value(section["allowance"]))
         left = Aff.of(Decimal(allowance) if allowance is not None else ZERO)
@@ -293,7 +304,8 @@ def _steps(bill: YearBill, path: _Path, carried: Mapping[str, Decimal]) -> tuple
             within = Aff()
             for b in rules.allowance_order:
                 within = within + base.get(b, Aff())
-            if not path.ge0(left - within):
+            # at_most: taxed when above the threshold; below: taxed from it (the boundary itself is a face either way)
+            if (not path.ge0(left - within)) if rules.allowance_threshold == "at_most" else path.ge0(within - left):
                 left = Aff()
         for b in rules.allowance_order:
             if b not in base:
@@ -324,18 +336,29 @@ def _steps(bill: YearBill, path: _Path, carried: Mapping[str, Decimal]) -> tuple
                 stack = stack + base[b]
     tax = tax + _tax_by(bill, path, estimate, pooled, stack)
     gain = Aff()
-    for b in rules.baskets:
-        gain = gain + positive[b.id]
+    for each in rules.baskets:
+        gain = gain + positive[each.id]
     not_creditable = Aff()
+    unsurcharged = Aff()
     for surtax in estimate.get("surtaxes") or []:
-        part = _surtax(bill, path, surtax, gain)
+        scope = surtax.get("baskets")
+        reach = gain
+        if surtax.get("on", "net") == "taxable" or scope:
+            values = base if surtax.get("on") == "taxable" else positive
+            reach = Aff()
+            for b, v in values.items():
+                if not scope or b in scope:
+                    reach = reach + v
+        part = _surtax(bill, path, surtax, reach)
         tax = tax + part
+        if surtax.get("surcharged") is False:
+            unsurcharged = unsurcharged + part
         if surtax.get("creditable") is False:
             not_creditable = not_creditable + part
     for surcharge in estimate.get("surcharges") or []:
         rate = path.need(bill.value(surcharge["rate"]))
         if rate is not None:
-            tax = tax + tax.scale(Decimal(rate))
+            tax = tax + (tax - unsurcharged).scale(Decimal(rate))
     total = tax - saving
     return total, total - not_creditable
 
@@ -362,11 +385,11 @@ def opening(ly: Any) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
         else:
             raw[basket.id] = t.gains if basket.losses == "not_allowed" else t.gains + t.losses
     carried: dict[str, Decimal] = {}
-    usable, _ = billing._usable(ly.carried, ly.year)  # the same choice of usable losses as YearBill.compute
-    for c in usable:
+    for c, use in billing.carried_use(ly.carried, ly.year):  # the same choice of usable losses and yearly caps as YearBill.compute
         keeps = rules.carry_forward and rules.carry_forward.keeps_basket and c.basket in raw
         target = c.basket if keeps else billing._pool()
-        carried[target] = carried.get(target, ZERO) + c.amount
+        if use > 0:
+            carried[target] = carried.get(target, ZERO) + use
     return raw, carried
 
 

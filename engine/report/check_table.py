@@ -483,6 +483,8 @@ def _explain_year(lens: Mapping[str, Any]) -> list[RenderableType]:
                            (0, 0, 0, 4)))
     for carry in lens.get("carry_forward_after") or []:
         out.append(Padding(Text("carried forward: " + ", ".join(f"{k} {v}" for k, v in sorted(carry.items()))), (0, 0, 0, 4)))
+    for carry in lens.get("carry_back_available") or []:
+        out.append(Padding(Text("may be carried back instead: " + ", ".join(f"{k} {_show(v)}" for k, v in sorted(carry.items()))), (0, 0, 0, 4)))
     if lens.get("missing"):
         out.append(Padding(Text("missing: " + ", ".join(lens["missing"])), (0, 0, 0, 4)))
     return out
