@@ -45,7 +45,7 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
 
     from taxpack.cli.progress import Bar
     from taxpack.engine.consequences.check import run_check
-    from taxpack.engine.consequences.serialize import dumps, to_json_dict
+    from taxpack.engine.consequences.serialize import dumps, to_json_dict, write_json
     from taxpack.engine.inputs.scenario import load_scenario
     from taxpack.engine.law.registry import pack_set
     from taxpack.engine.report.check_formats import render_csv, render_markdown, render_table
@@ -71,9 +71,14 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
         packs = pack_set(pack_paths)
         result = run_check(loaded, packs, rules_backend=rules_backend, progress=bar)
         bar("writing the result")
+        # `--explain TRADE` asks for a reading, whatever the output is; otherwise a table on a terminal, JSON elsewhere.
+        fmt = fmt or ("table" if sys.stdout.isatty() or explain not in (None, EXPLAIN_ALL) else "json")
+        if fmt == "json" and not pretty and record is None:  # written a trade at a time: the same bytes, less memory
+            out = click.get_text_stream("stdout")
+            write_json(result, out.write)
+            out.flush()
+            sys.exit(result.exit_code)
         data = to_json_dict(result)
-    # `--explain TRADE` asks for a reading, whatever the output is; otherwise a table on a terminal, JSON elsewhere.
-    fmt = fmt or ("table" if sys.stdout.isatty() or explain not in (None, EXPLAIN_ALL) else "json")
     if fmt == "json":
         text = dumps(data, 2 if pretty else None)
     elif fmt == "csv":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from taxpack.engine.consequences.check import CheckResult
 from taxpack.engine.core.household import Consequence, Finding, LotMatch
@@ -116,14 +116,26 @@ def _tax_year(pack: "Pack | None", day: dt.date) -> int | None:
 
 
 def to_json_dict(result: "CheckResult") -> dict[str, Any]:
+    return {**_head(result), "trades": list(_trades(result))}
+
+
+def write_json(result: "CheckResult", write: Callable[[str], Any]) -> None:
+    """The compact JSON of `to_json_dict(result)` with `dumps`'s exact bytes, given to `write` a trade at a time:
+    the whole document is never held as one dictionary and one string (10,000 rows: 13 MB of text)."""
+    head = dumps(_head(result))  # "{...}\n": every key of the head sorts before "trades"
+    write(head[:-2] + ',"trades":[')
+    for n, trade in enumerate(_trades(result)):
+        write(("," if n else "") + json.dumps(trade, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    write("]}\n")
+
+
+def _trades(result: "CheckResult") -> Iterator[dict[str, Any]]:
     packs_by_ref = {p.ref: p for p in result.packs.packs}
-    packs_by_j = {p.jurisdiction: p for p in result.packs.packs if p.jurisdiction}
     base_currency = result.household.get("currency")
     base = next((p for p in result.packs.packs if p.currency == base_currency), None)
-    trades = []
     for t in result.trades:
         trade = t.trade
-        trades.append({
+        yield {
             "id": trade.id,
             "account": trade.account,
             "security": trade.security,
@@ -139,7 +151,12 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
             "net_tax": money_text(t.net_tax, base),
             "timing": [{"date": a.day.isoformat(), "why": a.why, "net_tax": money_text(a.net_tax, base),
                         "change": money_text(a.change, base), "missing": list(a.missing)} for a in t.timing],
-        })
+        }
+
+
+def _head(result: "CheckResult") -> dict[str, Any]:
+    """Every key of the JSON but `trades`."""
+    packs_by_j = {p.jurisdiction: p for p in result.packs.packs if p.jurisdiction}
     positions = {}
     for jurisdiction, rows in sorted(result.positions.items()):
         pack = packs_by_j.get(jurisdiction)
@@ -172,7 +189,6 @@ def to_json_dict(result: "CheckResult") -> dict[str, Any]:
         "packs": result.packs.stamp(),
         "rules_backend": result.rules_backend,
         "exit_code": result.exit_code,
-        "trades": trades,
         "positions": positions,
         "summary": {"jurisdictions": summary, "household": dict(result.household)},
     }
