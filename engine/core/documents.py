@@ -23,7 +23,7 @@ import re
 import stat
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import attrs
 import yaml
@@ -92,20 +92,18 @@ class _Composer(
 
 
 try:  # libyaml's parser and composer, in C (PyYAML ships it on the usual platforms)
-    from yaml._yaml import CParser as _CParser  # type: ignore[import-not-found]
-
-    HAVE_LIBYAML = True
+    from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    _CParser = object
     HAVE_LIBYAML = False
+else:
+    HAVE_LIBYAML = True
 
+    class _FastComposer(_CParser, _Resolver):
+        """libyaml's composer with our resolver: the same nodes and marks, many times faster."""
 
-class _FastComposer(_CParser, _Resolver):  # type: ignore[misc, valid-type]
-    """libyaml's composer with our resolver: the same nodes and marks, many times faster."""
-
-    def __init__(self, stream: str) -> None:
-        _CParser.__init__(self, stream)
-        _Resolver.__init__(self)
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _Resolver.__init__(self)
 
 
 @attrs.frozen
@@ -114,7 +112,7 @@ class Document:
 
     file: str
     data: Any
-    positions: dict[JsonPath, Span] = attrs.field(eq=False, repr=False)
+    positions: Mapping[JsonPath, Span] = attrs.field(eq=False, repr=False)
 
     def span(self, path: JsonPath | list[str | int] = ()) -> Span:
         """The span of `path`, or of its nearest ancestor that has one."""
@@ -129,7 +127,7 @@ class Document:
         """The span of the key that introduces `path` (falls back to the value's span)."""
         return self.positions.get(("<key>",) + tuple(path), self.span(path))
 
-    def lazy_span(self, path: JsonPath) -> "Span | LazySpan":
+    def lazy_span(self, path: JsonPath) -> Span:
         """Like `span`, but for a JSON document whose positions are not computed yet, a span that
         finds its place only when it is shown (in an error): 10,000 rows need no positions to run."""
         positions = self.positions
@@ -138,20 +136,31 @@ class Document:
         return self.span(path)
 
 
-class LazySpan:
-    """A `Span` resolved on first use: same attributes, same text."""
+class LazySpan(Span):
+    """A `Span` resolved on first use: same attributes, same text.
+
+    A subclass, so that it goes wherever a `Span` does; its fields are read from the span it resolves to
+    (`Span` is frozen, hence `object.__setattr__` for its own slots)."""
 
     __slots__ = ("_document", "_path", "_span")
+    _document: Document
+    _path: JsonPath
+    _span: Span | None
 
     def __init__(self, document: Document, path: JsonPath) -> None:
-        self._document = document
-        self._path = path
-        self._span: Span | None = None
+        object.__setattr__(self, "_document", document)
+        object.__setattr__(self, "_path", path)
+        object.__setattr__(self, "_span", None)
 
     def resolve(self) -> Span:
         if self._span is None:
-            self._span = self._document.span(self._path)
+            object.__setattr__(self, "_span", self._document.span(self._path))
+            assert self._span is not None
         return self._span
+
+    def __reduce__(self) -> tuple[type[LazySpan], tuple[Document, JsonPath]]:
+        # Span's (attrs) pickling copies its fields into the instance; this one is rebuilt from its document.
+        return (LazySpan, (self._document, self._path))
 
     @property
     def file(self) -> str:
@@ -180,6 +189,23 @@ class LazySpan:
 
     def __hash__(self) -> int:
         return hash(self.resolve())
+
+    # Ordered as the span it resolves to, against spans lazy or not (Span orders only its own class).
+    def __lt__(self, other: Span) -> bool:
+        return self.resolve() < _resolved(other)
+
+    def __le__(self, other: Span) -> bool:
+        return self.resolve() <= _resolved(other)
+
+    def __gt__(self, other: Span) -> bool:
+        return self.resolve() > _resolved(other)
+
+    def __ge__(self, other: Span) -> bool:
+        return self.resolve() >= _resolved(other)
+
+
+def _resolved(span: Span) -> Span:
+    return span.resolve() if isinstance(span, LazySpan) else span
 
 
 class _LazyPositions(Mapping[JsonPath, Span]):
@@ -750,7 +776,7 @@ class CsvRow:
         return Span(self.file, self.line, None, column)
 
 
-def read_csv(path: Path | str, required: list[str], optional: list[str] = (), shown_as: str | None = None) -> list[CsvRow]:  # type: ignore[assignment]
+def read_csv(path: Path | str, required: list[str], optional: Sequence[str] = (), shown_as: str | None = None) -> list[CsvRow]:
     """Read a CSV file with a header; unknown, missing or duplicate columns and ragged rows are errors."""
     shown = shown_as or display_path(path)
     text = read_text(path, shown)

@@ -74,8 +74,8 @@ def validate(document: Document, schema_name: str, fast_items: Mapping[str, Call
     raw.extend(validator.iter_errors(instance))
     errors = [error for e in _leaf_errors(raw) for error in _to_errors(document, e, schema_name)]
     unique: dict[str, SchemaError] = {}
-    for error in errors:
-        unique.setdefault(error.render(), error)
+    for found in errors:
+        unique.setdefault(found.render(), found)
     return sorted(unique.values(), key=lambda e: (e.span.line or 0, e.span.col or 0, e.message) if e.span else (0, 0, e.message))
 
 
@@ -103,14 +103,15 @@ def _leaf_errors(errors: Iterable[ValidationError]) -> Iterable[ValidationError]
         if error.validator not in ("oneOf", "anyOf") or not error.context:
             yield error
             continue
-        meant = [i for i, branch in enumerate(error.validator_value) if _branch_fits(branch, error.instance)]
+        branches = error.validator_value if isinstance(error.validator_value, list) else []
+        meant = [i for i, branch in enumerate(branches) if _branch_fits(branch, error.instance)]
         if len(meant) != 1:
             yield error
             continue
         branch = [e for e in error.context if e.relative_schema_path[0] == meant[0]]
         deeper = any(len(e.absolute_path) > len(error.absolute_path) for e in branch)
         clear = all(e.validator in _CLEAR for e in branch)
-        if branch and (deeper or clear or not error.schema.get("description")):
+        if branch and (deeper or clear or not _schema_node(error).get("description")):
             yield from _leaf_errors(branch)
         else:
             yield error
@@ -129,7 +130,12 @@ def _branch_fits(branch: Any, instance: Any) -> bool:
     return True
 
 
-def _forms(schema: dict[str, Any]) -> str:
+def _schema_node(error: ValidationError) -> Mapping[str, Any]:
+    """The schema node an error is about; a boolean schema (`true`/`false`) has no keywords, so it reads as empty."""
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
+def _forms(schema: Mapping[str, Any]) -> str:
     """What a oneOf/anyOf accepts, in words: its description, or each branch's."""
     if schema.get("description"):
         return str(schema["description"])
@@ -169,13 +175,13 @@ def _to_errors(document: Document, error: ValidationError, schema_name: str) -> 
     span = document.span(path)
     validator, value = error.validator, error.validator_value
     instance = error.instance
-    if validator == "required":
+    if validator == "required" and isinstance(value, list):
         missing = [name for name in value if isinstance(instance, dict) and name not in instance]
         names = ", ".join(f"'{name}'" for name in missing) or "?"
         plural = "s" if len(missing) > 1 else ""
         return [SchemaError(f"{where}: missing required key{plural} {names}{_condition_text(schema_name, error)}", span)]
-    if validator == "additionalProperties":
-        properties = error.schema.get("properties") or {}
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        properties = _schema_node(error).get("properties") or {}
         allowed = sorted(properties.keys())
         extras = sorted(k for k in instance if k not in properties)
         hint = f"one of {', '.join(allowed)}" if allowed else "no other keys"
@@ -195,19 +201,20 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
     instance = error.instance
     if validator == "propertyNames":
         return SchemaError(f"{where}: invalid name: {error.message}", span)
-    if validator == "enum":
+    if validator == "enum" and isinstance(value, list):
         return SchemaError(f"{where}: {json.dumps(instance, default=str)} is not allowed", span, "one of " + ", ".join(json.dumps(v) for v in value))
     if validator == "const":
         return SchemaError(f"{where}: {json.dumps(instance, default=str)} is not allowed", span, json.dumps(value))
     if validator == "type":
-        kind = value if isinstance(value, str) else " or ".join(value)
+        kinds = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        kind = " or ".join(kinds)
         expected = _article(kind)
         if kind == "string" and (isinstance(instance, (int, float)) or hasattr(instance, "as_tuple")):
             # `version: 1.0` or `id: 2024` are read as numbers; quotes make them text.
             expected += f", in quotes: \"{instance}\""
         return SchemaError(f"{where}: {_describe(instance)} has the wrong type", span, expected)
     if validator == "pattern":
-        described = error.schema.get("description") or f"text matching {value}"
+        described = _schema_node(error).get("description") or f"text matching {value}"
         return SchemaError(f"{where}: {json.dumps(instance, default=str)} has the wrong form", span, described)
     if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         words = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most", "exclusiveMaximum": "less than"}
@@ -225,7 +232,7 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
             described = f"a mapping with the key{'s' if len(instance) > 1 else ''} {keys}"
         else:
             described = _describe(instance)
-        return SchemaError(f"{where}: {described} does not match any allowed form", span, _forms(error.schema))
+        return SchemaError(f"{where}: {described} does not match any allowed form", span, _forms(_schema_node(error)))
     return SchemaError(f"{where}: {error.message}", span)
 
 

@@ -66,6 +66,11 @@ def _date(value: Any) -> dt.date:
 def _dec(value: Any) -> Decimal | None:
     if value is None:
         return None
+    return _number(value)
+
+
+def _number(value: Any) -> Decimal:
+    """A number the schema requires (e.g. a ratio's `new` and `old`)."""
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
@@ -94,7 +99,7 @@ def build_events(data: dict[str, Any], document: Document) -> Events:
         actions.append(CorporateAction(
             id=a["id"], type=a["type"], security=a["security"], date=_date(a["date"]), account=a.get("account"),
             new_security=a.get("new_security"),
-            ratio=Ratio(_dec(ratio["new"]), _dec(ratio["old"])) if ratio else None,  # type: ignore[arg-type]
+            ratio=Ratio(_number(ratio["new"]), _number(ratio["old"])) if ratio else None,
             added=_dec(a.get("added")), cash=_dec(a.get("cash")), cash_in_lieu=_dec(a.get("cash_in_lieu")),
             amount=_dec(a.get("amount")), amount_per_share=_dec(a.get("amount_per_share")),
             fmv_old=_dec(a.get("fmv_old")), fmv_new=_dec(a.get("fmv_new")), cost_fraction=_dec(a.get("cost_fraction")),

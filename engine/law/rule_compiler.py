@@ -272,12 +272,12 @@ def _compile(pack: Pack) -> CompiledPack:
     param_index = {p: k for k, p in enumerate(params)}
     facts = sorted({leaf.fact for _, leaves in trees for leaf in leaves})
     rules = []
-    for i, (rule, (tree, leaves)) in enumerate(zip(raw_rules, trees)):
+    for i, (rule, (tree, rule_leaves)) in enumerate(zip(raw_rules, trees)):
         then = rule["then"]
-        leaf_preds = tuple(_leaf_predicate(leaf, param_index) for leaf in leaves)
+        leaf_preds = tuple(_leaf_predicate(leaf, param_index) for leaf in rule_leaves)
         rules.append(CompiledRule(
             index=i, id=rule["id"], code=then["code"], severity=then["severity"], message=then["message"],
-            source=then["source"], caveat=then.get("caveat"), when=tree, leaves=leaves,
+            source=then["source"], caveat=then.get("caveat"), when=tree, leaves=rule_leaves,
             predicate=_predicate(tree, leaf_preds), leaf_predicates=leaf_preds,
         ))
     scale = _scale(pack, rules, params)
@@ -621,8 +621,8 @@ class _Encoder:
         """The test for `op` on a present fact (op may be the complement of the leaf's own)."""
         stem = self.fields[leaf.fact]
         kind = leaf.fact_type
-        items = leaf.literal if op in ("in", "not_in") else None
         if op in ("in", "not_in") and kind != "list":
+            items = leaf.literal
             one = "eq" if op == "in" else "ne"
             if kind == "boolean":  # two values: reduce to a constant or one equality
                 wanted = {v for v in items} if op == "in" else {True, False} - set(items)

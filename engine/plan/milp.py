@@ -173,7 +173,11 @@ class PlanModel:
         n = len(m.lb)
         inf = highspy.kHighsInf
         h.addVars(n, np.array([max(v, -inf) for v in m.lb], dtype=np.float64), np.array([min(v, inf) for v in m.ub], dtype=np.float64))
-        starts, index, value, lower, upper = [], [], [], [], []
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
+        lower: list[float] = []
+        upper: list[float] = []
         for lo, hi, terms in m.rows:
             starts.append(len(index))
             for col in sorted(terms):
@@ -312,7 +316,7 @@ class PlanModel:
         """Each account ends with its cash need met (raising) and never spends cash it does not have."""
         p, m = self.p, self.m
         for a in p.accounts:
-            expr = {}
+            expr: dict[int, float] = {}
             for (acc, s), col in self.sell.items():
                 if acc == a:
                     _add(expr, col, _num(p.prices[s]))
@@ -335,7 +339,7 @@ class PlanModel:
         """The most gain the user allows per jurisdiction this year."""
         p, m = self.p, self.m
         for jurisdiction, budget in sorted(targets.gain_budget.items()):
-            expr = {}
+            expr: dict[int, float] = {}
             for (lens, tp), terms in self.gains.items():
                 if (lens, tp) in p.years and p.years[(lens, tp)].jurisdiction == jurisdiction:
                     for t_expr in terms.values():
@@ -616,7 +620,11 @@ class PlanModel:
             if ints:
                 h.changeColsIntegrality(len(ints), np.array(ints, dtype=np.int32),
                                         np.array([highspy.HighsVarType.kInteger] * len(ints)))
-        starts, index, value, lower, upper = [], [], [], [], []
+        starts: list[int] = []
+        index: list[int] = []
+        value: list[float] = []
+        lower: list[float] = []
+        upper: list[float] = []
         for lo, hi, terms in m.rows:
             starts.append(len(index))
             for col in sorted(terms):
@@ -654,7 +662,7 @@ class PlanModel:
         objective = _shifted(_dec(info.objective_function_value), self.offset)
         bound = _shifted(_dec(info.mip_dual_bound), self.offset)
         x = self._polish(h, highspy, x)
-        gap_value = max(ZERO, objective - bound) if bound is not None else None
+        gap_value = max(ZERO, objective - bound) if objective is not None and bound is not None else None
         trades = self._trades(x)
         washes = tuple(sorted(i for b, washed, indexes in self.wash_keys.values()
                               if x[b] > 0.5 and sum(x[w] for w in washed) > 1e-6 for i in indexes))
@@ -671,10 +679,10 @@ class PlanModel:
         for key, col in self.buy.items():
             start[col] = _num(warm.buys.get(key, ZERO))
         replaced: dict[tuple[str, str, str], bool] = {}
-        for key, (b, _, indexes) in self.wash_keys.items():
+        for wash_key, (b, _, indexes) in self.wash_keys.items():
             hit = any(p.wash[i].past for i in indexes) or any(
                 warm.buys.get((a, sec), ZERO) > 0 for i in indexes for a, sec, _ in p.wash[i].conflicts)
-            replaced[key] = hit
+            replaced[wash_key] = hit
             start[b] = 1.0 if hit else 0.0
         units: dict[int, float] = {}
         for index, pool in enumerate(p.pools):
@@ -682,15 +690,16 @@ class PlanModel:
                 continue
             sold = {a: warm.sells.get((a, pool.security), ZERO) for a in pool.accounts}
             taken: dict[str, Decimal] = {}
-            for lot, qty in consume(pool, {a: q for a, q in sold.items() if q > 0}, warm.lots):
+            named = {a: warm.lots.get((a, pool.security), ()) for a in pool.accounts}
+            for lot, qty in consume(pool, {a: q for a, q in sold.items() if q > 0}, named):
                 if lot is not None:
                     taken[lot.id] = taken.get(lot.id, ZERO) + qty
             previous = None
             for lot in pool.lots:
-                col = self.lot_vars.get((index, lot.id))
-                if col is None:
+                lot_col = self.lot_vars.get((index, lot.id))
+                if lot_col is None:
                     continue
-                units[col] = _num(taken.get(lot.id, ZERO))
+                units[lot_col] = _num(taken.get(lot.id, ZERO))
                 z = self.full_vars.get((index, lot.id))
                 if z is not None and previous is not None:
                     start[z] = 1.0 if taken.get(previous.id, ZERO) >= previous.quantity else 0.0
@@ -750,12 +759,12 @@ class PlanModel:
             if pool.method != "specific" or not pool.taxable:
                 continue
             for a in pool.accounts:
-                q = sells.get((a, pool.security))
-                if not q or (a, pool.security) in lots:
+                sold = sells.get((a, pool.security))
+                if not sold or (a, pool.security) in lots:
                     continue
                 chosen = [(lot, x[self.lot_vars[(index, lot.id)]]) for lot in pool.lots
                           if lot.account == a and (index, lot.id) in self.lot_vars]
-                lots[(a, pool.security)] = _apportion(chosen, q, p.fractional(pool.security))
+                lots[(a, pool.security)] = _apportion(chosen, sold, p.fractional(pool.security))
         return PlanTrades(sells, buys, lots)
 
 

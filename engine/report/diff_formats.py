@@ -369,9 +369,9 @@ def render_text(diff: PackDiff, impact: Sequence[ScenarioImpact] | None = None) 
     block("parameters (dated values)", body)
 
     body = []
-    for s in diff.sections:
-        body.append(f"  {_MARK[s.change]} {s.section}" + (f"  {s.change.upper()}" if s.change != "changed" else ""))
-        body += [f"      {field_line(f)}" for f in s.fields]
+    for sec in diff.sections:
+        body.append(f"  {_MARK[sec.change]} {sec.section}" + (f"  {sec.change.upper()}" if sec.change != "changed" else ""))
+        body += [f"      {field_line(f)}" for f in sec.fields]
     block("sections", body)
 
     body = []
@@ -439,17 +439,17 @@ def impact_text(impact: Iterable[ScenarioImpact]) -> list[str]:
             lines.append(f"    trade {lens.trade}, lens {lens.jurisdiction}" + (f" ({lens.change})" if lens.change != "changed" else ""))
             for f in lens.fields:
                 lines.append(f"        {f.field}: {f.old if f.old is not None else '(none)'} → {f.new if f.new is not None else '(none)'}")
-            for f in lens.findings:
-                mark = _MARK[f.change]
-                if f.change == "changed":
-                    lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule})")
-                    for d in f.fields:
+            for fd in lens.findings:
+                mark = _MARK[fd.change]
+                if fd.change == "changed":
+                    lines.append(f"        {mark} finding {fd.code} ({fd.severity}, rule {fd.rule})")
+                    for d in fd.fields:
                         before, after = shown_pair(d.old, d.new)
                         before, after = (before if d.old is not None else "(none)"), (after if d.new is not None else "(none)")
                         lines.append(f"            {d.field} was: {before}")
                         lines.append(f"            {' ' * len(d.field)} now: {after}")
                 else:
-                    lines.append(f"        {mark} finding {f.code} ({f.severity}, rule {f.rule}): {f.message}")
+                    lines.append(f"        {mark} finding {fd.code} ({fd.severity}, rule {fd.rule}): {fd.message}")
             if lens.responsible:
                 lines.append(f"        responsible: {', '.join(lens.responsible)}" + (" (only together: no change alone moves it)" if lens.together else ""))
     return lines
@@ -527,6 +527,7 @@ def _md_parameters(diff: PackDiff) -> list[str]:
                 note = f"new dated value (old value in force since {v.old_since})"
             elif v.change == "removed" and v.old_since:
                 note = f"dated value removed (the value from {v.old_since} now applies)"
+            source: str | None
             if v.old_source and v.new_source and v.old_source != v.new_source:
                 source = f"{v.old_source} → {v.new_source}"
             else:
@@ -610,15 +611,15 @@ def _md_impact(impact: Sequence[ScenarioImpact]) -> list[str]:
         for lens in s.lenses:
             for f in lens.fields:
                 rows.append([_code(lens.trade), lens.jurisdiction, f.field, f.old or "(none)", f.new or "(none)", _responsible(lens)])
-            for f in lens.findings:
-                if f.change == "changed":
-                    pairs = [(d.field, *_md_pair(d.old, d.new)) for d in f.fields]
+            for fd in lens.findings:
+                if fd.change == "changed":
+                    pairs = [(d.field, *_md_pair(d.old, d.new)) for d in fd.fields]
                     before = "; ".join(f"{name}: {old}" for name, old, _ in pairs)
                     after = "; ".join(f"{name}: {new}" for name, _, new in pairs)
                 else:
-                    shown = f"{f.severity}: {f.message}"
-                    before, after = (shown, "(none)") if f.change == "removed" else ("(none)", shown)
-                rows.append([_code(lens.trade), lens.jurisdiction, f"finding `{f.code}` {f.change} (rule `{f.rule}`)", before, after,
+                    shown = f"{fd.severity}: {fd.message}"
+                    before, after = (shown, "(none)") if fd.change == "removed" else ("(none)", shown)
+                rows.append([_code(lens.trade), lens.jurisdiction, f"finding `{fd.code}` {fd.change} (rule `{fd.rule}`)", before, after,
                              _responsible(lens)])
         if rows:
             lines += [""] + _table(["trade", "lens", "what", "before", "after", "responsible"], rows)
