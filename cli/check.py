@@ -74,9 +74,7 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
         # `--explain TRADE` asks for a reading, whatever the output is; otherwise a table on a terminal, JSON elsewhere.
         fmt = fmt or ("table" if sys.stdout.isatty() or explain not in (None, EXPLAIN_ALL) else "json")
         if fmt == "json" and not pretty and record is None:  # written a trade at a time: the same bytes, less memory
-            out = click.get_text_stream("stdout")
-            write_json(result, out.write)
-            out.flush()
+            write_json(result, lambda chunk: click.echo(chunk, nl=False))
             sys.exit(result.exit_code)
         data = to_json_dict(result)
     if fmt == "json":
