@@ -94,6 +94,24 @@ def test_italian_withholding_for_a_german_resident(tmp_path: Path, monkeypatch: 
     assert line.authority == "Agenzia delle Entrate, Centro Operativo di Pescara"
 
 
+def test_swiss_withholding_for_a_us_resident(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Novartis ADRs (Schwab): Switzerland withheld its 35% Verrechnungssteuer (55.22 of 157.78); the Switzerland-US
+    treaty row lets it keep 15% (157.78 x 15% = 23.667, creditable in the US), so 55.22 - 23.667 = 31.553 can be
+    reclaimed from the ESTV on form 82 I until 31 December 2028 (art. 32(1) VStG: 3 years after the end of 2025)."""
+    monkeypatch.chdir(REPO_ROOT)
+    out = tmp_path / "schwab.yaml"
+    assert run_cli("import", "schwab-csv", relative(FIXTURES / "schwab.csv"), "--household", relative(FIXTURES / "schwab_household.yaml"),
+                   "--account", "XXXX-1234=schwab", "--out", str(out)).exit_code == 0
+    report = reclaim_report(load_scenario(out), PACKS, dt.date(2025, 6, 30))
+    (line,) = report.lines
+    assert (line.source_country, line.basis, line.entitled_rate, line.withheld) == ("CH", "treaty", D("0.15"), D("55.22"))
+    assert (round(line.reclaimable, 2), round(line.creditable, 2), line.lost) == (D("31.55"), D("23.67"), 0)
+    assert line.deadline == dt.date(2028, 12, 31) and line.form is not None and "82 I" in line.form
+    assert line.authority is not None and line.authority.startswith("Eidgenoessische Steuerverwaltung (ESTV)")
+    assert [f.code for f in line.findings] == ["withholding_reclaimable"]
+    assert report.domestic == 1  # the NVDA dividend of a US resident
+
+
 def test_a_country_without_a_pack() -> None:
     """A US resident's Toyota ADR dividend (15.315% withheld in Japan): no JP pack and no treaty row JP-US, so the rate
     Japan may keep is not claimed to be known; nothing is reclaimable, lost or creditable by our reckoning."""
