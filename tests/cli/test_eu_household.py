@@ -68,3 +68,14 @@ def test_the_uk_temporary_non_residence_warning(output: dict) -> None:
         assert "temporary_non_residence" not in {f["code"] for f in _pt(output, trade)["findings"]}
     # No lens but Portugal's: none of SE, DK or GB taxes a non-resident's gain on listed portfolio shares.
     assert {c["jurisdiction"] for t in output["trades"] for c in t["consequences"]} == {"PT"}
+
+
+def test_each_band_is_reduced_by_its_own_exclusion_before_netting(output: dict) -> None:
+    """CIRS art. 43(5)-(6): James's fund gain (held 4 years, 10% excluded) and Legal & General loss (held 7 years,
+    20% excluded) are reduced by their own band's exclusion and then netted: 28% x (1,436.71 x 90% - 519.55 x 80%)
+    = 28% x 877.40 = 245.67 (netting first and excluding 10% of the rest would give 231.12). Selling t4 in 2027
+    instead loses its -519.55 x 80% x 28% = 116.38 of relief."""
+    lenses = {(lens["taxpayer"], lens["jurisdiction"]): lens for lens in output["summary"]["household"]["lenses"]}
+    assert D(lenses[("james", "PT")]["net_tax"]) == D("245.67")
+    (timing,) = [t for t in output["trades"] if t["id"] == "t4"][0]["timing"]
+    assert (timing["date"], D(timing["change"])) == ("2027-01-01", D("116.38"))
