@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import heapq
 from decimal import Decimal
 from typing import Any, Iterator, Sequence
@@ -122,6 +123,22 @@ class LossRuleSet:
         self.events = list(events)
         self.rules: tuple[LossRule, ...] = pack.sections.loss_rules or ()
         self.buys: dict[str, list[tuple[dt.date, int]]] = {}
+        self.reserved: dict[str, Decimal] = {}  # future buy -> units already matched to an earlier loss
+        self.deferrals: dict[str, list[Any]] = {}  # id -> [amount left, units left, rule, sale]
+        self.outcomes: dict[str, LossOutcome] = {}
+        self._seq = 0
+        self._views: dict[tuple[int, str, str], HolderView] = {}
+        self._windows: dict[tuple[int, dt.date, dt.date], Window] = {}
+        self.exhausted: set[int] = set()  # purchases with no unit left to absorb a loss
+        # Per security and pool: the moves in date order with the running quantity ("held at the end of the window"
+        # is a binary search), and the purchases in date order with an account of the pool (CA's P, acquired in the window)
+        self.holdings: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], list[Decimal], str]]] = {}
+        self.pool_buys: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], str]]] = {}
+        self.buy_position: dict[int, int] = {}
+        self.position: dict[str, int] = {}
+        self.skip: dict[str, list[int]] = {}
+        if not self.rules:
+            return  # no loss rule: the indexes below serve the rules only (releasing deferrals needs none)
         for j, tx in enumerate(self.events):
             if tx.side == "buy":
                 self.buys.setdefault(tx.security, []).append((tx.date, j))
@@ -130,14 +147,13 @@ class LossRuleSet:
         self.buy_position = {j: n for rows in self.buys.values() for n, (_, j) in enumerate(rows)}
         self.position = {tx.id: j for j, tx in enumerate(self.events) if tx.side == "buy"}
         self.skip = {security: list(range(len(rows) + 1)) for security, rows in self.buys.items()}
-        # Per security and pool: the moves in date order with the running quantity, so "held at the end of
-        # the window" is a binary search, not a scan of the history for every loss.
-        self.holdings: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], list[Decimal], str]]] = {}
         moves: dict[tuple[str, tuple[str, ...]], list[tuple[dt.date, int, Decimal, str]]] = {}
+        keys: dict[tuple[str, str], tuple[str, ...]] = {}  # (account, security) -> pool: worked out once per pair
         for j, tx in enumerate(self.events):
-            account = scenario.account(tx.account)
-            key = ledger.pool_key(account, tx.security)
-            moves.setdefault((tx.security, key), []).append((tx.date, j, tx.quantity if tx.side == "buy" else -tx.quantity, account.id))
+            key = keys.get((tx.account, tx.security))
+            if key is None:
+                key = keys[(tx.account, tx.security)] = ledger.pool_key(scenario.account(tx.account), tx.security)
+            moves.setdefault((tx.security, key), []).append((tx.date, j, tx.quantity if tx.side == "buy" else -tx.quantity, tx.account))
         for (security, key), rows in moves.items():
             rows.sort(key=lambda r: (r[0], r[1]))
             running, cumulative = ZERO, []
@@ -147,21 +163,13 @@ class LossRuleSet:
                 running += row[2]
                 cumulative.append(running)
             self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in rows], cumulative, rows[0][3])
-        self._views: dict[tuple[int, str, str], HolderView] = {}
-        self.exhausted: set[int] = set()  # purchases with no unit left to absorb a loss
-        # Per security and pool: purchases in date order, and an account of the pool (for CA's P, acquired in the window)
-        self.pool_buys: dict[str, dict[tuple[str, ...], tuple[list[tuple[dt.date, int]], str]]] = {}
         for security, rows in self.buys.items():
             per: dict[tuple[str, ...], list[tuple[dt.date, int]]] = {}
             for row in rows:
                 tx = self.events[row[1]]
-                per.setdefault(ledger.pool_key(scenario.account(tx.account), security), []).append(row)
+                per.setdefault(keys[(tx.account, security)], []).append(row)
             for key, prow in per.items():
                 self.pool_buys.setdefault(security, {})[key] = (prow, self.events[prow[0][1]].account)
-        self.reserved: dict[str, Decimal] = {}  # future buy -> units already matched to an earlier loss
-        self.deferrals: dict[str, list[Any]] = {}  # id -> [amount left, units left, rule, sale]
-        self.outcomes: dict[str, LossOutcome] = {}
-        self._seq = 0
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -310,10 +318,18 @@ class LossRuleSet:
 
     # -- applying one rule ---------------------------------------------------------------------
 
+    def _window(self, rule: LossRule, sale_day: dt.date, pack_day: dt.date) -> Window:
+        """The rule's window around a sale on `sale_day` (parameters read on `pack_day`): worked out once per day."""
+        key = (rule.index, sale_day, pack_day)
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = sale_window(rule, self.pack, sale_day, pack_day)
+        return window
+
     def _apply(self, rule: LossRule, sale: Any, index: int, units: list[LossUnits], outcome: LossOutcome) -> None:
         tx = sale.tx
         sale_day = rule.event_day(tx)
-        window = sale_window(rule, self.pack, sale_day, self.ledger.pack.law_day(tx.date))
+        window = self._window(rule, sale_day, self.ledger.pack.law_day(tx.date))
         seller = self.scenario.account(tx.account).owner
         # the security itself, its identity group, and what corporate actions made of it (or it was made from)
         matching = {**successors(self.pack, self.scenario, tx.security, rule.identity), **equivalents(self.scenario, tx.security, rule.identity)}
@@ -338,9 +354,11 @@ class LossRuleSet:
         amount = sum((p.amount for p in pairs), ZERO)
         outcome.disallowed += amount
         outcome.pairs.extend(pairs)
-        sale.findings.append(self._finding(rule, sale, window, pairs, loss_before, quantity_before, held, formula))
+        # The messages are written when read: most sales replayed are history, whose findings nobody shows.
+        sale.add_finding(lambda: self._finding(rule, sale, window, pairs, loss_before, quantity_before, held, formula))
         if rule.split_uncertain and len(self.split_by) > 1:
-            sale.findings.append(self._split_finding(rule, pairs, amount))
+            holders = len(self.split_by)
+            sale.add_finding(lambda: self._split_finding(rule, pairs, amount, holders))
 
     def _by_acquisition(self, rule: LossRule, sale: Any, sale_day: dt.date, units: list[LossUnits],
                         candidates: Iterator[Candidate], held: Decimal | None, pairs: list[WashPair]) -> None:
@@ -525,7 +543,7 @@ class LossRuleSet:
         for rule_id in sorted(released):
             rule, usable, stranded, origins = released[rule_id]
             outcome.released += usable
-            sale.findings.append(self._release_finding(rule, sale, usable, stranded, sorted(origins)))
+            sale.add_finding(functools.partial(self._release_finding, rule, sale, usable, stranded, sorted(origins)))
 
     # -- findings ------------------------------------------------------------------------------
 
@@ -586,18 +604,18 @@ class LossRuleSet:
         return make_finding(pack, code=rule.code, severity=rule.severity, message=message, rule=rule.id, source=rule.source,
                             facts=facts, amount=total, uncertain="; ".join(caveats) or None)
 
-    def _split_finding(self, rule: LossRule, pairs: list[WashPair], total: Decimal) -> Finding:
+    def _split_finding(self, rule: LossRule, pairs: list[WashPair], total: Decimal, holders: int) -> Finding:
         """Several holders acquired in the period and share the denied loss: how it is split is a reading (the pack's caveat)."""
         cur, pack = self.ledger.currency, self.pack
         shares: dict[str, Decimal] = {}
         for pair in pairs:
             shares[pair.account] = shares.get(pair.account, ZERO) + pair.amount
         listed = ", ".join(f"{account} {money_text(amount, pack, grouped=True)}" for account, amount in shares.items())
-        message = (f"{rule.title}: {len(self.split_by)} affiliated holders acquired identical property in the period; the "
+        message = (f"{rule.title}: {holders} affiliated holders acquired identical property in the period; the "
                    f"{money_text(total, pack, grouped=True)} {cur} disallowed is shared by what each acquired and still holds at its end: {listed}")
         return make_finding(pack, code=f"{rule.code}_split", severity="info", message=message, rule=rule.id,
                             source=rule.split_source or rule.source, facts={"loss_rule.id": rule.id, "loss.disallowed": total,
-                                                                            "loss_rule.holders": len(self.split_by)},
+                                                                            "loss_rule.holders": holders},
                             amount=total, uncertain=rule.split_uncertain)
 
     def _release_finding(self, rule: LossRule, sale: Any, usable: Decimal, stranded: Decimal, origins: list[str]) -> Finding:

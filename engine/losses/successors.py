@@ -68,6 +68,8 @@ def successors(pack: Pack, scenario: Scenario, security_id: str, wanted: str) ->
 def unit_factor(scenario: Scenario, sold: str, bought: str, account: str, start: dt.date, end: dt.date) -> Decimal:
     """Units of `bought` that one unit of `sold` held on `start` has become by `end` (splits, stock dividends, exchanges
     in between, taking effect at the start of their day); 1 when no action leads from one to the other."""
+    if not scenario.corporate_actions:
+        return ONE
     factor, current = ONE, sold
     for action in sorted(scenario.corporate_actions, key=lambda a: a.date):
         if not (start < action.date <= end) or action.security != current or action.account not in (None, account):

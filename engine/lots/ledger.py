@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import attrs
 
@@ -46,11 +46,26 @@ class Sale:
     taxable: bool
     fx_gain: Decimal | None
     price_gain: Decimal | None
-    findings: list[Finding] = attrs.field(factory=list)
+    # Findings are read through `findings`; `later` holds findings still to be written (messages of history sales
+    # are rarely shown: the loss rules hand them in as functions, made only when something reads them).
+    _findings: list[Finding] = attrs.field(factory=list, alias="findings")
     disallowed: Decimal = ZERO  # loss the loss rules disallowed or deferred (positive)
     released: Decimal = ZERO  # earlier deferred losses that this sale releases (negative adds to the loss)
     fees: Decimal = ZERO  # the sale's own fees, in the lens currency at the sale's rate
     fees_treatment: dict[str, str] = attrs.field(factory=dict)  # the pack's rule: {"buy": add_to_cost|ignore, "sell": deduct_from_proceeds|ignore}
+    later: list[Callable[[], Finding]] = attrs.field(factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The sale's findings in the order they arose (those handed in as functions are made now, once)."""
+        if self.later:
+            self._findings.extend(make() for make in self.later)
+            self.later.clear()
+        return self._findings
+
+    def add_finding(self, make: Callable[[], Finding]) -> None:
+        """A finding made only when read (a function of values fixed now): after every finding added before it."""
+        self.later.append(make)
 
 
 class Ledger:
