@@ -93,9 +93,9 @@ def scenario_prices(scenario: Scenario, path: Path | str) -> PriceBook:
     errors: list[TaxpackError] = []
     prices = []
     for i, entry in enumerate(entries):
-        path = ("prices", i)
+        where = ("prices", i)
         cells = {k: ("" if entry.get(k) is None else str(entry.get(k))) for k in PRICE_COLUMNS}
-        price = _price_from(cells, lambda column, p=path, e=entry: document.span(p + (column,)) if column in e else document.span(p),
+        price = _price_from(cells, lambda column, p=where, e=entry: document.span(p + (column,)) if column in e else document.span(p),
                             scenario, errors)
         if price is not None:
             prices.append(price)

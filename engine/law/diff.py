@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeGuard
 
 import attrs
 
@@ -266,7 +266,7 @@ def _esc(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
-def _is_param_ref(value: Any) -> bool:
+def _is_param_ref(value: Any) -> TypeGuard[Mapping[str, Any]]:
     return isinstance(value, Mapping) and set(value) == {"param"}
 
 
@@ -283,7 +283,9 @@ def _list_key(items: Sequence[Any]) -> Callable[[Any], str] | None:
         if all(isinstance(i.get(field), str) for i in items):
             keys = [i[field] for i in items]
             if len(set(keys)) == len(keys):
-                return lambda i, f=field: i[f]
+                def by_field(i: Mapping[str, Any], f: str = field) -> str:
+                    return i[f]
+                return by_field
     if all("source_country" in i and "resident_of" in i for i in items):
         def treaty(i: Mapping[str, Any]) -> str:
             key = f"{i['source_country']}-{i['resident_of']}"

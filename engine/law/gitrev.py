@@ -71,7 +71,8 @@ def repo_root(path: Path) -> Path:
 def _relative(path: Path, root: Path) -> str:
     absolute = Path.cwd() / path if not path.is_absolute() else path
     # Resolve what exists (symlinks, ..) but keep a deleted tail as written.
-    existing, tail = absolute, []
+    existing = absolute
+    tail: list[str] = []
     while not existing.exists() and existing != existing.parent:
         tail.insert(0, existing.name)
         existing = existing.parent

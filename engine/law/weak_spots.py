@@ -25,9 +25,9 @@ def audit_pack(pack: Pack) -> list[dict[str, Any]]:
     def add(path: tuple[Any, ...], item: str, issue: str) -> None:
         rows.append({"pack": pack.ref, "where": str(pack.span(path)), "item": item, "issue": issue})
 
-    for sid, source in sorted(pack.sources.items()):
-        if not source.url:
-            add(("sources", sid), f"source {sid}", f"no URL for '{source.citation}'")
+    for declared_id, declared in sorted(pack.sources.items()):
+        if not declared.url:
+            add(("sources", declared_id), f"source {declared_id}", f"no URL for '{declared.citation}'")
     for name, parameter in sorted(pack.parameters.items()):
         for dated in parameter.values:
             source = pack.source(dated.source)

@@ -159,13 +159,13 @@ def _compare_fields(where: str, fields: dict[str, Any], c: dict[str, Any]) -> It
                 for name in ("severity", "amount"):
                     if name not in spec:
                         continue
-                    got = [f.get(name) for f in found]
+                    values = [f.get(name) for f in found]
                     if name == "amount":
-                        ok = any(g is not None and Decimal(str(g)) == Decimal(str(spec[name])) for g in got)
+                        ok = any(g is not None and Decimal(str(g)) == Decimal(str(spec[name])) for g in values)
                     else:
-                        ok = spec[name] in got
+                        ok = spec[name] in values
                     if not ok:
-                        yield f"{where}: finding '{code}' {name} expected {spec[name]}, got {', '.join(str(g) for g in got)}"
+                        yield f"{where}: finding '{code}' {name} expected {spec[name]}, got {', '.join(str(g) for g in values)}"
         elif key == "no_findings":
             for code in want:
                 if code in codes:

@@ -7,11 +7,14 @@ lists every expectation that did not hold, with the file and line of the case.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
 from taxpack.engine.core.errors import TaxpackError
+
+if TYPE_CHECKING:  # pytest exports neither name; they are the types of the method this one overrides
+    from _pytest._code.code import TerminalRepr, TracebackStyle
 
 
 def pytest_collect_file(parent: Any, file_path: Path) -> Any:
@@ -42,7 +45,7 @@ class PackCase(pytest.Item):
         if not result.ok:
             raise PackCaseFailure(result)
 
-    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, PackCaseFailure):
             result = excinfo.value.result
             return f"{result.case.span}: pack test '{result.case.name}' failed:\n  " + "\n  ".join(result.failures)

@@ -323,29 +323,30 @@ class _Regime:
         tests: list[bool | None] = []
         worth = self.inputs.net_worth
         threshold = Decimal(self.value(spec.net_worth)) if spec is not None and spec.net_worth else None
+        met: bool | None
         if threshold is not None:
             if worth is None:
                 # The holdings valued here are a lower bound of net worth: enough to meet the test, never to fail it.
                 floor = sum((h.fmv for h in self.holdings), ZERO)
-                held = True if floor >= threshold else None
-                self.tests.append(Condition("net worth", f">= {floor} (holdings only; --net-worth not given)", threshold, held, source))
+                met = True if floor >= threshold else None
+                self.tests.append(Condition("net worth", f">= {floor} (holdings only; --net-worth not given)", threshold, met, source))
             else:
-                held = worth >= threshold
-                self.tests.append(Condition("net worth", worth, threshold, held, source))
-            tests.append(held)
+                met = worth >= threshold
+                self.tests.append(Condition("net worth", worth, threshold, met, source))
+            tests.append(met)
         if spec is not None and spec.average_tax_liability:
             limit = Decimal(self.value(spec.average_tax_liability))
             tax = self.inputs.average_tax
-            held = None if tax is None else tax > limit
-            self.tests.append(Condition("average annual net income tax (5 years)", tax if tax is not None else "not given (--average-tax)", limit, held, source))
-            tests.append(held)
+            met = None if tax is None else tax > limit
+            self.tests.append(Condition("average annual net income tax (5 years)", tax if tax is not None else "not given (--average-tax)", limit, met, source))
+            tests.append(met)
         if spec is not None and spec.compliance_certification_years:
             certified = self.inputs.certified
-            held = None if certified is None else not certified
+            met = None if certified is None else not certified
             self.tests.append(Condition(f"no certification of {spec.compliance_certification_years} years of compliance",
                                    "not given (--certified/--not-certified)" if certified is None else ("certified" if certified else "not certified"),
-                                   None, held, source))
-            tests.append(held)
+                                   None, met, source))
+            tests.append(met)
         if any(t is True for t in tests):
             return True, ""
         if all(t is False for t in tests):
@@ -612,7 +613,7 @@ class _Regime:
         return out
 
     def reporting(self, applies: bool, outcomes: list[Outcome]) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
         if not applies:
             return out
         deemed = any(o.status == "deemed_sold" for o in outcomes)
