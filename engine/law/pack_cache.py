@@ -142,4 +142,4 @@ def _without_positions(pack: Pack) -> Pack:
         text = read_text(pack_files(Path(pack.path))[0], document.file)
     except Exception:  # noqa: BLE001 - the file went away since it was loaded: keep the positions it had
         return pack
-    return attrs.evolve(pack, document=attrs.evolve(document, positions=lazy_positions(text, document.file)))  # type: ignore[arg-type]
+    return attrs.evolve(pack, document=attrs.evolve(document, positions=lazy_positions(text, document.file)))
