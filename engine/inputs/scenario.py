@@ -15,7 +15,7 @@ from typing import Any, Iterable, Sequence
 
 import attrs
 
-from taxpack.engine.core.documents import CsvRow, Document, JsonPath, LazySpan, load_yaml, read_csv, to_json_types
+from taxpack.engine.core.documents import CsvRow, Document, JsonPath, load_yaml, read_csv, to_json_types
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from taxpack.engine.core.files import named_file
 from taxpack.engine.core.household import (
@@ -158,54 +158,15 @@ def _dec(value: Any, span: Span | None = None, where: str = "") -> Decimal:
     return number
 
 
-class _DeferredSpan(Span):
-    """A `Span` whose place in a large JSON file is found only when it is shown (`documents.LazySpan` behind
-    it): the scenario's entries hold a `Span` either way, and 10,000 rows need no positions to run."""
-
-    __slots__ = ("_lazy",)
-    _lazy: LazySpan
-
-    def __init__(self, lazy: LazySpan) -> None:
-        object.__setattr__(self, "_lazy", lazy)  # Span is frozen
-
-    @property
-    def file(self) -> str:
-        return self._lazy.file
-
-    @property
-    def line(self) -> int | None:
-        return self._lazy.line
-
-    @property
-    def col(self) -> int | None:
-        return self._lazy.col
-
-    @property
-    def column(self) -> str | None:
-        return self._lazy.column
-
-    def __str__(self) -> str:
-        return str(self._lazy)
-
-    def __repr__(self) -> str:
-        return repr(self._lazy)
-
-    def __eq__(self, other: object) -> bool:
-        return self._lazy == (other._lazy if isinstance(other, _DeferredSpan) else other)
-
-    def __hash__(self) -> int:
-        return hash(self._lazy)
-
-
 class _Builder:
     def __init__(self, document: Document) -> None:
         self.doc = document
         self.errors: list[TaxpackError] = []
 
     def span(self, path: JsonPath) -> Span:
-        """The span of `path`, found when first shown if the document's positions are not loaded yet."""
-        found = self.doc.lazy_span(path)
-        return found if isinstance(found, Span) else _DeferredSpan(found)
+        """The span of `path`, found when first shown if the document's positions are not loaded yet
+        (`documents.LazySpan` is a `Span`)."""
+        return self.doc.lazy_span(path)
 
     def taxpayer(self, i: int, t: dict[str, Any]) -> Taxpayer:
         path = ("taxpayers", i)
