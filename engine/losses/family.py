@@ -176,7 +176,8 @@ class LossRuleSet:
     def on_sale(self, sale: Any, index: int) -> None:
         """Apply every loss rule to the sale at `events[index]`: release what its lots carry, limit its loss."""
         outcome = LossOutcome(sale.tx.id)
-        self._release(sale, outcome)
+        if self.deferrals:  # only units carrying a deferred loss release anything
+            self._release(sale, outcome)
         if self.rules and sale.taxable:
             units = self._loss_units(sale)
             if units:

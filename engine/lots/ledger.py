@@ -95,6 +95,11 @@ class Ledger:
         self._long_from: dict[tuple[dt.date, dt.date], dt.date] = {}
         self.settled: dict[str, dt.date | None] = {}  # buy id -> its settlement date (None: not given)
         self.identification: Identification | None = None  # the pack's lots.identification rules, once `prepare` saw the events
+        # Worked out once per account, (account, security, cost pool) and (method asked for, kind): a replay asks
+        # them for every trade, and they depend only on the pack and the scenario.
+        self._scope: dict[int, tuple[Account, tuple[bool, bool]]] = {}  # id(account) -> (account, (taxable, wrapper unknown))
+        self._tx_keys: dict[tuple[int, str], tuple[Account, tuple[str, ...]]] = {}  # (id(account), security) -> (account, pool)
+        self._choices: dict[tuple[str | None, str], MethodChoice] = {}
 
     def prepare(self, events: Sequence[Transaction]) -> None:
         """Give the ledger the whole replay (history and candidates in order): identification rules that match a sale
@@ -109,11 +114,20 @@ class Ledger:
 
     def is_taxable(self, account: Account) -> bool:
         """Inside the taxable computation of this lens? Unknown wrappers count as taxable (with a finding)."""
-        wrapper = self.wrapper_of(account)
-        return True if wrapper is None else wrapper.taxable
+        return self._account_scope(account)[0]
 
     def wrapper_unknown(self, account: Account) -> bool:
-        return account.wrapper != "taxable" and self.pack.sections.wrapper(account.wrapper) is None
+        return self._account_scope(account)[1]
+
+    def _account_scope(self, account: Account) -> tuple[bool, bool]:
+        known = self._scope.get(id(account))
+        if known is not None and known[0] is account:
+            return known[1]
+        wrapper = self.wrapper_of(account)
+        scope = (True if wrapper is None else wrapper.taxable,
+                 account.wrapper != "taxable" and self.pack.sections.wrapper(account.wrapper) is None)
+        self._scope[id(account)] = (account, scope)  # the account is kept: its id is not reused while the entry lives
+        return scope
 
     def pool_key(self, account: Account, security: str) -> tuple[str, ...]:
         wrapper = self.wrapper_of(account)
@@ -129,6 +143,17 @@ class Ledger:
         if tx.pool is not None and self.separate.get(tx.pool, (False, ""))[0]:
             return (account.owner, f"{account.id} / {tx.pool}", tx.security)
         return self.pool_key(account, tx.security)
+
+    def _trade_pool_key(self, tx: Transaction, account: Account) -> tuple[str, ...]:
+        """`tx_pool_key`, remembered per (account, security) for trades outside a named cost pool."""
+        if tx.pool is not None:
+            return self.tx_pool_key(tx, account)
+        known = self._tx_keys.get((id(account), tx.security))
+        if known is not None and known[0] is account:
+            return known[1]
+        key = self.pool_key(account, tx.security)
+        self._tx_keys[(id(account), tx.security)] = (account, key)
+        return key
 
     def pool(self, key: tuple[str, ...]) -> Pool:
         pool = self.pools.get(key)
@@ -200,7 +225,7 @@ class Ledger:
         earlier ones in the window before this purchase) stay out of the pool; the lot returned is then the whole purchase."""
         _require_decimals(tx)
         account = self.scenario.account(tx.account)
-        key = self.tx_pool_key(tx, account)
+        key = self._trade_pool_key(tx, account)
         self._note_pool(key, account, tx.security)
         lot = self.new_lot(tx)
         pool = self.pool(key)
@@ -220,10 +245,12 @@ class Ledger:
         _require_decimals(tx)
         account = self.scenario.account(tx.account)
         security = self.scenario.security(tx.security)
-        key = self.tx_pool_key(tx, account)
+        key = self._trade_pool_key(tx, account)
         pool = self.pool(key)
         requested = requested_method(tx.lots)
-        choice = choose_method(self.lots_section, requested, security.kind)
+        choice = self._choices.get((requested, security.kind))
+        if choice is None:  # a frozen value, shared by the sales that ask the same
+            choice = self._choices[(requested, security.kind)] = choose_method(self.lots_section, requested, security.kind)
         findings: list[Finding] = []
         if (tx.pool is not None and not self.separate.get(tx.pool, (True, ""))[0]
                 and self.scenario.cost_pool(tx.pool).reason in self.lots_section.separate_pools):
@@ -278,13 +305,14 @@ class Ledger:
         terms: set[str] = set()
         price_gain_total: Decimal | None = ZERO
         sold_on = tx.settlement_date if self.holding.date == "settlement" and tx.settlement_date else tx.date
+        law_day = self.pack.law_day(sold_on)
         last = len(takes) - 1
         for i, take in enumerate(takes):
             # Proceeds are shared by quantity; the last slice takes the rest, so the parts add up exactly.
             part = BOOK.subtract(proceeds, allocated) if i == last else proceeds * take.quantity / tx.quantity
             allocated = BOOK.add(allocated, part)
             total_cost = BOOK.add(total_cost, take.cost)
-            t = self.term(take.holding_from, sold_on)
+            t = self._term(take.holding_from, sold_on, law_day)
             terms.add(t)
             price_gain = None
             if take.cost_native is not None and take.lot.native_currency == currency:
@@ -296,7 +324,8 @@ class Ledger:
             if price_gain_total is not None:
                 price_gain_total = BOOK.add(price_gain_total, price_gain) if price_gain is not None else None
             gain = BOOK.subtract(part, take.cost)
-            rates = tuple(r for r in (take.lot.rate, rate) if r is not None)
+            lot_rate = take.lot.rate
+            rates = (lot_rate, rate) if lot_rate is not None and rate is not None else (lot_rate,) if lot_rate is not None else (rate,) if rate is not None else ()
             matches.append(LotMatch(
                 lot=take.lot.origin if take.lot.id == take.lot.origin else take.lot.id,
                 account=take.lot.account, acquired=take.acquired, quantity=take.quantity, cost=take.cost,
@@ -370,12 +399,16 @@ class Ledger:
 
     def term(self, acquired: dt.date, sold: dt.date) -> str:
         """short, long or none for units held from `acquired` and sold on `sold`, by the law in force at the sale."""
+        return self._term(acquired, sold, self.pack.law_day(sold))
+
+    def _term(self, acquired: dt.date, sold: dt.date, law_day: dt.date) -> str:
+        """`term`, with the pack's law day of `sold` already known."""
         rule = self.holding.rule
         if rule == "none":
             return "none"
         # Memoised per (holding start, law day): a sale touching k lots costs k dictionary look-ups, not k
         # parameter resolutions and calendar computations.
-        key = (acquired, self.pack.law_day(sold))
+        key = (acquired, law_day)
         first_long = self._long_from.get(key)
         if first_long is None:
             duration = self._long_term_after.get(key[1])
@@ -450,6 +483,8 @@ def _rate_text(rate: Decimal) -> str:
 
 def _require_decimals(tx: Transaction) -> None:
     """Money and quantities are Decimal: a float (or int) built into a transaction by code stops here."""
+    if type(tx.quantity) is Decimal and type(tx.price) is Decimal and type(tx.fees) is Decimal:
+        return
     for name in ("quantity", "price", "fees"):
         value = getattr(tx, name)
         if not isinstance(value, Decimal):
