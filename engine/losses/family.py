@@ -154,15 +154,15 @@ class LossRuleSet:
             if key is None:
                 key = keys[(tx.account, tx.security)] = ledger.pool_key(scenario.account(tx.account), tx.security)
             moves.setdefault((tx.security, key), []).append((tx.date, j, tx.quantity if tx.side == "buy" else -tx.quantity, tx.account))
-        for (security, key), rows in moves.items():
-            rows.sort(key=lambda r: (r[0], r[1]))
+        for (security, key), moved in moves.items():
+            moved.sort(key=lambda r: (r[0], r[1]))
             running, cumulative = ZERO, []
-            for n, row in enumerate(rows):
+            for n, move in enumerate(moved):
                 if n and running:  # a split between two moves changes the units held (corporate actions)
-                    running *= unit_factor(scenario, security, security, row[3], rows[n - 1][0], row[0])
-                running += row[2]
+                    running *= unit_factor(scenario, security, security, move[3], moved[n - 1][0], move[0])
+                running += move[2]
                 cumulative.append(running)
-            self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in rows], cumulative, rows[0][3])
+            self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in moved], cumulative, moved[0][3])
         for security, rows in self.buys.items():
             per: dict[tuple[str, ...], list[tuple[dt.date, int]]] = {}
             for row in rows:
@@ -422,8 +422,8 @@ class LossRuleSet:
             u.loss -= part
             left -= part
         weights: dict[tuple[str, ...], Decimal] = {}
-        for key, rows in sorted(bought.items()):
-            total = sum((q for _, q in rows), ZERO)
+        for key, units_bought in sorted(bought.items()):
+            total = sum((q for _, q in units_bought), ZERO)
             weights[key] = total if held is None else min(total, held_by_pool.get(key, ZERO))
         if sum(weights.values(), ZERO) <= 0:
             weights = dict(held_by_pool)

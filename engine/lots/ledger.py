@@ -416,7 +416,9 @@ class Ledger:
                 after = self.pack.resolve(self.holding.long_term_after, key[1])
                 duration = Duration.from_mapping(after if isinstance(after, dict) else {self._unit(): after})
                 self._long_term_after[key[1]] = duration
-            first_long = self._long_from[key] = long_term_from(acquired, rule, duration)
+            found = long_term_from(acquired, rule, duration)
+            assert found is not None  # (None only under rule none, answered above)
+            first_long = self._long_from[key] = found
         return "long" if sold >= first_long else "short"
 
     def long_term_from(self, acquired: dt.date, sold: dt.date) -> dt.date | None:

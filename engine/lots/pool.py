@@ -140,7 +140,7 @@ class Pool:
             raise EvaluationError(
                 f"the sale of {quantity} exceeds the {self.quantity} held in {self._describe()}", span,
                 f"a quantity of at most {self.quantity}")
-        share: tuple[Decimal, Decimal | None] | None = None
+        share: tuple[Decimal, Decimal | None, Decimal] | None = None  # on average cost: (cost, native cost, adjusted) of the sale
         if self.average:
             whole = quantity == self.quantity
             native_total = None
@@ -265,7 +265,7 @@ class Pool:
             heap = self._heap(method)
             while heap:
                 entry = heap[0]
-                lot: Lot = entry[-1]
+                lot = entry[-1]
                 if lot.quantity == 0 or entry[-2] != lot.version:
                     # Used up, or superseded: a change of cost (adjust, split) pushed a fresh entry.
                     heapq.heappop(heap)

@@ -53,7 +53,7 @@ class _Runtime:
     def __init__(self, engine: Any) -> None:
         runtime = self
 
-        class SyncHost(engine.Host):  # type: ignore[misc, name-defined]
+        class SyncHost(engine.Host):  # type: ignore[misc, name-defined, unused-ignore]
             def _run(self) -> None:
                 # No dispatcher threads: actions run inside assert_fact, nothing races delete_state.
                 pass
