@@ -8,16 +8,26 @@ so an error found anywhere in a worker says where it is in what the user wrote.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import stat
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Callable, Iterator, Mapping
 
 import attrs
 
-from taxpack.engine.core.documents import Document, decode_utf8, display_path, load_yaml, load_yaml_text, read_bytes
+from taxpack.engine.core.documents import (
+    Document,
+    JsonPath,
+    _LazyPositions,
+    decode_utf8,
+    display_path,
+    load_yaml,
+    load_yaml_text,
+    read_bytes,
+)
 from taxpack.engine.core.errors import ErrorList, ParseError, SchemaError, SemanticError, Span, TaxpackError
 from taxpack.engine.core.files import named_file, same_file
 from taxpack.engine.core.limits import MAX_FILE_BYTES
@@ -184,8 +194,37 @@ def household_document(item: Item) -> Document:
     except ParseError as error:  # read alone, the line is line 1 of itself: place it in the input
         span = error.span
         raise ParseError(error.message, Span(item.shown, item.line, span.col if span else None), error.expected) from None
-    positions = {key: attrs.evolve(span, line=item.line) for key, span in document.positions.items()}
-    return Document(document.file, document.data, positions)
+    return Document(document.file, document.data, _derived(document.positions, functools.partial(_on_line, item.line)))
+
+
+def _on_line(line: int, positions: Mapping[JsonPath, Span]) -> dict[JsonPath, Span]:
+    """A JSON Lines household's spans, on its line of the input (read alone, it was line 1 of itself)."""
+    return {key: attrs.evolve(span, line=line) for key, span in positions.items()}
+
+
+class _Derived(_LazyPositions):
+    """Positions made from another document's lazy positions when a span is first asked for (a household's
+    line: its spans moved to the input's line; a part of it: its paths). Most households raise no error, and
+    finding every node's place costs more than checking them: they never pay it."""
+
+    def __init__(self, base: Mapping[JsonPath, Span], make: Callable[[Mapping[JsonPath, Span]], dict[JsonPath, Span]], shown: str) -> None:
+        super().__init__("", shown)
+        self._base: Mapping[JsonPath, Span] | None = base
+        self._make = make
+
+    def _positions(self) -> dict[JsonPath, Span]:
+        if self._map is None:
+            assert self._base is not None
+            self._map = self._make(self._base)
+            self._base = None
+        return self._map
+
+
+def _derived(base: Mapping[JsonPath, Span], make: Callable[[Mapping[JsonPath, Span]], dict[JsonPath, Span]]) -> Mapping[JsonPath, Span]:
+    """`make(base)`, made only when needed if `base` is itself still to be found (JSON: see core/documents.py)."""
+    if isinstance(base, _LazyPositions) and not base.loaded:
+        return _Derived(base, make, "")
+    return make(base)
 
 
 # A household may carry its own plan request: {scenario: {...}, plan: {raise: 5000, account: ID}} or
@@ -197,13 +236,17 @@ PLAN_EXPECTED = "raise: AMOUNT with account: ID, and/or targets: a targets mappi
 
 def sub_document(document: Document, key: str) -> Document:
     """The part of `document` under `key`, keeping every span (a document of its own, as if it were a file)."""
-    positions: dict[Any, Span] = {}
-    for path, span in document.positions.items():
+    return Document(document.file, document.data[key], _derived(document.positions, functools.partial(_part, key)))
+
+
+def _part(key: str, whole: Mapping[JsonPath, Span]) -> dict[JsonPath, Span]:
+    positions: dict[JsonPath, Span] = {}
+    for path, span in whole.items():
         if path[:1] == (key,):
             positions[path[1:]] = span
         elif path[:2] == ("<key>", key) and len(path) > 2:
             positions[("<key>",) + path[2:]] = span
-    return Document(document.file, document.data[key], positions)
+    return positions
 
 
 def split_household(document: Document) -> tuple[Document, Document | None]:
