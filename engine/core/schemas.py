@@ -7,7 +7,9 @@ was expected, in words a pack author can act on.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -27,18 +29,41 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+# The schemas' date pattern: text of that form must also be a day of the calendar ("2024-02-31" is not), or
+# it would pass validation and fail later, where no place is known.
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _validator_class(schema: dict[str, Any]) -> Any:
+    """The schema's validator class, its `pattern` keyword also refusing a date of the right form that is no day."""
+    cls = jsonschema.validators.validator_for(schema)
+    base_pattern = cls.VALIDATORS["pattern"]
+
+    def pattern(validator: Any, value: Any, instance: Any, node: Any) -> Iterable[ValidationError]:
+        produced = list(base_pattern(validator, value, instance, node))
+        yield from produced
+        if not produced and value == DATE_PATTERN and isinstance(instance, str):
+            try:
+                dt.date.fromisoformat(instance)
+            except ValueError:
+                yield ValidationError(f"{instance!r} is not a day of the calendar", validator="pattern", validator_value=value,
+                                      instance=instance, schema=node)
+
+    return jsonschema.validators.extend(cls, {"pattern": pattern})
+
+
 @lru_cache(maxsize=None)
 def _validator(name: str) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
+    validator: jsonschema.protocols.Validator = _validator_class(schema)(schema)
+    return validator
 
 
 @lru_cache(maxsize=None)
 def _item_validator(name: str, key: str) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema["properties"][key]["items"])
+    validator: jsonschema.protocols.Validator = _validator_class(schema)(schema["properties"][key]["items"])
+    return validator
 
 
 def validate(document: Document, schema_name: str, fast_items: Mapping[str, Callable[[Any], bool]] | None = None) -> list[SchemaError]:
@@ -215,6 +240,8 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
         return SchemaError(f"{where}: {_describe(instance)} has the wrong type", span, expected)
     if validator == "pattern":
         described = _schema_node(error).get("description") or f"text matching {value}"
+        if value == DATE_PATTERN and isinstance(instance, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", instance):
+            return SchemaError(f"{where}: {instance} is not a day of the calendar", span, "a real date, YYYY-MM-DD")
         return SchemaError(f"{where}: {json.dumps(instance, default=str)} has the wrong form", span, described)
     if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         words = {"minimum": "at least", "exclusiveMinimum": "more than", "maximum": "at most", "exclusiveMaximum": "less than"}

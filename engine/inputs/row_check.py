@@ -46,7 +46,13 @@ def _date(value: Any) -> bool:
     # A YAML date is written back as YYYY-MM-DD before jsonschema sees it, which the pattern accepts.
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return 1 <= value.year <= 9999
-    return isinstance(value, str) and _DATE.search(value) is not None
+    if not (isinstance(value, str) and _DATE.search(value) is not None):
+        return False
+    try:  # the form alone is not enough: "2024-02-31" goes to jsonschema, which says it is no day
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def transaction_ok(row: Any) -> bool:
