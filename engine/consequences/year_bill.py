@@ -126,6 +126,12 @@ class YearBill:
             dated = self.pack.resolve_dated(ref, self.day)
         return value_caveat(self.pack, ref["param"], dated)
 
+    def _note(self, caveats: list[str], ref: Any) -> None:
+        """Add the caveat of a value the bill uses (`_uncertain`) to `caveats`, once."""
+        note = self._uncertain(ref)
+        if note and note not in caveats:
+            caveats.append(note)
+
     # -- the computation -----------------------------------------------------------------------------
 
     def compute(self, totals: Mapping[str, BasketTotals], carried: Sequence[Carried] = (), year: int | None = None,
@@ -207,9 +213,7 @@ class YearBill:
                     if share is None:
                         continue
                     cap = net[target] * Decimal(share)
-                    note = self._uncertain(offset.share)
-                    if note and note not in caveats:
-                        caveats.append(note)
+                    self._note(caveats, offset.share)
                 use = min(-net[offset.loss], cap)
                 net[offset.loss] += use
                 net[target] -= use
@@ -296,9 +300,7 @@ class YearBill:
         for ref in (self.section.get("inclusion_rate"), self.section.get("allowance"), self.estimate.get("rate"),
                     *(b.inclusion for b in rules.baskets), *((b.tax or {}).get("rate") for b in rules.baskets if b.id not in spread)) + tuple(
                 extra.get("rate") for extra in list(self.estimate.get("surcharges") or []) + list(self.estimate.get("surtaxes") or [])):
-            note = self._uncertain(ref)
-            if note and note not in caveats:
-                caveats.append(note)
+            self._note(caveats, ref)
 
         tax = ZERO
         pooled = ZERO
@@ -376,9 +378,7 @@ class YearBill:
         share = self._value(share_ref, missing)
         if share is None:
             return [(c, c.amount) for c in usable]
-        note = self._uncertain(share_ref)
-        if note and note not in caveats:
-            caveats.append(note)
+        self._note(caveats, share_ref)
         out = []
         for c in usable:
             if c.original is None:
@@ -411,9 +411,7 @@ class YearBill:
             limit = self._value(rule.limit, missing)
             if limit is None:
                 continue
-            note = self._uncertain(rule.limit)
-            if note and note not in caveats:
-                caveats.append(note)
+            self._note(caveats, rule.limit)
             proceeds = sum((_amount(totals, b + PROCEEDS) for b in rule.of), ZERO)
             if proceeds <= Decimal(limit) if rule.boundary == "at_most" else proceeds < Decimal(limit):
                 out[basket.id] = BasketTotals()
@@ -436,9 +434,7 @@ class YearBill:
             proceeds = _amount(totals, basket.id + PROCEEDS)
             if above is None or proceeds <= Decimal(above):
                 continue
-            note = self._uncertain(cap.above)
-            if note and note not in caveats:
-                caveats.append(note)
+            self._note(caveats, cap.above)
             share = (proceeds - Decimal(above)) / proceeds
             moved = BasketTotals(t.gains * share, t.losses * share)
             out[basket.id] = BasketTotals(t.gains - moved.gains, t.losses - moved.losses)
@@ -482,9 +478,7 @@ class YearBill:
             if weight is None:
                 continue
             net[basket.id] *= Decimal(weight)
-            note = self._uncertain(basket.weight)
-            if note and note not in caveats:
-                caveats.append(note)
+            self._note(caveats, basket.weight)
             if steps is not None:
                 steps.append(f"{basket.title}: {percent_text(weight)} of it counts, {self._m(net[basket.id])} {cur}")
         for basket in rules.baskets:
@@ -506,9 +500,7 @@ class YearBill:
             weight = self._value(basket.loss_weight, missing)
             if weight is None:
                 continue
-            note = self._uncertain(basket.loss_weight)
-            if note and note not in caveats:
-                caveats.append(note)
+            self._note(caveats, basket.loss_weight)
             if steps is not None:
                 steps.append(f"{basket.title}: {percent_text(weight)} of its net loss of {self._m(-net[basket.id])} {cur} counts")
             net[basket.id] *= Decimal(weight)
