@@ -240,7 +240,7 @@ def _to_error(document: Document, error: ValidationError) -> SchemaError:
         return SchemaError(f"{where}: {_describe(instance)} has the wrong type", span, expected)
     if validator == "pattern":
         described = _schema_node(error).get("description") or f"text matching {value}"
-        if value == DATE_PATTERN and isinstance(instance, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", instance):
+        if value == DATE_PATTERN and isinstance(instance, str) and re.search(DATE_PATTERN, instance):
             return SchemaError(f"{where}: {instance} is not a day of the calendar", span, "a real date, YYYY-MM-DD")
         return SchemaError(f"{where}: {json.dumps(instance, default=str)} has the wrong form", span, described)
     if validator in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):

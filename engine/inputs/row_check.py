@@ -13,8 +13,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from taxpack.engine.core.schemas import DATE_PATTERN
+
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(DATE_PATTERN)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _UNSIGNED = re.compile(r"^\d{1,15}(\.\d{1,20})?$")  # the schema's POSITIVE and NONNEG text (tools/gen_scenario_schema.py)
 _REQUIRED = ("id", "account", "security", "date", "side", "quantity", "price")
