@@ -143,6 +143,7 @@ class HouseholdBill:
         self.household = {"gross": ZERO, "credits": ZERO, "net": ZERO}
         self.complete = True
         self.priced: dict[str, PricedTrade] = {}
+        self._later: dict[tuple[str, str, dt.date], YearBill] = {}  # (pack, taxpayer, law day) -> a later year's bill
 
     # -- the year of a lens ---------------------------------------------------------------------------
 
@@ -325,9 +326,7 @@ class HouseholdBill:
         base = ly.compute(without)
         if base.tax is None:
             return None, ZERO, list(base.missing)
-        jurisdiction = lens.pack.jurisdiction or lens.pack.id
-        billing = YearBill(lens.pack, ly.rules, priced.taxpayer, lens.pack.law_day(day), jurisdiction,
-                           priced.taxpayer.next_year_income.get(jurisdiction))
+        billing = self._next_billing(ly, lens, priced.taxpayer, day)
         year = ly.rules.tax_year(day)
         empty, with_trade = billing.compute({}, base.carry_after, year), billing.compute(_plus({}, new_items), base.carry_after, year)
         if empty.tax is None or with_trade.tax is None:
@@ -349,6 +348,17 @@ class HouseholdBill:
             foreign_next = self._in(alt_nets.get(other_id), lens, priced.day) if self._creditable(relief) else ZERO
             credit += max(ZERO, creditable_next) if relief.credit == "exemption" else max(ZERO, min(creditable_next, foreign_next))
         return gross, credit, []
+
+    def _next_billing(self, ly: LensYear, lens: Lens, taxpayer: Taxpayer, day: dt.date) -> YearBill:
+        """The bill of a later year `day` falls in, with the taxpayer's other income of that year when given
+        (one per law day: its memo then serves every trade that waits until then)."""
+        jurisdiction = lens.pack.jurisdiction or lens.pack.id
+        key = (lens.pack.id, taxpayer.id, lens.pack.law_day(day))
+        billing = self._later.get(key)
+        if billing is None:
+            billing = self._later[key] = YearBill(lens.pack, ly.rules, taxpayer, key[2], jurisdiction,
+                                                  taxpayer.next_year_income.get(jurisdiction))
+        return billing
 
     def _creditable(self, relief: Relief) -> bool:
         """Whether the other country's tax on this trade counts for the credit (not only as a source country)."""

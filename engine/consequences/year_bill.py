@@ -98,6 +98,9 @@ class YearBill:
         cg = pack.section("capital_gains") or {}
         self.section: Mapping[str, Any] = cg
         self.estimate: Mapping[str, Any] = cg.get("estimate") or {}
+        # The bills already computed, by their exact inputs: pricing a trade's timing alternatives asks for
+        # the same year (the year without the trade, next year with nothing in it) many times over.
+        self._memo: dict[Any, Bill] = {}
 
     # -- values --------------------------------------------------------------------------------------
 
@@ -138,6 +141,14 @@ class YearBill:
                 explain: bool = False) -> Bill:
         """The bill of a year whose realised amounts per basket are `totals`, with losses `carried` in
         (`explain`: with the steps of the computation, for the summary and `--explain`)."""
+        key = (tuple((b, t.gains, t.losses) for b, t in totals.items()), tuple(carried), year, explain)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._compute(totals, carried, year, explain)
+        return found
+
+    def _compute(self, totals: Mapping[str, BasketTotals], carried: Sequence[Carried], year: int | None,
+                 explain: bool) -> Bill:
         if not self.section:
             return _absent(f"a capital_gains section in pack {self.pack.id}")
         if self.section.get("taxed") is False:
