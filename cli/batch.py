@@ -15,7 +15,8 @@ from taxpack.cli.options import amount
 EPILOG = """\b
 INPUT is a folder of scenario files (.yaml, .yml, .json; taken in name order)
 or a JSON Lines file with one scenario object per line. OUTPUT gets one JSON
-line per household, in input order. See docs/batch.md.
+line per household, in input order: a summary of its result (--detail
+summary, the default) or the whole of it (--detail full). See docs/batch.md.
 
 \b
 Exit codes (batch): the highest of the households'
@@ -36,6 +37,9 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
         click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path)),
         click.option("--out", "output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="JSON Lines output, one result per household."),
         click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False), help="Also write the summary (counts, exit code) as JSON to this file."),
+        click.option("--detail", type=click.Choice(["summary", "full"]), default="summary", show_default=True,
+                     help="What each line holds: summary (per trade its tax, gain, disallowed loss and finding codes; the bill; "
+                          "errors in full; about 2 kB) or full (the whole `taxpack check`/`plan` JSON, every pack's stamp)."),
         click.option("--resume", is_flag=True, help="Keep the households already in OUTPUT (a cut-off last line is redone) and append the rest."),
         click.option("--workers", type=click.IntRange(min=1, max=MAX_WORKERS), default=None,
                      help=f"Local worker processes (default: one per core; at most {MAX_WORKERS}, and never more than households)."),
@@ -58,14 +62,14 @@ def command() -> None:
 
 @command.command("check", epilog=EPILOG)
 @_common
-def check(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
+def check(input_path: Path, output: Path, summary_path: Path | None, detail: str, resume: bool, workers: int | None, dask_address: str | None,
           pack_paths: tuple[Path, ...], rules_backend: str | None, quiet: bool, data_dirs: tuple[Path, ...]) -> None:
     """Run `taxpack check` on every household of INPUT."""
     from taxpack.engine.batch.jobs import Job
     from taxpack.engine.law.registry import pack_set
 
     _check_summary(summary_path, input_path, output, [("--pack", p) for p in pack_paths])
-    job = Job("check", pack_set(pack_paths), rules_backend, data_dirs=tuple(str(d) for d in data_dirs))
+    job = Job("check", pack_set(pack_paths), rules_backend, data_dirs=tuple(str(d) for d in data_dirs), detail=detail)
     _run(job, input_path, output, summary_path, resume, workers, dask_address, quiet, [("--pack", p) for p in pack_paths])
 
 
@@ -76,7 +80,7 @@ def check(input_path: Path, output: Path, summary_path: Path | None, resume: boo
 @click.option("--targets", type=click.Path(path_type=Path), help="One targets file for every household (see docs/planning.md).")
 @click.option("--time-limit", type=float, default=10.0, show_default=True, help="Solver time limit per household, in seconds.")
 @click.option("--gap", callback=amount, default="10", show_default=True, help="Absolute gap in money at which the solver may stop.")
-def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool, workers: int | None, dask_address: str | None,
+def plan(input_path: Path, output: Path, summary_path: Path | None, detail: str, resume: bool, workers: int | None, dask_address: str | None,
          pack_paths: tuple[Path, ...], rules_backend: str | None, quiet: bool, data_dirs: tuple[Path, ...], raise_amount: Decimal | None,
          account: str | None, targets: Path | None, time_limit: float, gap: Decimal) -> None:
     """Run `taxpack plan` (raise cash, or meet targets) on every household of INPUT.
@@ -97,7 +101,7 @@ def plan(input_path: Path, output: Path, summary_path: Path | None, resume: bool
     _check_summary(summary_path, input_path, output, others)
     document = load_yaml(targets) if targets is not None else None
     request = PlanRequest(raise_amount, account, document, time_limit, gap)
-    job = Job("plan", pack_set(pack_paths), rules_backend, request, data_dirs=tuple(str(d) for d in data_dirs))
+    job = Job("plan", pack_set(pack_paths), rules_backend, request, data_dirs=tuple(str(d) for d in data_dirs), detail=detail)
     _run(job, input_path, output, summary_path, resume, workers, dask_address, quiet, others)
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Iterator
 import attrs
 
 from taxpack.engine import __version__
+from taxpack.engine.batch.detail import DEFAULT_DETAIL, DETAILS, check_summary, line_packs, plan_summary, plan_used_packs, used_packs
 from taxpack.engine.batch.households import (
     Item,
     PlanRequest,
@@ -49,10 +50,16 @@ class Job:
     plan: PlanRequest | None = None
     # Folders the households' fx.rates files may be in besides the input's own (`--data-dir`).
     data_dirs: tuple[str, ...] = ()
+    # How much of each household's result its line holds: "summary" or "full" (see detail.py).
+    detail: str = attrs.field(default=DEFAULT_DETAIL, validator=attrs.validators.in_(DETAILS))
 
     @property
     def stamp(self) -> list[dict[str, str]]:
         return self.packs.stamp()
+
+    def pack_of(self) -> dict[str, str]:
+        """A jurisdiction's pack id."""
+        return {p.jurisdiction: p.id for p in self.packs.packs if p.jurisdiction}
 
 
 # --------------------------------------------------------------------------------------------- worker
@@ -66,7 +73,11 @@ def run_item(job: Job, item: Item) -> str:
 def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
     """The household's exit code and result line (the writer counts statuses without parsing lines again)."""
     household = item.source
-    record: dict[str, Any] = {"taxpack": __version__, "batch": job.kind, "source": item.source, "packs": job.stamp}
+    full = job.detail == "full"
+    record: dict[str, Any] = {"taxpack": __version__, "batch": job.kind, "source": item.source}
+    if full:
+        record["packs"] = job.stamp
+    used: set[str] = set()
     try:
         whole = household_document(item)
         household = _household_id(whole.data) or household
@@ -77,9 +88,15 @@ def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
         if job.kind == "check":
             checked = _run_check(job, scenario)
             exit_code, record["result"] = checked.exit_code, to_json_dict(checked)
+            if not full:
+                used = used_packs(record["result"], job.pack_of())
+                record["result"] = check_summary(record["result"])
         else:
             planned = _run_plan(job, scenario, household_request(plan_document, job.plan, Path(item.base)))
             exit_code, record["result"] = planned.exit_code, planned.to_json_dict()
+            if not full:
+                used = plan_used_packs(record["result"], job.pack_of())
+                record["result"] = plan_summary(record["result"])
     except TaxpackError as error:
         exit_code = error.exit_code if error.exit_code >= EXIT_INPUT else EXIT_INPUT
         record["error"] = _error_dict(error, item)
@@ -88,6 +105,9 @@ def run_item_coded(job: Job, item: Item) -> tuple[int, str]:
         record["error"] = {"message": f"{item.source}: internal error: {type(error).__name__}: {error} (this is a bug in taxpack; please report it)",
                            "errors": [{"kind": "internal error", "message": f"{type(error).__name__}: {error}", "expected": None,
                                        "file": item.shown, "line": item.line, "col": None, "column": None}]}
+    if not full:  # the packs once, as what this line used; the --summary file has their full stamps
+        record["detail"] = job.detail
+        record["packs"] = line_packs(job.stamp, used)
     record["household"] = household
     record["status"] = STATUS_BY_CODE[exit_code]
     record["exit_code"] = exit_code

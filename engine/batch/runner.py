@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import attrs
 
+from taxpack.engine.batch.detail import file_packs, line_packs
 from taxpack.engine.batch.households import (
     Item,
     count_items,
@@ -234,12 +235,26 @@ def read_existing(output: Path, job: Job) -> Resumed:
         if record.get("batch") != job.kind:
             raise SemanticError(f"this output was written by `batch {record.get('batch')}`, not `batch {job.kind}`", Span(shown, number),
                                 "the same command as the run being resumed")
-        if record.get("packs") != job.stamp:
+        detail = record.get("detail", "full")  # a full line is today's line: it has no `detail`
+        if detail != job.detail:
+            raise SemanticError(f"this output was written with --detail {detail}, not --detail {job.detail}: its lines would mix two levels",
+                                Span(shown, number), f"--detail {detail}, as in the run being resumed, or no --resume")
+        if not _same_packs(record.get("packs"), job):
             raise SemanticError("this output was written with other packs (versions or hashes differ)", Span(shown, number),
                                 "the same packs as the run being resumed, or no --resume")
         codes.append(record["exit_code"])
         offset += len(line) + 1
     return Resumed(len(codes), tuple(codes), offset)
+
+
+def _same_packs(written: Any, job: Job) -> bool:
+    """Whether a line's packs are the job's: every stamp (full), or the set's digest and each pack it used (summary)."""
+    if job.detail == "full":
+        return bool(written == job.stamp)
+    if not isinstance(written, dict) or not isinstance(written.get("used"), list):
+        return False
+    mine = line_packs(job.stamp, [s["id"] for s in job.stamp])
+    return written.get("set") == mine["set"] and all(isinstance(u, str) and u in mine["used"] for u in written["used"])
 
 
 def _skip_resumed(items: Iterator[Item], output: Path, resumed: Resumed) -> Iterator[Item]:
@@ -272,11 +287,17 @@ class Summary:
     workers: str = attrs.field(eq=False)
     # Files of a folder input that are not households (a rates file, notes): named, so none goes unmentioned.
     not_households: tuple[str, ...] = attrs.field(default=(), eq=False)
+    # The lines' detail level; at "summary", the run's full pack stamps (each line holds only short ones).
+    detail: str = "full"
+    packs: tuple[dict[str, str], ...] = attrs.field(default=(), eq=False)
 
     def to_json_dict(self) -> dict[str, Any]:
         # No time here: the summary of a run is as reproducible as its output.
-        return {"batch": self.kind, "households": self.households, **{s: self.counts[s] for s in STATUSES},
-                "resumed": self.resumed, "exit_code": self.exit_code}
+        out = {"batch": self.kind, "households": self.households, **{s: self.counts[s] for s in STATUSES},
+               "resumed": self.resumed, "exit_code": self.exit_code}
+        if self.detail != "full":  # --detail full: the summary as it always was
+            out |= {"detail": self.detail, "packs": file_packs(self.packs)}
+        return out
 
     def render(self) -> str:
         rate = (self.households - self.resumed) / self.seconds if self.seconds > 0 else 0.0
@@ -408,4 +429,5 @@ def run_batch(job: Job, input_path: Path, output: Path, *, workers: int | None =
         _OUTPUT_FDS.discard(fd)
         os.close(fd)  # the lock goes with it
     names = tuple(other_files(input_path, (output,))) if input_path.is_dir() else ()
-    return Summary(job.kind, sum(counts.values()), counts, resumed.count, worst_exit(codes), time.monotonic() - start, where, names)
+    return Summary(job.kind, sum(counts.values()), counts, resumed.count, worst_exit(codes), time.monotonic() - start, where, names,
+                   job.detail, tuple(job.stamp))

@@ -31,7 +31,7 @@ def _line_of(text: str, needle: str, start: int = 0) -> int:
 
 @pytest.fixture(scope="module")
 def job() -> Job:
-    return Job("check", pack_set())
+    return Job("check", pack_set(), detail="full")  # the lines' results are compared with `taxpack check`'s
 
 
 def test_folder_with_broken_files_between_good_ones(tmp_path: Path, job: Job) -> None:

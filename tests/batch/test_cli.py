@@ -47,7 +47,10 @@ def _batch(tmp_path: Path, records: list, *extra: str) -> tuple[int, str, Path, 
 def test_exit_0_when_every_household_is_ok(tmp_path: Path, by_exit: dict[int, list[int]]) -> None:
     code, stderr, out, summary = _batch(tmp_path, [small(s) for s in by_exit[0][:3]], "--workers", "2")
     assert code == 0
-    assert summary == {"batch": "check", "households": 3, "ok": 3, "warnings": 0, "blocked": 0, "error": 0, "resumed": 0, "exit_code": 0}
+    packs = summary.pop("packs")  # at the default detail level, the run's full pack stamps
+    assert summary == {"batch": "check", "households": 3, "ok": 3, "warnings": 0, "blocked": 0, "error": 0, "resumed": 0, "exit_code": 0,
+                       "detail": "summary"}
+    assert packs["stamps"] == pack_set().stamp() and {r["packs"]["set"] for r in lines(out)} == {packs["set"]}
     assert stderr.startswith("batch check: 3 households: 3 ok, 0 warnings, 0 blocked, 0 errors;")
     assert "ETA" not in stderr  # no progress bar off a terminal
 
@@ -77,8 +80,11 @@ def test_exit_2_when_one_has_a_blocking_finding(tmp_path: Path, by_exit: dict[in
     assert code == 2
     result = lines(out)
     assert [r["status"] for r in result][1] == "blocked"
-    assert "test_block" in json.dumps(result[1]["result"])
-    assert {p["id"]: p["sha256"] for p in result[1]["packs"]}["us"] != {p["id"]: p["sha256"] for p in pack_set().stamp()}["us"]
+    # The summary line holds the blocking finding's code (and its severity), not its prose.
+    assert any("test_block" in c["findings"].get("blocking", []) for t in result[1]["result"]["trades"] for c in t["consequences"])
+    # The line names the pack it used, the edited US pack: its hash is not the bundled one's.
+    used = {u.split("@")[0]: u.split("+")[1] for u in result[1]["packs"]["used"]}
+    assert used["us"] != {p["id"]: p["sha256"][:12] for p in pack_set().stamp()}["us"]
 
 
 def test_exit_3_when_some_input_is_wrong_and_the_rest_still_run(tmp_path: Path, by_exit: dict[int, list[int]]) -> None:
@@ -107,7 +113,7 @@ def test_each_result_is_what_taxpack_check_prints_for_that_file(tmp_path: Path) 
     for seed in (11, 12, 13):
         (folder / f"{seed}.json").write_text(json.dumps(small(seed), indent=1), encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    assert run_cli("batch", "check", str(folder), "--out", str(out)).exit_code in (0, 1)
+    assert run_cli("batch", "check", str(folder), "--out", str(out), "--detail", "full").exit_code in (0, 1)
     for record, seed in zip(lines(out), (11, 12, 13), strict=True):
         alone = run_cli("check", str(folder / f"{seed}.json"), "--format", "json")
         assert record["result"] == json.loads(alone.stdout)
@@ -119,8 +125,8 @@ def test_batch_plan_raises_cash_in_every_household_as_taxpack_plan_does(tmp_path
     seeds = list(range(20, 26))
     source = jsonl(tmp_path / "in.jsonl", [small(s) for s in seeds])
     out_two, out_one = tmp_path / "two.jsonl", tmp_path / "one.jsonl"
-    two = run_cli("batch", "plan", str(source), "--out", str(out_two), "--raise", "500", "--account", "p1-taxable", "--workers", "2")
-    one = run_cli("batch", "plan", str(source), "--out", str(out_one), "--raise", "500", "--account", "p1-taxable", "--workers", "1")
+    two = run_cli("batch", "plan", str(source), "--out", str(out_two), "--raise", "500", "--account", "p1-taxable", "--workers", "2", "--detail", "full")
+    one = run_cli("batch", "plan", str(source), "--out", str(out_one), "--raise", "500", "--account", "p1-taxable", "--workers", "1", "--detail", "full")
     assert out_two.read_bytes() == out_one.read_bytes()
     assert two.exit_code == one.exit_code == max(r["exit_code"] for r in lines(out_one))
     packs = pack_set()
@@ -154,7 +160,7 @@ def test_batch_plan_with_one_targets_file_for_every_household(tmp_path: Path) ->
     targets = tmp_path / "targets.yaml"
     targets.write_text(TARGETS, encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    result = run_cli("batch", "plan", str(source), "--out", str(out), "--targets", str(targets), "--workers", "2")
+    result = run_cli("batch", "plan", str(source), "--out", str(out), "--targets", str(targets), "--workers", "2", "--detail", "full")
     assert result.exit_code == max(r["exit_code"] for r in lines(out)) < 3, result.output
     packs = pack_set()
     for record, seed in zip(lines(out), seeds, strict=True):

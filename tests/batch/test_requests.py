@@ -48,7 +48,7 @@ def source(tmp_path: Path) -> Path:
 
 def test_each_household_gets_its_own_plan(tmp_path: Path, source: Path) -> None:
     out = tmp_path / "out.jsonl"
-    assert run_cli("batch", "plan", str(source), "--out", str(out), "--workers", "2").exit_code == 3
+    assert run_cli("batch", "plan", str(source), "--out", str(out), "--workers", "2", "--detail", "full").exit_code == 3
     result = lines(out)
     raw = source.read_text(encoding="utf-8").splitlines()
     shown = display_path(source)
@@ -68,7 +68,7 @@ def test_each_household_gets_its_own_plan(tmp_path: Path, source: Path) -> None:
 
 def test_the_command_lines_request_serves_households_without_their_own(tmp_path: Path, source: Path) -> None:
     out = tmp_path / "out.jsonl"
-    run_cli("batch", "plan", str(source), "--out", str(out), "--raise", "700", "--account", "p1-taxable")
+    run_cli("batch", "plan", str(source), "--out", str(out), "--raise", "700", "--account", "p1-taxable", "--detail", "full")
     result = lines(out)
     _same(result[4], plan_raise(_direct(tmp_path, 44), pack_set(), Decimal(700), "p1-taxable").to_json_dict())
     assert result[0]["result"]["kind"] == "raise" and result[1]["result"]["kind"] == "rebalance"  # their own requests win
@@ -76,7 +76,7 @@ def test_the_command_lines_request_serves_households_without_their_own(tmp_path:
 
 def test_batch_check_reads_the_scenario_of_a_household_with_a_plan(tmp_path: Path, source: Path) -> None:
     out = tmp_path / "out.jsonl"
-    run_cli("batch", "check", str(source), "--out", str(out), "--workers", "1")
+    run_cli("batch", "check", str(source), "--out", str(out), "--workers", "1", "--detail", "full")
     result = lines(out)
     assert [r["status"] == "error" for r in result] == [False] * 5 + [True]
     direct = to_json_dict(run_check(_direct(tmp_path, 41), pack_set()))

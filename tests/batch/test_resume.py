@@ -7,17 +7,20 @@ from pathlib import Path
 
 import pytest
 
+from taxpack.engine.batch.detail import DETAILS
 from taxpack.engine.batch.jobs import Job
 from taxpack.engine.batch.runner import read_existing, run_batch
+from taxpack.engine.core.documents import display_path
 from taxpack.engine.core.errors import TaxpackError
 from taxpack.engine.law.registry import pack_set
 
 from .helpers import jsonl, oversold, small
 
 
-@pytest.fixture(scope="module")
-def job() -> Job:
-    return Job("check", pack_set())
+@pytest.fixture(scope="module", params=DETAILS)
+def job(request: pytest.FixtureRequest) -> Job:
+    """Every test at both detail levels: a summary line holds other packs' stamps than a full one."""
+    return Job("check", pack_set(), detail=request.param)
 
 
 @pytest.fixture
@@ -84,10 +87,19 @@ def test_an_output_of_another_input_is_not_resumed(tmp_path: Path, reference: Pa
 def test_an_output_of_other_packs_or_another_command_is_not_resumed(tmp_path: Path, source: Path, reference: Path, job: Job) -> None:
     out = tmp_path / "out.jsonl"
     first = json.loads(reference.read_bytes().splitlines()[0])
-    first["packs"][0]["sha256"] = "0" * 64
+    if job.detail == "full":
+        first["packs"][0]["sha256"] = "0" * 64
+    else:
+        first["packs"]["set"] = "0" * 12
     out.write_text(json.dumps(first) + "\n", encoding="utf-8")
     with pytest.raises(TaxpackError, match="other packs"):
         run_batch(job, source, out, workers=1, resume=True)
+    if job.detail == "summary":  # the set is the same, but a pack the line used is not one of this run's
+        first = json.loads(reference.read_bytes().splitlines()[0])
+        first["packs"]["used"][0] = first["packs"]["used"][0][:-1] + ("0" if first["packs"]["used"][0][-1] != "0" else "1")
+        out.write_text(json.dumps(first) + "\n", encoding="utf-8")
+        with pytest.raises(TaxpackError, match="other packs"):
+            run_batch(job, source, out, workers=1, resume=True)
     first = json.loads(reference.read_bytes().splitlines()[0])
     first["batch"] = "plan"
     out.write_text(json.dumps(first) + "\n", encoding="utf-8")
@@ -122,7 +134,7 @@ def test_resume_after_the_command_is_killed(tmp_path: Path, job: Job) -> None:
     reference = tmp_path / "reference.jsonl"
     run_batch(job, source, reference, workers=2)
     out = tmp_path / "out.jsonl"
-    command = [sys.executable, "-m", "taxpack.cli", "batch", "check", str(source), "--out", str(out), "--workers", "2"]
+    command = [sys.executable, "-m", "taxpack.cli", "batch", "check", str(source), "--out", str(out), "--workers", "2", "--detail", job.detail]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and (not out.exists() or out.stat().st_size < 50_000):
@@ -137,3 +149,18 @@ def test_resume_after_the_command_is_killed(tmp_path: Path, job: Job) -> None:
     summary = run_batch(job, source, out, workers=2, resume=True)
     assert out.read_bytes() == reference.read_bytes()
     assert summary.resumed == written.count(b"\n")
+
+
+def test_an_output_of_the_other_detail_level_is_not_resumed(tmp_path: Path, source: Path, reference: Path, job: Job) -> None:
+    """Lines of two levels in one file would be neither level: refused (exit 3) at the first line, nothing touched."""
+    other = "full" if job.detail == "summary" else "summary"
+    out = tmp_path / "out.jsonl"
+    run_batch(Job("check", pack_set(), detail=other), source, out, workers=1)
+    kept = b"".join(out.read_bytes().splitlines(keepends=True)[:4])
+    out.write_bytes(kept)
+    with pytest.raises(TaxpackError) as caught:
+        run_batch(job, source, out, workers=1, resume=True)
+    assert caught.value.exit_code == 3
+    assert caught.value.render() == (f"{display_path(out)}:1: error: this output was written with --detail {other}, not --detail {job.detail}: "
+                                     f"its lines would mix two levels (expected --detail {other}, as in the run being resumed, or no --resume)")
+    assert out.read_bytes() == kept
