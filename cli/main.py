@@ -10,7 +10,11 @@ tests/cli/test_commands.py, never silently.
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
+import threading
+from typing import Any
 
 import click
 
@@ -34,8 +38,36 @@ for _command in COMMANDS:
     cli.add_command(_command)
 
 def main() -> None:
-    """Run the command. A usage error (unknown option, bad date) is an input error: exit 3, not click's 2,
-    because 2 means a blocking finding."""
+    """The `taxpack` executable: `run()`, then leave without taking the heap apart object by object.
+
+    A large check holds about a million small objects until its end; Python's normal exit frees them one by
+    one (0.4 s of a 3 s run on 10,000 transactions) although the system reclaims the memory at once. Exit
+    handlers still run and the output is flushed first; while another thread runs, the normal exit is kept.
+    """
+    try:
+        run()
+        code: Any = 0
+    except SystemExit as stop:
+        code = stop.code
+    if threading.active_count() > 1:
+        sys.exit(code)
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)  # what sys.exit does with a message
+        code = 1
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)  # let Python's own exit report what it can
+    os._exit(code)
+
+
+def run() -> None:
+    """Run the command (raises SystemExit with its exit code). A usage error (unknown option, bad date) is an
+    input error: exit 3, not click's 2, because 2 means a blocking finding."""
     try:
         cli.main(prog_name="taxpack", standalone_mode=False)
     except click.UsageError as error:

@@ -243,11 +243,11 @@ def command_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_main(args: list[str], cwd: Path) -> tuple[int, str]:
-    """The command as `taxpack` runs it (main(): usage errors are exit 3), in this process."""
+    """The command as `taxpack` runs it (run(): usage errors are exit 3), in this process."""
     import contextlib
     import io
 
-    from taxpack.cli.main import main
+    from taxpack.cli.main import run
 
     out, err = io.StringIO(), io.StringIO()
     old = os.getcwd()
@@ -260,7 +260,7 @@ def run_main(args: list[str], cwd: Path) -> tuple[int, str]:
             saved = sys.argv
             sys.argv = ["taxpack", *args]
             try:
-                main()
+                run()
             except SystemExit as stop:
                 code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
             finally:
