@@ -48,9 +48,6 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
     from taxpack.engine.consequences.serialize import dumps, to_json_dict, write_json
     from taxpack.engine.inputs.scenario import load_scenario
     from taxpack.engine.law.registry import pack_set
-    from taxpack.engine.report.check_formats import render_csv, render_markdown, render_table
-    from taxpack.engine.report.decision_record import read_plan, render_html
-    from taxpack.engine.report.record import write_record
 
     # The run allocates hundreds of thousands of small objects that all live until the end: the
     # cyclic collector would only re-scan them (about a fifth of the time on a 10,000-row history).
@@ -60,7 +57,11 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
                             expected="--format html")
     if plan_plot is not None and plan_path is None:
         raise SemanticError("--plan-plot is the plot of a plan: give the plan too", expected="--plan PLAN.json")
-    plan = read_plan(plan_path, plan_plot) if plan_path is not None else None  # before the run: a wrong file fails fast
+    plan = None
+    if plan_path is not None:  # before the run: a wrong file fails fast
+        from taxpack.engine.report.decision_record import read_plan
+
+        plan = read_plan(plan_path, plan_plot)
     inputs = [("the scenario", scenario), ("--transactions", transactions), ("--trades", trades), *pack_inputs(pack_paths)]
     checked_output(record, "--record", inputs)
     with Bar("check", quiet=quiet) as bar:
@@ -77,6 +78,11 @@ def command(scenario: Path, transactions: Path | None, trades: Path | None, fmt:
             write_json(result, lambda chunk: click.echo(chunk, nl=False))
             sys.exit(result.exit_code)
         data = to_json_dict(result)
+    # The renderers are imported for the format asked only: JSON, the default off a terminal, needs none.
+    from taxpack.engine.report.check_formats import render_csv, render_markdown, render_table
+    from taxpack.engine.report.decision_record import render_html
+    from taxpack.engine.report.record import write_record
+
     if fmt == "json":
         text = dumps(data, 2 if pretty else None)
     elif fmt == "csv":

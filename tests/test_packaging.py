@@ -80,3 +80,13 @@ def test_installed_schemas_are_the_repository_schemas() -> None:
 
     for path in (REPO_ROOT / "schemas").glob("*.schema.json"):
         assert load_schema(path.name.removesuffix(".schema.json")) == json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_installed_version_is_the_one_written_in_the_engine() -> None:
+    """pyproject.toml reads the version from engine/__init__.py: the installed metadata and `taxpack --version` agree."""
+    from importlib.metadata import version
+
+    from taxpack.engine import __version__
+
+    assert PYPROJECT["project"]["dynamic"] == ["version"] and "version" not in PYPROJECT["project"]
+    assert version("taxpack") == __version__
