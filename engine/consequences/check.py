@@ -93,14 +93,22 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
         for lens in lens_by_trade[trade.id][0]:
             lens.pack.require_coverage(trade.date, trade.span)
     books: dict[str, LensBook] = {}
+    earlier: dict[str, EarlierTaxes] = {}
+    baselines: dict[tuple[str, str, int], list[tuple[str, Decimal]]] = {}
     jurisdictions = tuple(household_jurisdictions(scenario, packs))
     for done, pack in enumerate(jurisdictions):
         progress("replaying the history", done, len(jurisdictions))
-        books[pack.id] = replay(pack, scenario, fx, events)
+        book = books[pack.id] = replay(pack, scenario, fx, events)
+        earlier[pack.id] = EarlierTaxes(book.pack, scenario, book.ledger)
+        baselines.update(_baselines(scenario, {pack.id: book}, earlier))
+        # What the history realised is now in the baselines; its sales (three in four of those replayed, with
+        # their lots, rates and findings) are not read again: let them go before the next lens replays.
+        # (Their findings still to be written refer back to them: dropped unread, the sales are freed at once,
+        # with the cyclic collector off.)
+        for tid in [tid for tid, sale in book.sales.items() if not sale.tx.candidate]:
+            book.sales.pop(tid).later.clear()
 
     bill = HouseholdBill(scenario, packs, fx)
-    earlier = {pid: EarlierTaxes(book.pack, scenario, book.ledger) for pid, book in books.items()}
-    baselines = _baselines(scenario, books, earlier)
     results: list[TradeResult] = []
     horizons: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for done, trade in enumerate(scenario.trades):
