@@ -115,6 +115,8 @@ def test_a_summary_line_holds_the_full_lines_figures_and_codes(tmp_path: Path) -
             for sc, fc in zip(st["consequences"], ft["consequences"], strict=True):
                 for key in ("jurisdiction", "basis", "tax_year", "gain", "net_tax", "disallowed_loss"):
                     assert sc[key] == fc[key]
+                # The line drops the consequence's currency: it is its jurisdiction's, which summary.jurisdictions gives.
+                assert fc["currency"] == {j["jurisdiction"]: j["currency"] for j in sr["summary"]["jurisdictions"]}[fc["jurisdiction"]]
                 assert sorted((sev, code) for sev, codes in sc["findings"].items() for code in codes) == \
                     sorted((x["severity"], x["code"]) for x in fc["findings"])
                 used.add(fc["pack"].split("@")[0])
