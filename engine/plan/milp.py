@@ -33,6 +33,7 @@ FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to 
 TURNOVER_WEIGHT = Decimal("0.00001")  # a tie-breaker per unit of value traded (0.1 bp): among equal-tax plans, trade less
 WASH_LOSS_WEIGHT = Decimal("0.001")  # a tie-breaker per unit of loss a loss rule takes: never wash a loss for nothing
 POLISH_SECONDS = 5.0  # at most this long to settle the lots once the trades are fixed
+START_SECONDS = 2.0  # at most this long (and a quarter of the time limit) for the start rounded from the relaxation
 LOT_WEIGHT = Decimal("0.000001")  # a tie-breaker per unit of gain realised on a freely chosen lot
 
 
@@ -107,6 +108,7 @@ class Solution:
     integers: int
     constraints: int
     cells: int = 0  # pieces of the lenses' years (engine/plan/yearmodel.py)
+    start: str = "none"  # the start the solver was given: relaxation (rounded), heuristic or none
 
 
 def _add(expr: dict[int, float], col: int, coef: float) -> None:
@@ -124,6 +126,7 @@ class PlanModel:
         self.sell: dict[tuple[str, str], int] = {}
         self.buy: dict[tuple[str, str], int] = {}
         self.lot_vars: dict[tuple[int, str], int] = {}  # (pool index, lot id) -> column
+        self.band_rows: list[tuple[int, float]] = []  # target band rows, and what rounding their integer trades can move
         self.rebalance = rebalance
         self._build(forbid_washes, avoid_washes)
 
@@ -310,6 +313,8 @@ class PlanModel:
             if weight == 0 and not expr:
                 continue  # an untargeted holding that may not be sold stays as it is
             lo, hi = (weight - band) * total - held, (weight + band) * total - held
+            # Rounding the relaxation's trades to whole units moves the group by less than one unit of each.
+            self.band_rows.append((len(m.rows), sum(abs(v) for col, v in expr.items() if m.integer[col])))
             m.row(expr, lb=_num(lo), ub=_num(hi))
 
     def _cash_per_account(self) -> None:
@@ -597,8 +602,9 @@ class PlanModel:
 
     # -- solving --------------------------------------------------------------------------------------
 
-    def solve(self, *, time_limit: float, gap: Decimal, warm: PlanTrades | None = None) -> Solution:
-        highspy = _highs()
+    def _load(self, highspy: Any, *, integral: bool, lower: Mapping[int, float] | None = None) -> Any:
+        """The program in a fresh Highs instance (one thread, fixed seed): as a MIP, or its linear relaxation;
+        `lower` replaces the lower side of some rows."""
         import numpy as np
 
         m = self.m
@@ -606,9 +612,6 @@ class PlanModel:
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("random_seed", 0)
-        h.setOptionValue("time_limit", float(time_limit))  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
-        h.setOptionValue("mip_abs_gap", _num(gap))
-        h.setOptionValue("mip_rel_gap", 0.0)
         n = len(m.lb)
         inf = highspy.kHighsInf
         lb = np.array([max(v, -inf) for v in m.lb], dtype=np.float64)
@@ -617,45 +620,137 @@ class PlanModel:
         if n:
             h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(m.cost, dtype=np.float64))
             ints = [i for i, v in enumerate(m.integer) if v]
-            if ints:
+            if ints and integral:
                 h.changeColsIntegrality(len(ints), np.array(ints, dtype=np.int32),
                                         np.array([highspy.HighsVarType.kInteger] * len(ints)))
         starts: list[int] = []
         index: list[int] = []
         value: list[float] = []
-        lower: list[float] = []
+        lows: list[float] = []
         upper: list[float] = []
-        for lo, hi, terms in m.rows:
+        for r, (lo, hi, terms) in enumerate(m.rows):
             starts.append(len(index))
             for col in sorted(terms):
                 index.append(col)
                 value.append(terms[col])
-            lower.append(max(lo, -inf))
+            lows.append(max(lower.get(r, lo) if lower else lo, -inf))
             upper.append(min(hi, inf))
         if m.rows:
-            h.addRows(len(m.rows), np.array(lower, dtype=np.float64), np.array(upper, dtype=np.float64), len(index),
+            h.addRows(len(m.rows), np.array(lows, dtype=np.float64), np.array(upper, dtype=np.float64), len(index),
                       np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value, dtype=np.float64))
+        return h
+
+    def _rounded_start(self, highspy: Any, seconds: float, gap: float) -> list[float] | None:
+        """A start rounded from the linear relaxation (a relax-and-round heuristic) that is within `gap` of the
+        relaxation's optimum (so within `gap` of the best plan: the solver proves it at once), or None.
+
+        1. The relaxation, each target band's lower side raised by what rounding its whole-unit trades can move
+           (one unit of each), so that sales rounded up and purchases rounded down still meet it; 2. the loss-rule
+           switches fixed (1 where the relaxation buys any replacement, as a whole purchase would) and the FIFO
+           steps fixed to the lots the relaxation used up, and the relaxation solved again, so that it sells
+           the lots a mandated order really takes; 3. the program with each taxed trade between its value
+           rounded down and up (FIFO sales down to none; tax-free accounts free), solved for at most `seconds`.
+        Where the relaxation is that close to the program (one lens, the US lots free), the solver then proves
+        the plan at the root instead of after rounds of cuts; where it is not (a weak relaxation: two lenses
+        and their credits), no start is returned, and the solver starts from the heuristic as before (a
+        start far from the bound was seen to lead HiGHS into a longer search)."""
+        import math
+
+        import numpy as np
+
+        m = self.m
+        deadline = time.perf_counter() + seconds
+        h = self._load(highspy, integral=False)
+        h.setOptionValue("time_limit", max(seconds, 0.01))
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        limit = h.getInfo().objective_function_value + gap  # no plan costs less than the relaxation
+        raised = [(row, min(m.rows[row][0] + margin, m.rows[row][1])) for row, margin in self.band_rows if margin > 0]
+        if raised:
+            rows = np.array([r for r, _ in raised], dtype=np.int32)
+            h.changeRowsBounds(len(raised), rows, np.array([lo for _, lo in raised], dtype=np.float64),
+                               np.array([min(m.rows[r][1], highspy.kHighsInf) for r, _ in raised], dtype=np.float64))
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                return None
+        x = list(h.getSolution().col_value)
+        switches = [b for b, _, _ in self.wash_keys.values()]
+        steps = list(self.full_vars.values())
+        if switches or steps:
+            fixed = [1.0 if x[b] > 1e-6 or m.lb[b] > 0.5 else 0.0 for b in switches] + [1.0 if x[z] > 1 - 1e-6 else 0.0 for z in steps]
+            h.changeColsBounds(len(fixed), np.array(switches + steps, dtype=np.int32), np.array(fixed, dtype=np.float64),
+                               np.array(fixed, dtype=np.float64))
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or h.getInfo().objective_function_value > limit:
+                return None
+            x = list(h.getSolution().col_value)
+        ordered = {self.sell[(a, pool.security)] for pool in self.p.pools if pool.taxable and pool.method not in ("specific", "average")
+                   for a in pool.accounts if (a, pool.security) in self.sell}
+        free = {a for a in self.p.accounts if self.p.tax_free(a)}
+        cols: list[int] = []
+        lows: list[float] = []
+        highs: list[float] = []
+        for (a, _s), col in list(self.sell.items()) + list(self.buy.items()):
+            if not m.integer[col] or a in free:
+                continue
+            up = min(m.ub[col], float(math.ceil(x[col] - 1e-6)))
+            cols.append(col)
+            lows.append(0.0 if col in ordered else max(m.lb[col], float(math.floor(x[col] + 1e-6))))
+            highs.append(max(up, lows[-1]))
+        sub = self._load(highspy, integral=True)
+        if cols:
+            sub.changeColsBounds(len(cols), np.array(cols, dtype=np.int32), np.array(lows, dtype=np.float64), np.array(highs, dtype=np.float64))
+        sub.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        sub.setOptionValue("mip_abs_gap", 1.0)
+        sub.setOptionValue("mip_rel_gap", 0.0)
+        sub.run()
+        if sub.getInfo().primal_solution_status != 2 or sub.getInfo().objective_function_value > limit:  # 2: feasible
+            return None
+        return list(sub.getSolution().col_value)
+
+    def solve(self, *, time_limit: float, gap: Decimal, warm: PlanTrades | None = None, round_start: bool = True) -> Solution:
+        """The plan within `gap` (money, plan currency) of the best, or the best found in `time_limit` seconds (all
+        included: the start rounded from the relaxation, else the heuristic's `warm`, and the solve)."""
+        highspy = _highs()
+        import numpy as np
+
+        m = self.m
+        n = len(m.lb)
+        started = time.perf_counter()
+        rounded = self._rounded_start(highspy, min(START_SECONDS, time_limit / 4), _num(gap)) if round_start and any(m.integer) else None
+        h = self._load(highspy, integral=True)
+        left = max(time_limit - (time.perf_counter() - started), time_limit / 2)
+        h.setOptionValue("time_limit", float(left))  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
+        h.setOptionValue("mip_abs_gap", _num(gap))
+        h.setOptionValue("mip_rel_gap", 0.0)
         warm_used = False
-        if warm is not None:
+        start_kind = "none"
+        if rounded is not None:
+            status = h.setSolution(n, np.arange(n, dtype=np.int32), np.array(rounded, dtype=np.float64))
+            warm_used = status == highspy.HighsStatus.kOk
+            start_kind = "relaxation" if warm_used else start_kind
+        if warm is not None and not warm_used:
             start = self._start(warm)
             cols, vals = list(start), [start[c] for c in start]
             if cols:
                 status = h.setSolution(len(cols), np.array(cols, dtype=np.int32), np.array(vals, dtype=np.float64))
                 warm_used = status == highspy.HighsStatus.kOk
-        started = time.perf_counter()
+                start_kind = "heuristic" if warm_used else start_kind
         h.run()
         seconds = time.perf_counter() - started
         model_status = h.modelStatusToString(h.getModelStatus())
         info = h.getInfo()
         has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
         if not has_solution:
-            return Solution(PlanTrades(), model_status, None, None, None, seconds, warm_used, (), n, sum(m.integer), len(m.rows), self.cells)
+            return Solution(PlanTrades(), model_status, None, None, None, seconds, warm_used, (), n, sum(m.integer), len(m.rows), self.cells,
+                            start_kind)
         x = list(h.getSolution().col_value)
         recomputed = sum(c * v for c, v in zip(m.cost, x))
         if warm_used and abs(recomputed - info.objective_function_value) > 1e-6 * max(1.0, abs(info.objective_function_value)):
             # HiGHS 1.16 may report a better objective than the columns it returns after a warm start
             # (the start comes back unchanged): solve again cold, and trust only a consistent answer.
-            cold = self.solve(time_limit=time_limit, gap=gap, warm=None)
+            cold = self.solve(time_limit=time_limit, gap=gap, warm=None, round_start=False)
             return attrs.evolve(cold, seconds=cold.seconds + seconds)
         # Reported as what the plan adds to the household's net bill (plus leakage and tie-breaks): the solver's
         # value less the bill before the plan.
@@ -666,7 +761,8 @@ class PlanModel:
         trades = self._trades(x)
         washes = tuple(sorted(i for b, washed, indexes in self.wash_keys.values()
                               if x[b] > 0.5 and sum(x[w] for w in washed) > 1e-6 for i in indexes))
-        return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows), self.cells)
+        return Solution(trades, model_status, objective, bound, gap_value, seconds, warm_used, washes, n, sum(m.integer), len(m.rows), self.cells,
+                        start_kind)
 
     def _start(self, warm: PlanTrades) -> dict[int, float]:
         """The warm start's value of every integer decision it fixes: units traded, units per lot (as each lens

@@ -121,7 +121,7 @@ class PlanResult:
             "solver": {
                 "cells": s.cells,
                 "status": s.status, "objective": money_text(s.objective), "bound": money_text(s.bound), "gap": money_text(s.gap),
-                "gap_limit": money_text(self.gap_limit), "time_limit": self.time_limit, "warm_start": s.warm_start,
+                "gap_limit": money_text(self.gap_limit), "time_limit": self.time_limit, "warm_start": s.warm_start, "start": s.start,
                 "variables": s.variables, "integers": s.integers, "constraints": s.constraints,
             },
             "naive": {"trades": _plan_rows(self.naive.trades), "tax": _cost_dict(self.naive.cost, p),
