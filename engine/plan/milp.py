@@ -33,7 +33,7 @@ FRACTION = Decimal("0.000001")  # units of a fractional security are rounded to 
 TURNOVER_WEIGHT = Decimal("0.00001")  # a tie-breaker per unit of value traded (0.1 bp): among equal-tax plans, trade less
 WASH_LOSS_WEIGHT = Decimal("0.001")  # a tie-breaker per unit of loss a loss rule takes: never wash a loss for nothing
 POLISH_SECONDS = 5.0  # at most this long to settle the lots once the trades are fixed
-START_SECONDS = 2.0  # at most this long (and a quarter of the time limit) for the start rounded from the relaxation
+START_SECONDS = 5.0  # at most this long (and a third of the time limit) for the start rounded from the relaxation
 LOT_WEIGHT = Decimal("0.000001")  # a tie-breaker per unit of gain realised on a freely chosen lot
 
 
@@ -704,6 +704,7 @@ class PlanModel:
         sub.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
         sub.setOptionValue("mip_abs_gap", 1.0)
         sub.setOptionValue("mip_rel_gap", 0.0)
+        sub.setOptionValue("objective_target", limit - 0.75 * gap)  # the first plan this close to the relaxation will do
         sub.run()
         if sub.getInfo().primal_solution_status != 2 or sub.getInfo().objective_function_value > limit:  # 2: feasible
             return None
@@ -718,7 +719,7 @@ class PlanModel:
         m = self.m
         n = len(m.lb)
         started = time.perf_counter()
-        rounded = self._rounded_start(highspy, min(START_SECONDS, time_limit / 4), _num(gap)) if round_start and any(m.integer) else None
+        rounded = self._rounded_start(highspy, min(START_SECONDS, time_limit / 3), _num(gap)) if round_start and any(m.integer) else None
         h = self._load(highspy, integral=True)
         left = max(time_limit - (time.perf_counter() - started), time_limit / 2)
         h.setOptionValue("time_limit", float(left))  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
