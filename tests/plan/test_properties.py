@@ -118,3 +118,32 @@ def test_plan_never_costs_more_than_heuristic_or_naive(tmp_path_factory, househo
         (solution.objective, plan_cost)
     for name, trades, cost in others:
         assert plan_cost.total <= cost.total + _allowance(problem, trades, cost), (name, plan_cost, cost)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(households())
+def test_rounded_start_is_a_plan_of_the_program_within_the_gap(tmp_path_factory, household):
+    """The start rounded from the relaxation, when there is one, meets every bound, row and whole-unit condition of
+    the program, and costs at most the relaxation's optimum plus the gap: what the solver is told it may accept."""
+    import highspy
+
+    taxpayer, accounts, securities, txs, groups, goal = household
+    tmp = tmp_path_factory.mktemp("h")
+    sc = scenario(tmp, [taxpayer], accounts, securities, txs, groups=groups)
+    problem = build_problem(sc, PACKS, targets(tmp, sc, goal))
+    model = PlanModel(problem, rebalance=True)
+    start = model._rounded_start(highspy, 10.0, 10.0)
+    if start is None:
+        return
+    m = model.m
+    for col, value in enumerate(start):
+        assert m.lb[col] - 1e-6 <= value <= m.ub[col] + 1e-6, (m.names[col], value)
+        if m.integer[col]:
+            assert abs(value - round(value)) <= 1e-6, (m.names[col], value)
+    for lo, hi, terms in m.rows:
+        activity = sum(coef * start[col] for col, coef in terms.items())
+        scale = 1e-6 * max(1.0, *(abs(coef) for coef in terms.values()))
+        assert lo - scale <= activity <= hi + scale, ({m.names[c]: start[c] for c in terms}, lo, hi)
+    relaxation = model._load(highspy, integral=False)
+    relaxation.run()
+    assert sum(c * v for c, v in zip(m.cost, start)) <= relaxation.getInfo().objective_function_value + 10.0 + 1e-6
