@@ -107,6 +107,10 @@ def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None =
         # with the cyclic collector off.)
         for tid in [tid for tid, sale in book.sales.items() if not sale.tx.candidate]:
             book.sales.pop(tid).later.clear()
+        # Write the candidates' findings now (they are read below anyway), so
+        # the loss rules' indexes go with the replay instead of living on.
+        written = [sale.findings for sale in book.sales.values()]
+        del written
 
     bill = HouseholdBill(scenario, packs, fx)
     results: list[TradeResult] = []
