@@ -153,3 +153,19 @@ def test_csv_header_errors() -> None:
     assert str(caught.value) == "t.csv:1: column 'nte': parse error: unknown column 'nte'; did you mean 'note'? (expected one of id, note)"
     with pytest.raises(ParseError, match=r"t.csv:3: parse error: the row has 3 cells but the header has 2"):
         parse_csv_text("id,note\n1,x\n2,y,z\n", "t.csv", ["id"], ["note"])
+
+
+def test_a_lazy_span_keeps_the_positions_not_the_data() -> None:
+    """A JSON scenario's spans are found lazily; they must not keep its parsed rows alive (10,000 rows: 9 MB)."""
+    import gc
+    import pickle
+
+    text = '{\n  "rows": [\n    {"id": "a"},\n    {"id": "b"}\n  ]\n}\n'
+    document = load_yaml_text(text, "s.json")
+    span = document.lazy_span(("rows", 1, "id"))
+    data = document.data
+    assert not any(referent is data for referent in gc.get_referents(span))
+    assert all(referent is not data for referent in gc.get_referents(*gc.get_referents(span)))
+    assert (span.file, span.line, span.col) == ("s.json", 4, 12)
+    again = pickle.loads(pickle.dumps(document.lazy_span(("rows", 0))))
+    assert str(again) == str(document.span(("rows", 0))) and again.line == 3

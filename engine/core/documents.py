@@ -116,12 +116,7 @@ class Document:
 
     def span(self, path: JsonPath | list[str | int] = ()) -> Span:
         """The span of `path`, or of its nearest ancestor that has one."""
-        path = tuple(path)
-        while path:
-            if path in self.positions:
-                return self.positions[path]
-            path = path[:-1]
-        return self.positions.get((), Span(self.file, 1, 1))
+        return _span_in(self.positions, self.file, tuple(path))
 
     def key_span(self, path: JsonPath) -> Span:
         """The span of the key that introduces `path` (falls back to the value's span)."""
@@ -142,29 +137,33 @@ class LazySpan(Span):
     A subclass, so that it goes wherever a `Span` does; its fields are read from the span it resolves to
     (`Span` is frozen, hence `object.__setattr__` for its own slots)."""
 
-    __slots__ = ("_document", "_path", "_span")
-    _document: Document
+    # The document's positions and file name, not the document: its parsed data (10,000 rows: 9 MB) can go
+    # once the scenario is built, while every span can still find its place.
+    __slots__ = ("_file", "_positions", "_path", "_span")
+    _file: str
+    _positions: Mapping[JsonPath, Span]
     _path: JsonPath
     _span: Span | None
 
     def __init__(self, document: Document, path: JsonPath) -> None:
-        object.__setattr__(self, "_document", document)
+        object.__setattr__(self, "_file", document.file)
+        object.__setattr__(self, "_positions", document.positions)
         object.__setattr__(self, "_path", path)
         object.__setattr__(self, "_span", None)
 
     def resolve(self) -> Span:
         if self._span is None:
-            object.__setattr__(self, "_span", self._document.span(self._path))
+            object.__setattr__(self, "_span", _span_in(self._positions, self._file, self._path))
             assert self._span is not None
         return self._span
 
-    def __reduce__(self) -> tuple[type[LazySpan], tuple[Document, JsonPath]]:
-        # Span's (attrs) pickling copies its fields into the instance; this one is rebuilt from its document.
-        return (LazySpan, (self._document, self._path))
+    def __reduce__(self) -> tuple[Any, tuple[str, Mapping[JsonPath, Span], JsonPath]]:
+        # Span's (attrs) pickling copies its fields into the instance; this one is rebuilt from its positions.
+        return (_lazy_span, (self._file, self._positions, self._path))
 
     @property
     def file(self) -> str:
-        return self._document.file
+        return self._file
 
     @property
     def line(self) -> int | None:
@@ -206,6 +205,23 @@ class LazySpan(Span):
 
 def _resolved(span: Span) -> Span:
     return span.resolve() if isinstance(span, LazySpan) else span
+
+
+def _span_in(positions: Mapping[JsonPath, Span], file: str, path: JsonPath) -> Span:
+    """The span of `path` in `positions`, or of its nearest ancestor that has one."""
+    while path:
+        if path in positions:
+            return positions[path]
+        path = path[:-1]
+    return positions.get((), Span(file, 1, 1))
+
+
+def _lazy_span(file: str, positions: Mapping[JsonPath, Span], path: JsonPath) -> LazySpan:
+    """A `LazySpan` rebuilt from its pickled parts."""
+    span = LazySpan.__new__(LazySpan)
+    for name, value in (("_file", file), ("_positions", positions), ("_path", path), ("_span", None)):
+        object.__setattr__(span, name, value)
+    return span
 
 
 class _LazyPositions(Mapping[JsonPath, Span]):
