@@ -305,7 +305,7 @@ def _spread_findings(pack: Pack, rules: YearRules, trade: Transaction, sale: Sal
         if not rules.spread(found):
             continue
         basket_id = found
-        parts = allocate_by_day(amount, start, trade.date, rules.tax_year) if start is not None else {UNKNOWN: amount}
+        parts = allocate_by_day(amount, start, trade.date, rules.tax_year, rules.year_start) if start is not None else {UNKNOWN: amount}
         for part, share in parts.items():
             key = CURRENT if part == year else str(part)
             shares[key] = shares.get(key, ZERO) + share

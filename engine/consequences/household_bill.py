@@ -56,7 +56,7 @@ def basket_items(rules: YearRules, realised: Realised, security: Security, sold:
             if not amount:
                 continue
             if rules.spread(basket) and amount > 0:
-                shares = allocate_by_day(amount, acquired, sold, rules.tax_year) if acquired is not None else {UNKNOWN: amount}
+                shares = allocate_by_day(amount, acquired, sold, rules.tax_year, rules.year_start) if acquired is not None else {UNKNOWN: amount}
                 for part, share in shares.items():
                     key = spread_key(basket, CURRENT if part == year else part)
                     out[key] = out.get(key, ZERO) + share

@@ -424,21 +424,19 @@ def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def allocate_by_day(amount: Decimal, acquired: dt.date, sold: dt.date, tax_year: Callable[[dt.date], int]) -> dict[int, Decimal]:
+def allocate_by_day(amount: Decimal, acquired: dt.date, sold: dt.date, tax_year: Callable[[dt.date], int],
+                    year_start: Callable[[int], dt.date]) -> dict[int, Decimal]:
     """`amount` spread ratably over each day of the holding period, by tax year. The holding period is
     counted as for long-term holding (the day after acquisition through the day of sale, US §1223 and
-    Rev. Rul. 66-97; §1291(a)(3)(A) refers to §1223); a sale on the day of purchase keeps one day."""
+    Rev. Rul. 66-97; §1291(a)(3)(A) refers to §1223); a sale on the day of purchase keeps one day.
+    `year_start(y)` is the first day of tax year `y` (`tax_year` of it is `y`)."""
     first = acquired + dt.timedelta(days=1) if sold > acquired else sold
     days = (sold - first).days + 1
     out: dict[int, Decimal] = {}
     day = first
     while day <= sold:
         year = tax_year(day)
-        end = sold
-        nxt = day
-        while nxt <= sold and tax_year(nxt) == year:  # walk to the year's end (at most 366 steps)
-            end = nxt
-            nxt = nxt + dt.timedelta(days=1)
+        end = min(sold, year_start(year + 1) - dt.timedelta(days=1))  # the year's last day held
         count = (end - day).days + 1
         out[year] = out.get(year, Decimal(0)) + amount * count / days
         day = end + dt.timedelta(days=1)

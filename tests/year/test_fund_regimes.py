@@ -309,9 +309,32 @@ def test_us_pfic_gain_is_an_excess_distribution_spread_by_day(tmp_path: Path) ->
 
 def test_allocation_by_day_follows_the_holding_period() -> None:
     rules = year_rules(PACKS.get("US"))  # type: ignore[arg-type]
-    shares = allocate_by_day(D(1095), dt.date(2023, 1, 1), dt.date(2025, 12, 31), rules.tax_year)
+    shares = allocate_by_day(D(1095), dt.date(2023, 1, 1), dt.date(2025, 12, 31), rules.tax_year, rules.year_start)
     assert shares == {2023: D(364), 2024: D(366), 2025: D(365)}
-    assert allocate_by_day(D(10), dt.date(2025, 3, 1), dt.date(2025, 3, 1), rules.tax_year) == {2025: D(10)}
+    assert allocate_by_day(D(10), dt.date(2025, 3, 1), dt.date(2025, 3, 1), rules.tax_year, rules.year_start) == {2025: D(10)}
+
+
+@pytest.mark.parametrize("pack", ["US", "GB"])
+def test_allocation_by_day_counts_every_day_once(pack: str) -> None:
+    """The allocation jumps from one tax year's end to the next; it must give each year exactly its days held,
+    counted one by one (the UK year starts on 6 April), and the shares must add up to the amount."""
+    import random
+
+    rules = year_rules(PACKS.get(pack))  # type: ignore[arg-type]
+    assert rules.year_start(2025) == (dt.date(2025, 4, 6) if pack == "GB" else dt.date(2025, 1, 1))
+    rng = random.Random(22)
+    for _ in range(200):
+        acquired = dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(3000))
+        sold = acquired + dt.timedelta(days=rng.choice([0, 1, rng.randrange(2, 2500)]))
+        first = acquired + dt.timedelta(days=1) if sold > acquired else sold
+        held: dict[int, int] = {}
+        for n in range((sold - first).days + 1):
+            year = rules.tax_year(first + dt.timedelta(days=n))
+            held[year] = held.get(year, 0) + 1
+        total = sum(held.values())
+        shares = allocate_by_day(D(total), acquired, sold, rules.tax_year, rules.year_start)
+        assert shares == {year: D(days) for year, days in held.items()}, (acquired, sold)
+        assert list(shares) == sorted(shares)
 
 
 def test_us_citizen_in_germany_with_an_eu_etf(tmp_path: Path) -> None:
