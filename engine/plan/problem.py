@@ -436,6 +436,12 @@ def _order(lots: list[PlanLot], method: str) -> list[PlanLot]:
 def _wash_links(scenario: Scenario, books: Mapping[str, LensBook], pools: list[PlanPool], as_of: dt.date) -> list[WashLink]:
     """For every pool that could be sold at a loss, the purchases (today, or already in the window) that would wash it."""
     links: dict[tuple[str, str, str, str], WashLink] = {}
+    # The history's purchases by security, read once (scanning every transaction per pool and rule was
+    # quadratic: 7 s of a 500-security household's 10 s build).
+    buys: dict[str, list[Transaction]] = {}
+    for tx in scenario.transactions:
+        if tx.side == "buy":
+            buys.setdefault(tx.security, []).append(tx)
     for p in pools:
         if not p.taxable:
             continue
@@ -458,8 +464,8 @@ def _wash_links(scenario: Scenario, books: Mapping[str, LensBook], pools: list[P
                 counting.add(account.id)
                 for sid in sorted(matching):
                     conflicts.append((account.id, sid, view.effective))
-            past = tuple(sorted(tx.id for tx in scenario.transactions if tx.side == "buy" and tx.account in counting
-                                and tx.security in matching and window.start <= tx.date <= as_of))
+            past = tuple(sorted(tx.id for sid in matching for tx in buys.get(sid, ())
+                                if tx.account in counting and window.start <= tx.date <= as_of))
             source = pack.source(rule.source) if rule.source else None
             links[(p.lens, rule.id, p.taxpayer, p.security)] = WashLink(
                 lens=p.lens, jurisdiction=pack.jurisdiction or p.lens, rule=rule.id, code=rule.code, title=rule.title,
