@@ -88,6 +88,9 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
     else:
         text = {"json": dumps, "csv": render_plan_csv, "markdown": render_plan_markdown}[fmt](data)
     click.echo(text, nl=False)
+    unproven = result.proof_note()
+    if unproven:  # in the output's notes too; said here for every format (the CSV holds only the trades)
+        click.echo(f"taxpack plan: {unproven}", err=True)
     sys.exit(result.exit_code)
 
 

@@ -98,6 +98,27 @@ class PlanResult:
     def exit_code(self) -> int:
         return self.check.exit_code
 
+    @property
+    def proven(self) -> bool:
+        """The solver proved the plan within the gap asked for: HiGHS stopped on the gap ("Optimal"), or the objective
+        less the bound (each to the cent) is at most `gap_limit` (a time limit reached just after)."""
+        s = self.solution
+        return s.objective is not None and (s.status == "Optimal" or (s.gap is not None and s.gap <= self.gap_limit))
+
+    def proof_note(self) -> str | None:
+        """What the output says when the plan is not proven (never shown as if it were); None when it is."""
+        if self.proven:
+            return None
+        s = self.solution
+        cur = self.problem.base
+        if s.gap is None:
+            return (f"not proven: the solver stopped ({s.status}, time limit {self.time_limit:g} s) without a bound on the best "
+                    "plan: how much cheaper a plan could be is not known (a longer time limit may prove one)")
+        return (f"not proven: the solver stopped ({s.status}, time limit {self.time_limit:g} s) with this plan "
+                f"{money_text(s.gap)} {cur} above the least any plan could cost (bound {money_text(s.bound)}), more than the "
+                f"gap asked for ({money_text(self.gap_limit)}): a plan up to {money_text(s.gap)} {cur} cheaper may exist "
+                "(a longer time limit or a wider gap gives a proven plan)")
+
     def engine_tax(self, check: CheckResult | None = None) -> Decimal | None:
         """`taxpack check`'s household net bill of the trades (`summary.household.net_tax`), in the plan currency."""
         return _engine_tax(self.problem, check or self.check)
@@ -135,7 +156,7 @@ class PlanResult:
             "drift": {g: _plain(v.quantize(Decimal("0.0001"))) for g, v in drift(p, self.plan).items()},
             "band": _plain(p.targets.band) if p.targets and self.kind == "rebalance" else None,
             "check": to_json_dict(self.check),
-            "notes": list(self.notes),
+            "notes": list(self.notes) + [n for n in (self.proof_note(),) if n],
             "exit_code": self.exit_code,
         }
         if timing:
@@ -244,6 +265,9 @@ def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules
     progress(f"solving (time limit {time_limit:g} s)", None, None)
     solution = _solve(problem, rebalance=rebalance, time_limit=time_limit, gap=gap, warm=h_trades)
     notes = list(problem.notes)
+    if solution.objective is None and "time limit" in solution.status.lower():
+        raise SemanticError(f"no plan found within the time limit of {time_limit:g} s ({solution.status})", None,
+                            "a longer --time-limit")
     if solution.objective is None:
         raise SemanticError(
             f"no plan meets the constraints ({solution.status}): " + (

@@ -1,0 +1,94 @@
+"""The program narrowed to the plans no dearer than a known one (PlanModel._tightened) keeps the optimum.
+
+Invariants that can fail, on random households (the strategy of test_properties: US with an IRA, DE with two
+depots, a US citizen resident in Canada), rebalancing and raising cash: the neighbourhood's plan meets every
+condition of the narrowed program; the narrowed program's best plan costs what the whole program's best plan
+costs (each solved to a tenth of a cent); the whole program's best plan lies inside the narrowed box of every
+basket's net; and the narrowed relaxation bounds the program no lower than the whole one's.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from taxpack.engine.plan.heuristic import heuristic
+from taxpack.engine.plan.milp import PlanModel
+from taxpack.engine.plan.problem import build_problem
+
+from .helpers import PACKS, scenario, targets
+from .test_properties import households
+
+EXACT = Decimal("0.001")
+
+
+def _nets(model: PlanModel, x: list[float]) -> dict[tuple[tuple[str, str], str], float]:
+    return {(key, basket): sum(coef * x[col] for col, coef in expr.items())
+            for key, baskets in model.gains.items() for basket, expr in baskets.items() if expr}
+
+
+def _best(model: PlanModel) -> tuple[Decimal | None, list[float] | None]:
+    """The program's optimum (to EXACT) and its columns, by HiGHS alone (no start, no narrowing)."""
+    import highspy
+    import numpy as np
+
+    h = model._load(highspy, integral=True)
+    h.setOptionValue("mip_abs_gap", float(EXACT))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("time_limit", 60.0)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:
+        return None, None
+    x = list(h.getSolution().col_value)
+    return Decimal(repr(float(np.dot(model.m.cost, x)))), x
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(households(), st.sampled_from(["rebalance", "raise"]), st.sampled_from([Decimal("0.1"), Decimal("0.4")]))
+def test_narrowed_program_keeps_the_optimum(tmp_path_factory, household, kind, share):
+    import highspy
+
+    taxpayer, accounts, securities, txs, groups, goal = household
+    tmp = tmp_path_factory.mktemp("h")
+    sc = scenario(tmp, [taxpayer], accounts, securities, txs, groups=groups)
+    t = targets(tmp, sc, goal)
+    rebalance = kind == "rebalance"
+    if rebalance:
+        problem = build_problem(sc, PACKS, t)
+    else:  # a share of the first account's value, in its currency
+        account = accounts[0]["id"]
+        probe = build_problem(sc, PACKS, t)
+        value = sum((q * probe.prices[s] for (a, s), q in probe.holdings.items() if a == account), Decimal(0))
+        rate = probe.account_rate[sc.account(account).currency]
+        if value <= 0:
+            return
+        problem = build_problem(sc, PACKS, t, raise_amount=(value * share / rate).quantize(Decimal("0.01")), raise_account=account)
+    model = PlanModel(problem, rebalance=rebalance)
+    model._rounded_start(highspy, 10.0, float(EXACT))  # solves the relaxation (model.relaxed)
+    if model.relaxed is None:
+        event("no relaxation (no plan)")
+        return
+    # The smallest gap: the neighbourhood's plan is then rarely proven by the relaxation, and the box narrows.
+    found = model._tightened(highspy, time.perf_counter() + 10.0, EXACT, heuristic(problem, rebalance=rebalance))
+    whole, best = _best(model)
+    if found is None:
+        event("no plan in the neighbourhood")
+        return
+    narrowed, plan, _proven = found
+    assert whole is not None and best is not None, "the neighbourhood found a plan the whole program does not have"
+    assert narrowed._meets(plan)
+    assert narrowed.relaxed is not None and narrowed.relaxed[0] >= model.relaxed[0] - 1e-6
+    if narrowed is model:
+        event("nothing to narrow")
+        return
+    event(f"narrowed ({kind})")
+    # The whole program's best plan is inside the narrowed box (its cells' copies are not, its nets are).
+    for (key, basket), net in _nets(model, best).items():
+        lo, hi = narrowed.bounds[key][basket]
+        assert float(lo) - 1e-6 <= net <= float(hi) + 1e-6, (key, basket, lo, net, hi)
+    value, _ = _best(narrowed)
+    assert value is not None
+    assert abs(value - whole) <= 2 * EXACT + Decimal("0.000001"), (value, whole)
