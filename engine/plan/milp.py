@@ -36,6 +36,7 @@ WASH_LOSS_WEIGHT = Decimal("0.001")  # a tie-breaker per unit of loss a loss rul
 POLISH_SECONDS = 5.0  # at most this long to settle the lots once the trades are fixed
 START_SECONDS = 5.0  # at most this long (and a third of the time limit) for the start rounded from the relaxation
 NEIGHBOURHOOD_SECONDS = 1.0  # at most this long for the first plan of the neighbourhood (PlanModel._tightened)
+ROOM_SLACK = Decimal(1)  # money added on each side of a basket's narrowed net (PlanModel._rooms)
 IMPROVE_NODES = 50  # nodes searched in the narrowed program for a better plan than one already within the gap (a node
 # limit, not a time limit, so the plan does not depend on the machine's speed; the benchmark's raises needed 18-46)
 IMPROVE_GAP = Decimal("0.01")  # ... to a cent
@@ -925,14 +926,17 @@ class PlanModel:
                 if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                     return None
                 found.append(_dec_exact(sense * h.getInfo().objective_function_value))
-            slack = Decimal("0.01") + abs(found[1] - found[0]) * Decimal("1e-9")  # the LP's tolerance, in money, as _narrow
+            # The best plan lies on an edge of this box (the cutoff is what it costs): a unit of money beyond it keeps
+            # HiGHS's tolerances away from it (with _narrow's 0.01, HiGHS's presolve declared a feasible narrowed
+            # program infeasible, tests/plan/test_tightening.py), and widens the hull by next to nothing.
+            slack = ROOM_SLACK + abs(found[1] - found[0]) * Decimal("1e-9")
             lo, hi = found[0] - slack, found[1] + slack
             net = _dec_exact(sum(coef * plan[col] for col, coef in expr.items()))
             if not lo <= net <= hi:
                 return None
             room = self.bounds[key][basket]
             narrower = narrower or lo > room[0] + slack or hi < room[1] - slack
-            rooms.setdefault(key, {})[basket] = (lo, hi)
+            rooms.setdefault(key, {})[basket] = (max(lo, room[0]), min(hi, room[1]))  # never wider than this program's
         return rooms if narrower else None
 
     def _run(self, highspy: Any, started: float, time_limit: float, gap: Decimal, rounded: list[float] | None, kind: str,

@@ -31,11 +31,14 @@ def _nets(model: PlanModel, x: list[float]) -> dict[tuple[tuple[str, str], str],
 
 
 def _best(model: PlanModel) -> tuple[Decimal | None, list[float] | None]:
-    """The program's optimum (to EXACT) and its columns, by HiGHS alone (no start, no narrowing)."""
+    """The program's optimum (to EXACT) and its columns, by HiGHS alone (no start, no narrowing). Without presolve, as the
+    planner runs the narrowed program: on some of these tiny households HiGHS's presolve calls a feasible program (the
+    whole one included) infeasible."""
     import highspy
     import numpy as np
 
     h = model._load(highspy, integral=True)
+    h.setOptionValue("presolve", "off")
     h.setOptionValue("mip_abs_gap", float(EXACT))
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("time_limit", 60.0)
@@ -46,7 +49,7 @@ def _best(model: PlanModel) -> tuple[Decimal | None, list[float] | None]:
     return Decimal(repr(float(np.dot(model.m.cost, x)))), x
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(households(), st.sampled_from(["rebalance", "raise"]), st.sampled_from([Decimal("0.1"), Decimal("0.4")]))
 def test_narrowed_program_keeps_the_optimum(tmp_path_factory, household, kind, share):
     import highspy
