@@ -21,7 +21,7 @@ PLOT_BANDS = ("0.005", "0.01", "0.02", "0.05", "0.10")
 @click.option("--targets", type=click.Path(path_type=Path), help="Targets file (weights, band, cash, budgets, lists): see docs/planning.md.")
 @click.option("--raise", "raise_amount", callback=amount, metavar="AMOUNT", help="Cash to raise, in the account's currency (with --account).")
 @click.option("--account", metavar="ID", help="The account in which to raise the cash.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, help="Solver time limit in seconds.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True, help="Solver time limit in seconds, per solve; a plan not proven within --gap by then is marked \"not proven\" (notes, stderr).")
 @click.option("--gap", callback=amount, default="10", show_default=True, metavar="MONEY", help="Absolute gap in money (plan currency) at which the solver may stop.")
 @click.option("--transactions", type=click.Path(path_type=Path), help="Executed history as CSV (instead of the scenario's `transactions`).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]), default=None,
