@@ -208,20 +208,10 @@ class PlanModel:
             upper.append(min(hi, inf))
         h.addRows(len(m.rows), np.array(lower, dtype=np.float64), np.array(upper, dtype=np.float64), len(index),
                   np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value, dtype=np.float64))
-        everything = np.arange(n, dtype=np.int32)
         for key, basket, expr in goals:
             room = self.bounds[key][basket]
-            found = []
-            for sense in (1.0, -1.0):
-                cost = np.zeros(n, dtype=np.float64)
-                for col, coef in expr.items():
-                    cost[col] = sense * coef
-                h.changeColsCost(n, everything, cost)
-                h.run()
-                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                    break
-                found.append(_dec_exact(sense * h.getInfo().objective_function_value))
-            if len(found) == 2:
+            found = _extremes(highspy, h, n, expr)
+            if found is not None:
                 slack = Decimal("0.01") + abs(found[1] - found[0]) * Decimal("1e-9")  # the LP's tolerance, in money
                 room[0] = max(room[0], found[0] - slack)
                 room[1] = min(room[1], found[1] + slack)
@@ -916,16 +906,9 @@ class PlanModel:
         rooms: dict[tuple[str, str], dict[str, tuple[Decimal, Decimal]]] = {}
         narrower = False
         for key, basket, expr in goals:
-            found = []
-            for sense in (1.0, -1.0):
-                cost = np.zeros(n, dtype=np.float64)
-                for col, coef in expr.items():
-                    cost[col] = sense * coef
-                h.changeColsCost(n, everything, cost)
-                h.run()
-                if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                    return None
-                found.append(_dec_exact(sense * h.getInfo().objective_function_value))
+            found = _extremes(highspy, h, n, expr)
+            if found is None:
+                return None
             # The best plan lies on an edge of this box (the cutoff is what it costs): a unit of money beyond it keeps
             # HiGHS's tolerances away from it (with _narrow's 0.01, HiGHS's presolve declared a feasible narrowed
             # program infeasible, tests/plan/test_tightening.py), and widens the hull by next to nothing.
@@ -1099,6 +1082,25 @@ def _dec(value: float | None) -> Decimal | None:
     if value is None or value != value or abs(value) == float("inf"):  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         return None
     return Decimal(repr(value)).quantize(Decimal("0.01"))
+
+
+def _extremes(highspy: Any, h: Any, n: int, expr: Mapping[int, float]) -> list[Decimal] | None:
+    """The least and the greatest of the linear expression `expr` (column -> coefficient) over the loaded program
+    `h` of `n` columns (its objective replaced), or None where HiGHS does not solve one to optimality."""
+    import numpy as np
+
+    everything = np.arange(n, dtype=np.int32)
+    found = []
+    for sense in (1.0, -1.0):
+        cost = np.zeros(n, dtype=np.float64)
+        for col, coef in expr.items():
+            cost[col] = sense * coef
+        h.changeColsCost(n, everything, cost)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        found.append(_dec_exact(sense * h.getInfo().objective_function_value))
+    return found
 
 
 def _dec_exact(value: float) -> Decimal:
