@@ -776,7 +776,6 @@ class PlanModel:
         Returns the narrowed program (this one if nothing narrows), P's columns in it, and whether its relaxation
         already proves P within `gap`; None where there is no relaxation, no plan in the neighbourhood, or P does
         not fit (never seen: a guard)."""
-        import numpy as np
 
         m = self.m
         if self.relaxed is None:
@@ -804,17 +803,10 @@ class PlanModel:
         if model.decisions != self.decisions or model.m.names[:self.decisions] != m.names[:self.decisions]:
             return None
         fixed = [c for c in range(self.decisions) if m.integer[c]]
-        values = np.array([float(round(found[c])) for c in fixed], dtype=np.float64)  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
-        h = model._load(highspy, integral=True)
-        if fixed:
-            h.changeColsBounds(len(fixed), np.array(fixed, dtype=np.int32), values, values)
-        h.setOptionValue("mip_abs_gap", 1e-6)
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("time_limit", POLISH_SECONDS)
-        h.run()
-        if h.getInfo().primal_solution_status != 2:
+        values = [float(round(found[c])) for c in fixed]  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
+        completed = _settled(model._load(highspy, integral=True), fixed, values)
+        if completed is None:
             return None
-        completed = list(h.getSolution().col_value)
         relaxation = model._load(highspy, integral=False)
         relaxation.run()
         if relaxation.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -1028,7 +1020,6 @@ class PlanModel:
         Within the money gap the solver may stop on a split of lots that rounds badly (a fraction of a
         gain lot where the tax did not care); with the integers fixed the tie-breaks decide, exactly.
         """
-        import numpy as np
 
         # The netting pieces stay free: fixing the piece would also fix how far a net loss may go.
         cols = [i for i, flag in enumerate(self.m.integer) if flag and not self.m.names[i].startswith("piece[")]
@@ -1042,14 +1033,8 @@ class PlanModel:
                 values.append(_num(_quantity(x[col], self.p.fractional(key[1]))))
             else:
                 values.append(float(round(x[col])))  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
-        h.changeColsBounds(len(cols), np.array(cols, dtype=np.int32), np.array(values, dtype=np.float64), np.array(values, dtype=np.float64))
-        h.setOptionValue("mip_abs_gap", 1e-6)
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("time_limit", POLISH_SECONDS)
-        h.run()
-        if h.getInfo().primal_solution_status != 2:
-            return x
-        return list(h.getSolution().col_value)
+        settled = _settled(h, cols, values)
+        return x if settled is None else settled
 
     def _trades(self, x: list[float]) -> PlanTrades:
         p = self.p
@@ -1082,6 +1067,23 @@ def _dec(value: float | None) -> Decimal | None:
     if value is None or value != value or abs(value) == float("inf"):  # solver boundary: HiGHS works in floats; every plan is re-priced in Decimal
         return None
     return Decimal(repr(value)).quantize(Decimal("0.01"))
+
+
+def _settled(h: Any, cols: list[int], values: list[float]) -> list[float] | None:
+    """The loaded program `h` with the columns `cols` fixed at `values`, the rest solved to optimality (within
+    POLISH_SECONDS): its columns, or None where HiGHS finds no plan."""
+    import numpy as np
+
+    if cols:
+        fixed = np.array(values, dtype=np.float64)
+        h.changeColsBounds(len(cols), np.array(cols, dtype=np.int32), fixed, fixed)
+    h.setOptionValue("mip_abs_gap", 1e-6)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("time_limit", POLISH_SECONDS)
+    h.run()
+    if h.getInfo().primal_solution_status != 2:  # 2: feasible
+        return None
+    return list(h.getSolution().col_value)
 
 
 def _extremes(highspy: Any, h: Any, n: int, expr: Mapping[int, float]) -> list[Decimal] | None:
