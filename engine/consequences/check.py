@@ -19,6 +19,7 @@ from taxpack.engine.consequences.fund_taxes import EarlierTaxes, fund_findings
 from taxpack.engine.consequences.household_bill import Alternative, HouseholdBill, TradeTax, basket_items
 from taxpack.engine.consequences.residence_change import residence_findings
 from taxpack.engine.consequences.withholding import dividend_withholding
+from taxpack.engine.core.collector import collector_paused
 from taxpack.engine.core.household import Consequence, Finding, LotMatch, Scenario, Transaction
 from taxpack.engine.core.money import money_text
 from taxpack.engine.core.progress import ProgressCallback, no_progress
@@ -85,6 +86,12 @@ class CheckResult:
 def run_check(scenario: Scenario, packs: PackSet, *, rules_backend: str | None = None, fx: FxTable | None = None,
               progress: ProgressCallback = no_progress) -> CheckResult:
     """Annotate every candidate trade of `scenario` under every lens (`progress`: see engine/core/progress.py)."""
+    with collector_paused():
+        return _run_check(scenario, packs, rules_backend, fx, progress)
+
+
+def _run_check(scenario: Scenario, packs: PackSet, rules_backend: str | None, fx: FxTable | None,
+               progress: ProgressCallback) -> CheckResult:
     fx = fx or load_fx(scenario)
     evaluator = get_evaluator(rules_backend)
     events = event_order(scenario)

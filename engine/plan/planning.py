@@ -17,6 +17,7 @@ import attrs
 from taxpack.engine import __version__
 from taxpack.engine.consequences.check import CheckResult, run_check
 from taxpack.engine.consequences.serialize import _plain, to_json_dict
+from taxpack.engine.core.collector import collector_paused
 from taxpack.engine.core.errors import SemanticError
 from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
 from taxpack.engine.core.money import money_text
@@ -256,6 +257,13 @@ def _solve(problem: Problem, *, rebalance: bool, time_limit: float, gap: Decimal
 
 def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool,
           progress: ProgressCallback = no_progress) -> PlanResult:
+    with collector_paused():  # the problem and both checks stay alive to the end: nothing for the collector to free
+        return _planned(problem, kind, time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive,
+                        progress=progress)
+
+
+def _planned(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool,
+             progress: ProgressCallback) -> PlanResult:
     rebalance = kind == "rebalance"
     progress("heuristic and naive plans", None, None)
     h_trades = heuristic(problem, rebalance=rebalance)

@@ -17,6 +17,7 @@ import attrs
 from taxpack.engine.consequences.estimate import Estimator, YearGains
 from taxpack.engine.consequences.household_bill import basket_items
 from taxpack.engine.consequences.withholding import dividend_withholding
+from taxpack.engine.core.collector import collector_paused
 from taxpack.engine.core.errors import SemanticError, Span
 from taxpack.engine.core.household import Scenario, Transaction
 from taxpack.engine.inputs.fx import FxTable, load_fx
@@ -303,6 +304,12 @@ def tax_curve(pack: Pack, scenario: Scenario, taxpayer_id: str, day: dt.date, yt
 def build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, *, fx: FxTable | None = None,
                   raise_amount: Decimal | None = None, raise_account: str | None = None) -> Problem:
     """Everything the planners need, from the executed history (candidate trades of the scenario are ignored)."""
+    with collector_paused():
+        return _build_problem(scenario, packs, targets, fx, raise_amount, raise_account)
+
+
+def _build_problem(scenario: Scenario, packs: PackSet, targets: Targets | None, fx: FxTable | None,
+                   raise_amount: Decimal | None, raise_account: str | None) -> Problem:
     history = attrs.evolve(scenario, trades=())
     fx = fx or load_fx(history)
     as_of = scenario.as_of
