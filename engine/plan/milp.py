@@ -15,6 +15,7 @@ and priced again exactly, in Decimal, by `plan_cost` and by `taxpack check`.
 
 from __future__ import annotations
 
+import math
 import time
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Mapping
@@ -870,6 +871,8 @@ class PlanModel:
         size): HiGHS's word on a plan it returns after a start is not taken for it."""
         m = self.m
         for col, value in enumerate(x):
+            if not math.isfinite(value):  # HiGHS can hand back NaN for a column after an interrupted run: no plan
+                return False
             if value < m.lb[col] - tolerance or value > m.ub[col] + tolerance:
                 return False
             if m.integer[col] and abs(value - round(value)) > tolerance:
