@@ -137,39 +137,49 @@ class LossRuleSet:
         self.buy_position: dict[int, int] = {}
         self.position: dict[str, int] = {}
         self.skip: dict[str, list[int]] = {}
-        if not self.rules:
-            return  # no loss rule: the indexes below serve the rules only (releasing deferrals needs none)
-        for j, tx in enumerate(self.events):
-            if tx.side == "buy":
-                self.buys.setdefault(tx.security, []).append((tx.date, j))
-        for rows in self.buys.values():
-            rows.sort()
-        self.buy_position = {j: n for rows in self.buys.values() for n, (_, j) in enumerate(rows)}
-        self.position = {tx.id: j for j, tx in enumerate(self.events) if tx.side == "buy"}
-        self.skip = {security: list(range(len(rows) + 1)) for security, rows in self.buys.items()}
+        self._indexed = False  # the indexes below are built by the first sale a rule looks at (`_index`)
+
+    def _index(self) -> None:
+        """Index the events for the rules, once: purchases per security in date order, and per security and pool the
+        moves with the running quantity ("held at the end of the window" is a binary search) and the purchases.
+
+        Built when a rule first looks at a sale at a loss: a replay of purchases only (a plan's history) needs none.
+        The events are in date order (replay.event_order), so rows appended by event index are already sorted.
+        """
+        self._indexed = True
+        events, scenario = self.events, self.scenario
+        pool_key, account_of = self.ledger.pool_key, scenario.account
+        buys = self.buys
         moves: dict[tuple[str, tuple[str, ...]], list[tuple[dt.date, int, Decimal, str]]] = {}
+        pool_buys: dict[tuple[str, tuple[str, ...]], list[tuple[dt.date, int]]] = {}
         keys: dict[tuple[str, str], tuple[str, ...]] = {}  # (account, security) -> pool: worked out once per pair
-        for j, tx in enumerate(self.events):
-            key = keys.get((tx.account, tx.security))
+        for j, tx in enumerate(events):
+            security = tx.security
+            pair = (tx.account, security)
+            key = keys.get(pair)
             if key is None:
-                key = keys[(tx.account, tx.security)] = ledger.pool_key(scenario.account(tx.account), tx.security)
-            moves.setdefault((tx.security, key), []).append((tx.date, j, tx.quantity if tx.side == "buy" else -tx.quantity, tx.account))
+                key = keys[pair] = pool_key(account_of(tx.account), security)
+            if tx.side == "buy":
+                row = (tx.date, j)
+                buys.setdefault(security, []).append(row)
+                pool_buys.setdefault((security, key), []).append(row)
+                moves.setdefault((security, key), []).append((tx.date, j, tx.quantity, tx.account))
+            else:
+                moves.setdefault((security, key), []).append((tx.date, j, -tx.quantity, tx.account))
+        self.buy_position = {j: n for rows in buys.values() for n, (_, j) in enumerate(rows)}
+        self.position = {events[j].id: j for j in self.buy_position}
+        self.skip = {security: list(range(len(rows) + 1)) for security, rows in buys.items()}
+        actions = bool(scenario.corporate_actions)
         for (security, key), moved in moves.items():
-            moved.sort(key=lambda r: (r[0], r[1]))
             running, cumulative = ZERO, []
             for n, move in enumerate(moved):
-                if n and running:  # a split between two moves changes the units held (corporate actions)
+                if actions and n and running:  # a split between two moves changes the units held (corporate actions)
                     running *= unit_factor(scenario, security, security, move[3], moved[n - 1][0], move[0])
                 running += move[2]
                 cumulative.append(running)
             self.holdings.setdefault(security, {})[key] = ([(r[0], r[1]) for r in moved], cumulative, moved[0][3])
-        for security, rows in self.buys.items():
-            per: dict[tuple[str, ...], list[tuple[dt.date, int]]] = {}
-            for row in rows:
-                tx = self.events[row[1]]
-                per.setdefault(keys[(tx.account, security)], []).append(row)
-            for key, prow in per.items():
-                self.pool_buys.setdefault(security, {})[key] = (prow, self.events[prow[0][1]].account)
+        for (security, key), prow in pool_buys.items():
+            self.pool_buys.setdefault(security, {})[key] = (prow, events[prow[0][1]].account)
 
     # -- entry point ---------------------------------------------------------------------------
 
@@ -182,6 +192,8 @@ class LossRuleSet:
             units = self._loss_units(sale)
             if units:
                 security = self.scenario.security(sale.tx.security)
+                if not self._indexed:
+                    self._index()
                 for rule in self.rules:
                     if not any(u.quantity > 0 for u in units):
                         break

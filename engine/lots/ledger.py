@@ -451,6 +451,7 @@ class Ledger:
     def positions(self) -> list[dict[str, Any]]:
         """The lots and pools left, with adjusted cost and acquisition dates, in a stable order."""
         rows = []
+        day_text: dict[dt.date, str] = {}  # a household buys on far fewer days than it has lots
         for key in sorted(self.pools):
             pool = self.pools[key]
             lots = list(pool.open_lots())
@@ -465,17 +466,24 @@ class Ledger:
                 "taxable": self.is_taxable(account),
                 "quantity": pool.quantity,
                 "cost": pool.cost,
-                "lots": [
-                    {
-                        "lot": lot.id, "account": lot.account, "acquired": lot.acquired.isoformat(),
-                        "holding_from": lot.holding_from.isoformat(), "quantity": lot.quantity,
-                        "cost": pool.lot_cost(lot),
-                        "adjustments": [dict(sorted(a.items())) for a in lot.adjustments],
-                    }
-                    for lot in lots
-                ],
+                "lots": [_position_lot(lot, pool, day_text) for lot in lots],
             })
         return rows
+
+
+def _position_lot(lot: Lot, pool: Pool, day_text: dict[dt.date, str]) -> dict[str, Any]:
+    """One open lot as `Ledger.positions` lists it (dates as ISO text, made once per day)."""
+    acquired = day_text.get(lot.acquired)
+    if acquired is None:
+        acquired = day_text[lot.acquired] = lot.acquired.isoformat()
+    held = day_text.get(lot.holding_from)
+    if held is None:
+        held = day_text[lot.holding_from] = lot.holding_from.isoformat()
+    return {
+        "lot": lot.id, "account": lot.account, "acquired": acquired, "holding_from": held, "quantity": lot.quantity,
+        "cost": pool.lot_cost(lot),
+        "adjustments": [dict(sorted(a.items())) for a in lot.adjustments] if lot.adjustments else [],
+    }
 
 
 
