@@ -100,6 +100,12 @@ class Ledger:
         self._scope: dict[int, tuple[Account, tuple[bool, bool]]] = {}  # id(account) -> (account, (taxable, wrapper unknown))
         self._tx_keys: dict[tuple[int, str], tuple[Account, tuple[str, ...]]] = {}  # (id(account), security) -> (account, pool)
         self._choices: dict[tuple[str | None, str], MethodChoice] = {}
+        # Looked up for every purchase of a replay: the scenario's accounts by id, each security's trade currency,
+        # and the pack's fee and leg-date rules.
+        self._accounts: dict[str, Account] = {a.id: a for a in scenario.accounts}
+        self._currency_of: dict[str, str] = {s.id: s.currency for s in scenario.securities}
+        self._fees_to_cost = lots.fees.buy == "add_to_cost"
+        self._settlement_legs = fx_section.date == "settlement"
 
     def prepare(self, events: Sequence[Transaction]) -> None:
         """Give the ledger the whole replay (history and candidates in order): identification rules that match a sale
@@ -206,13 +212,17 @@ class Ledger:
 
     # -- events ------------------------------------------------------------------------------
 
-    def new_lot(self, tx: Transaction) -> Lot:
+    def new_lot(self, tx: Transaction, account: Account | None = None) -> Lot:
         """The purchase `tx` as one lot: its units, and its cost (fees as the pack says) at its own leg's rate."""
-        account = self.scenario.account(tx.account)
-        currency = self.tx_currency(tx)
-        fees = tx.fees if self.lots_section.fees.buy == "add_to_cost" else ZERO
-        native = tx.quantity * tx.price + fees
-        cost, rate = self.convert(native, currency, tx)
+        if account is None:
+            account = self._accounts[tx.account]
+        currency = tx.currency or self._currency_of[tx.security]
+        native = tx.quantity * tx.price + tx.fees if self._fees_to_cost else tx.quantity * tx.price + ZERO
+        if currency == self.currency:
+            cost, rate = native, None
+        else:
+            day = tx.settlement_date if self._settlement_legs and tx.settlement_date is not None else tx.date
+            cost, rate = self.convert_on(native, currency, day, tx.span)
         self.seq += 1
         return Lot(
             id=tx.id, origin=tx.id, seq=(self.seq, 0), owner=account.owner, account=account.id, security=tx.security,
@@ -224,10 +234,10 @@ class Ledger:
         """Open the purchase's lot in its pool. Units that identification rules match with sales (the same day's, or
         earlier ones in the window before this purchase) stay out of the pool; the lot returned is then the whole purchase."""
         _require_decimals(tx)
-        account = self.scenario.account(tx.account)
+        account = self._accounts[tx.account]
         key = self._trade_pool_key(tx, account)
         self._note_pool(key, account, tx.security)
-        lot = self.new_lot(tx)
+        lot = self.new_lot(tx, account)
         pool = self.pool(key)
         pooled = self.identification.on_buy(tx, pool, lot) if self.identification is not None else None
         if pooled is not None:

@@ -8,6 +8,7 @@ computes the same trade in its own currency, with its own lots and rules.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterator, Literal
 
 import attrs
@@ -89,9 +90,10 @@ def household_jurisdictions(scenario: Scenario, packs: PackSet) -> list[Pack]:
     account's and security's countries, so each distinct combination is looked at once.
     """
     found: dict[str, Pack] = {}
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, dt.date | None]] = set()
+    moving = {a.id: bool(scenario.taxpayer(a.owner).residence_changes) for a in scenario.accounts}  # the owner moves
     for tx in list(scenario.transactions) + list(scenario.trades):
-        key = (tx.account, tx.security, tx.date.isoformat() if _moves(scenario, tx) else "")
+        key = (tx.account, tx.security, tx.date if moving[tx.account] else None)
         if key in seen:
             continue
         seen.add(key)
@@ -100,6 +102,3 @@ def household_jurisdictions(scenario: Scenario, packs: PackSet) -> list[Pack]:
             found[lens.pack.id] = lens.pack
     return [found[k] for k in sorted(found)]
 
-
-def _moves(scenario: Scenario, tx: Transaction) -> bool:
-    return bool(scenario.taxpayer(scenario.account(tx.account).owner).residence_changes)

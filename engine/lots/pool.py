@@ -83,24 +83,32 @@ class Pool:
     # -- building ---------------------------------------------------------------------------
 
     def add(self, lot: Lot) -> None:
-        if self.lots and lot.sort_key() < self.lots[-1].sort_key():
+        lots = self.lots
+        last = lots[-1] if lots else None
+        if last is not None and (lot.acquired < last.acquired or (lot.acquired == last.acquired and lot.seq < last.seq)):
             # Bought before a lot already held (history given out of order): keep the list in acquisition
-            # order. The search is O(log n); the insert moves pointers in C.
-            index = bisect.bisect_right(self.lots, lot.sort_key(), lo=self.head, key=Lot.sort_key)
-            self.lots.insert(index, lot)
+            # order (Lot.sort_key). The search is O(log n); the insert moves pointers in C.
+            index = bisect.bisect_right(lots, lot.sort_key(), lo=self.head, key=Lot.sort_key)
+            lots.insert(index, lot)
         else:
-            self.lots.append(lot)
-        self.by_origin.setdefault(lot.origin, []).append(lot)
-        self.quantity = BOOK.add(self.quantity, lot.quantity)
-        self.cost = BOOK.add(self.cost, lot.cost)
+            lots.append(lot)
+        same_origin = self.by_origin.get(lot.origin)
+        if same_origin is None:
+            self.by_origin[lot.origin] = [lot]
+        else:
+            same_origin.append(lot)
+        add = BOOK.add
+        self.quantity = add(self.quantity, lot.quantity)
+        self.cost = add(self.cost, lot.cost)
         if self.native_currency is None:
             self.native_currency = lot.native_currency
         if self.cost_native is not None and lot.cost_native is not None and lot.native_currency == self.native_currency:
-            self.cost_native = BOOK.add(self.cost_native, lot.cost_native)
+            self.cost_native = add(self.cost_native, lot.cost_native)
         else:
             self.cost_native = None  # bought in several currencies: the pool has no single trade-currency cost
-        for method, heap in self._heaps.items():
-            heapq.heappush(heap, self._heap_entry(method, lot))
+        if self._heaps:
+            for method, heap in self._heaps.items():
+                heapq.heappush(heap, self._heap_entry(method, lot))
 
     def open_lots(self) -> Iterator[Lot]:
         """The lots still holding units, in acquisition order (no copy of the list)."""

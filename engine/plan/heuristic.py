@@ -10,6 +10,7 @@ account to the targets on its own and sells first-in, first-out.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
 
 from taxpack.engine.plan.cost import PlanTrades
 from taxpack.engine.plan.problem import PlanLot, PlanPool, Problem
@@ -36,18 +37,28 @@ class _State:
         self.loss_sold: set[tuple[str, str, str]] = set()  # (lens, seller, security) sold at a loss
         self.washed: set[tuple[str, str]] = set()  # purchases that would wash a loss sold
         self.blocked_loss: set[tuple[str, str, str]] = {(w.lens, w.seller, w.security) for w in problem.wash if w.past}
+        self._order: dict[tuple[int, str], list[Any]] = {}  # (pool, account) -> [first lot maybe left, lots in order]
 
     # -- the next units a sale of (account, security) would take, and the tax per unit ------------
 
     def _next_lot(self, index: int, pool: PlanPool, account: str) -> PlanLot | None:
+        """The lot a sale takes next: the pool's first lot with units left (FIFO), or the account's lot of least tax
+        (specific). A lot's tax per unit does not change during the heuristic and lots only lose units, so each
+        pool's order is worked out once and a pointer moves past the lots used up."""
         if pool.method == "average":
             return None
-        lots = [l for l in pool.lots if self.lot_left[(index, l.id)] > 0 and (pool.method != "specific" or l.account == account)]
-        if not lots:
-            return None
-        if pool.method == "specific":
-            return min(lots, key=lambda l: (self._lot_tax(pool, l, self._blocked(pool, l)), l.acquired, l.id))
-        return lots[0]
+        key = (index, account if pool.method == "specific" else "")
+        order = self._order.get(key)
+        if order is None:
+            lots = [l for l in pool.lots if pool.method != "specific" or l.account == account]
+            if pool.method == "specific":  # stable: lots of equal key keep the pool's order, as min() would
+                lots.sort(key=lambda l: (self._lot_tax(pool, l, self._blocked(pool, l)), l.acquired, l.id))
+            order = self._order[key] = [0, lots]
+        at, lots = order
+        while at < len(lots) and self.lot_left[(index, lots[at].id)] <= 0:
+            at += 1
+        order[0] = at
+        return lots[at] if at < len(lots) else None
 
     def _blocked(self, pool: PlanPool, lot: PlanLot | None) -> bool:
         return pool.gain_per_unit(lot) < 0 and (pool.lens, pool.taxpayer, pool.security) in self.blocked_loss
