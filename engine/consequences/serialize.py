@@ -17,16 +17,20 @@ from taxpack.engine.core.household import Consequence, Finding, LotMatch
 from taxpack.engine.core.money import money_text, number_text
 from taxpack.engine.law.pack import Pack
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # exactly these types: JSON as they are (most values of facts and conditions)
+
 
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, Decimal):
         return number_text(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [v if type(v) in _AS_IS else _plain(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in sorted(value.items())}
+        return {str(k): v if type(v) in _AS_IS else _plain(v) for k, v in sorted(value.items())}
     return value
 
 
@@ -125,7 +129,7 @@ def write_json(result: "CheckResult", write: Callable[[str], Any]) -> None:
     head = dumps(_head(result))  # "{...}\n": every key of the head sorts before "trades"
     write(head[:-2] + ',"trades":[')
     for n, trade in enumerate(_trades(result)):
-        write(("," if n else "") + json.dumps(trade, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+        write(("," if n else "") + _COMPACT.encode(trade))
     write("]}\n")
 
 
@@ -194,9 +198,13 @@ def _head(result: "CheckResult") -> dict[str, Any]:
     }
 
 
+# What json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":")) builds on every call, built once.
+_COMPACT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(data: dict[str, Any], indent: int | None = None) -> str:
     """Byte-stable JSON with sorted keys and a final newline: compact by default (the C encoder; large
     households print fast), indented on request (`--format json --pretty`)."""
     if indent is None:
-        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return _COMPACT.encode(data) + "\n"
     return json.dumps(data, indent=indent, sort_keys=True, ensure_ascii=False) + "\n"

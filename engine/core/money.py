@@ -17,6 +17,7 @@ MODES = {"half_even": ROUND_HALF_EVEN, "half_up": ROUND_HALF_UP, "down": ROUND_D
 # of 10**27 or more cannot be shown to the cent and quantize() raises. Inputs are limited to 15 digits
 # before the point (core/limits.py), so products of a few of them fit here; the digits are the same.
 _WIDE = Context(prec=80)
+_ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -28,7 +29,7 @@ class Rounding:
 
     def round(self, value: Decimal) -> Decimal:
         rounded = value.quantize(self.quantum, rounding=MODES[self.mode], context=_WIDE)
-        return _WIDE.add(rounded, Decimal(0)) if rounded != 0 else abs(rounded)  # never "-0.00"
+        return _WIDE.add(rounded, _ZERO) if rounded else abs(rounded)  # never "-0.00"
 
 
 DISPLAY = Rounding()
@@ -60,7 +61,7 @@ def money_text(value: Decimal | None, rule: RoundingRule = None, *, grouped: boo
     """`value` rounded as `rule` says, in plain digits (`grouped`: with thousands separators)."""
     if value is None:
         return None
-    return format(round_money(value, rule), ",f" if grouped else "f")
+    return format(rounding_of(rule).round(value), ",f" if grouped else "f")
 
 
 def percent_text(rate: Any) -> str:
