@@ -294,7 +294,7 @@ class LossRuleSet:
         if key is None:
             return ZERO
         pool = self.ledger.pools[key]
-        return sum((lot.quantity for lot in pool.by_origin.get(tx.id, []) if lot.quantity > 0 and not _used(lot)), ZERO)
+        return sum((lot.quantity for lot in pool.of_origin(tx.id) if lot.quantity > 0 and not _used(lot)), ZERO)
 
     def view(self, rule: LossRule, seller: str, account_id: str) -> HolderView:
         key = (rule.index, seller, account_id)
@@ -481,21 +481,21 @@ class LossRuleSet:
         if pool is not None and pool.average:
             held_past = min(sum((q for _, q in past), ZERO), pool.quantity)
             if held_past > 0 and lot is not None:
-                units = sum((l.quantity for l in pool.by_origin.get(lot.origin, [])), ZERO)
+                units = sum((l.quantity for l in pool.of_origin(lot.origin)), ZERO)
                 out.append((cand(past[0][0], lot.origin), units, held_past))
             if future:
                 first = future[0][0]
                 out.append((cand(first), self.events[first].quantity, sum((q for _, q in future), ZERO)))
         else:
             for j, _q in past:
-                open_units = sum((l.quantity for l in pool.by_origin.get(self.events[j].id, [])), ZERO) if pool else ZERO
+                open_units = sum((l.quantity for l in pool.of_origin(self.events[j].id)), ZERO) if pool else ZERO
                 if open_units > 0:
                     out.append((cand(j), open_units, open_units))
             out.extend((cand(j), q, q) for j, q in future)
         if not out and lot is not None and lot.origin in self.position:
             # this holder bought nothing in the window that it still has, yet holds identical property at the
             # end (the weights fell back to holdings): its open units carry the addition
-            units = sum((l.quantity for l in pool.by_origin.get(lot.origin, [])), ZERO)
+            units = sum((l.quantity for l in pool.of_origin(lot.origin)), ZERO)
             out.append((cand(self.position[lot.origin]), units, units))
         return out
 

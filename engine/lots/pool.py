@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 import heapq
 from decimal import Context, Decimal
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -42,7 +42,7 @@ class Lot:
     native_currency: str
     rate: RateUsed | None
     holding_from: dt.date  # start of the holding period (earlier than `acquired` after tacking)
-    adjustments: list[dict[str, Any]] = attrs.field(factory=list)
+    adjustments: tuple[dict[str, Any], ...] = ()  # a new tuple per change: most lots have none (no list each)
     version: int = 0  # bumped when the cost per unit changes (adjust, split): older heap entries are stale
     adjusted: Decimal = ZERO  # the part of `cost` that loss rules added (lens currency), kept apart for the price/FX split
 
@@ -75,7 +75,9 @@ class Pool:
         self.quantity = ZERO
         self.cost = ZERO
         self.cost_native: Decimal | None = ZERO
-        self.by_origin: dict[str, list[Lot]] = {}
+        # The lots each purchase opened: the lot itself, or the list of its parts once one is split (most purchases
+        # stay one lot: no list each). Read through `of_origin`.
+        self.by_origin: dict[str, Lot | list[Lot]] = {}
         self._heaps: dict[str, list[tuple[Any, ...]]] = {}
         self.adjusted = ZERO  # on average cost: the part of `cost` that loss rules added
         self.native_currency: str | None = None  # the trade currency of the lots (their cost_native's)
@@ -92,11 +94,7 @@ class Pool:
             lots.insert(index, lot)
         else:
             lots.append(lot)
-        same_origin = self.by_origin.get(lot.origin)
-        if same_origin is None:
-            self.by_origin[lot.origin] = [lot]
-        else:
-            same_origin.append(lot)
+        self._file(lot)
         add = BOOK.add
         self.quantity = add(self.quantity, lot.quantity)
         self.cost = add(self.cost, lot.cost)
@@ -109,6 +107,22 @@ class Pool:
         if self._heaps:
             for method, heap in self._heaps.items():
                 heapq.heappush(heap, self._heap_entry(method, lot))
+
+    def of_origin(self, origin: str) -> Sequence[Lot]:
+        """The lots the purchase `origin` opened in this pool (one, or the parts it was split into), in the order made."""
+        found = self.by_origin.get(origin)
+        if found is None:
+            return ()
+        return found if isinstance(found, list) else (found,)
+
+    def _file(self, lot: Lot) -> None:
+        found = self.by_origin.get(lot.origin)
+        if found is None:
+            self.by_origin[lot.origin] = lot
+        elif isinstance(found, list):
+            found.append(lot)
+        else:
+            self.by_origin[lot.origin] = [found, lot]
 
     def open_lots(self) -> Iterator[Lot]:
         """The lots still holding units, in acquisition order (no copy of the list)."""
@@ -209,7 +223,7 @@ class Pool:
             wanted[origin] = BOOK.add(wanted.get(origin, ZERO), qty)
         plan: list[tuple[Lot, Decimal]] = []
         for origin, qty in wanted.items():
-            lots = [lot for lot in self.by_origin.get(origin, ()) if lot.quantity > 0]
+            lots = [lot for lot in self.of_origin(origin) if lot.quantity > 0]
             if not lots:
                 raise EvaluationError(f"no lot '{origin}' is open in {self._describe()}", span,
                                       "the id of a buy of this security whose units are still held in this pool")
@@ -241,7 +255,7 @@ class Pool:
         else:
             self.adjusted = BOOK.subtract(self.adjusted, adjusted)
         assert cost is not None
-        take = Take(lot, part, cost, native, lot.holding_from, lot.acquired, tuple(lot.adjustments), adjusted)
+        take = Take(lot, part, cost, native, lot.holding_from, lot.acquired, lot.adjustments, adjusted)
         # A slice leaves the lot's cost per unit as it was: its heap entries stay valid (no version bump).
         lot.quantity = BOOK.subtract(lot.quantity, part)
         self.quantity = BOOK.subtract(self.quantity, part)
@@ -314,7 +328,7 @@ class Pool:
         """
         remaining = quantity
         allocated = ZERO
-        for lot in list(self.by_origin.get(origin, [])):
+        for lot in list(self.of_origin(origin)):
             if remaining == 0:
                 break
             if lot.quantity == 0:
@@ -329,7 +343,7 @@ class Pool:
                 target.adjusted = BOOK.add(target.adjusted, share)
             else:
                 self.adjusted = BOOK.add(self.adjusted, share)
-            target.adjustments.append({**note, "quantity": part, "amount": share})
+            target.adjustments = (*target.adjustments, {**note, "quantity": part, "amount": share})
             if holding_from is not None and holding_from < target.holding_from:
                 target.holding_from = holding_from
             target.version += 1
@@ -344,12 +358,12 @@ class Pool:
         """Split `part` units off `lot` into a new lot right after it (same dates, proportional cost)."""
         cost = lot.cost * part / lot.quantity
         native = lot.cost_native * part / lot.quantity if lot.cost_native is not None else None
-        n = len(self.by_origin[lot.origin])
+        n = len(self.of_origin(lot.origin))
         new = Lot(
             id=f"{lot.origin}.{n}", origin=lot.origin, seq=(lot.seq[0], lot.seq[1] + n), owner=lot.owner,
             account=lot.account, security=lot.security, acquired=lot.acquired, quantity=part, cost=cost,
             cost_native=native, native_currency=lot.native_currency, rate=lot.rate, holding_from=lot.holding_from,
-            adjustments=list(lot.adjustments), adjusted=lot.adjusted * part / lot.quantity,
+            adjustments=lot.adjustments, adjusted=lot.adjusted * part / lot.quantity,
         )
         lot.quantity = BOOK.subtract(lot.quantity, part)
         lot.cost = BOOK.subtract(lot.cost, cost)
@@ -360,7 +374,7 @@ class Pool:
         # Right after its parent and earlier splits (same date, later seq): O(log n) search, no list.index.
         index = bisect.bisect_right(self.lots, new.sort_key(), lo=self.head, key=Lot.sort_key)
         self.lots.insert(index, new)
-        self.by_origin[lot.origin].append(new)
+        self._file(new)
         for method, heap in self._heaps.items():
             heapq.heappush(heap, self._heap_entry(method, lot))
             heapq.heappush(heap, self._heap_entry(method, new))
@@ -379,7 +393,7 @@ class Pool:
             units = BOOK.multiply(lot.quantity, new) / old
             self.quantity = BOOK.add(self.quantity, BOOK.subtract(units, lot.quantity))
             lot.quantity = units
-            lot.adjustments.append(dict(note))
+            lot.adjustments = (*lot.adjustments, dict(note))
             self._repush(lot)
 
     def _shares(self, lots: list[Lot], fraction: Decimal = Decimal(1)) -> list[tuple[Lot, Decimal, Decimal | None, Decimal]]:
@@ -427,7 +441,7 @@ class Pool:
                 lot.adjusted = BOOK.subtract(lot.adjusted, adjusted)
                 if lot.cost_native is not None and native is not None:
                     lot.cost_native = BOOK.subtract(lot.cost_native, native)
-            lot.adjustments.append(dict(note))
+            lot.adjustments = (*lot.adjustments, dict(note))
             self._repush(lot)
             moved.append((lot, cost, native))
         return moved
@@ -447,7 +461,7 @@ class Pool:
                 excesses.append((lots[0], -self.cost))
                 self.cost = ZERO
             for lot in lots:
-                lot.adjustments.append(dict(note))
+                lot.adjustments = (*lot.adjustments, dict(note))
             return excesses
         for lot in lots:
             part = amount * lot.quantity / units
@@ -464,7 +478,7 @@ class Pool:
                 lot.cost_native = BOOK.subtract(lot.cost_native, applied)
                 if self.cost_native is not None:
                     self.cost_native = BOOK.subtract(self.cost_native, applied)
-            lot.adjustments.append(dict(note))
+            lot.adjustments = (*lot.adjustments, dict(note))
             self._repush(lot)
         return excesses
 

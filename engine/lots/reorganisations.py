@@ -154,7 +154,7 @@ def _move(ledger: "Ledger", action: CorporateAction, held: list[tuple[Pool, list
                 id=lot.id, origin=lot.origin, seq=lot.seq, owner=lot.owner, account=lot.account, security=security,
                 acquired=lot.acquired, quantity=BOOK.multiply(units, factor[0]) / factor[1], cost=cost, cost_native=native,
                 native_currency=lot.native_currency, rate=lot.rate, holding_from=lot.holding_from,
-                adjustments=[*lot.adjustments, _note(action, ratio=_ratio_text(action), new_security=security, source=rule.source)],
+                adjustments=(*lot.adjustments, _note(action, ratio=_ratio_text(action), new_security=security, source=rule.source)),
                 adjusted=adjusted,
             )
             ledger.pool(key).add(new)
@@ -281,7 +281,7 @@ def _new_lot(ledger: "Ledger", action: CorporateAction, parent: Lot, security: s
     lot = Lot(id=origin, origin=origin, seq=(ledger.seq, 0), owner=parent.owner, account=parent.account, security=security,
               acquired=acquired or parent.acquired, quantity=units, cost=cost, cost_native=native if acquired is None else None,
               native_currency=parent.native_currency, rate=parent.rate if acquired is None else None, holding_from=acquired or parent.holding_from,
-              adjustments=[_note(action, from_security=parent.security, source=rule.source)])
+              adjustments=(_note(action, from_security=parent.security, source=rule.source),))
     ledger.pool(key).add(lot)
     ledger.lot_owner[origin] = key
 

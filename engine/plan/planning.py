@@ -316,8 +316,9 @@ def plan_raise(scenario: Scenario, packs: PackSet, amount: Decimal, account: str
     if amount <= 0:
         raise SemanticError(f"the amount to raise is {amount}", None, "a positive amount")
     progress("reading the household", None, None)
-    problem = build_problem(scenario, packs, targets, fx=fx, raise_amount=amount, raise_account=account)
-    return _plan(problem, "raise", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
+    with collector_paused():  # one pause for the build and the plan: the build's lots are not scanned in between
+        problem = build_problem(scenario, packs, targets, fx=fx, raise_amount=amount, raise_account=account)
+        return _plan(problem, "raise", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
 
 
 def plan_rebalance(scenario: Scenario, packs: PackSet, targets: Targets, *, time_limit: float = DEFAULT_TIME_LIMIT,
@@ -325,8 +326,9 @@ def plan_rebalance(scenario: Scenario, packs: PackSet, targets: Targets, *, time
                    check_naive: bool = True, progress: ProgressCallback = no_progress) -> PlanResult:
     """Trades across all accounts that bring every target within the band at the least total tax."""
     progress("reading the household", None, None)
-    problem = build_problem(scenario, packs, targets, fx=fx)
-    return _plan(problem, "rebalance", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
+    with collector_paused():  # as in plan_raise
+        problem = build_problem(scenario, packs, targets, fx=fx)
+        return _plan(problem, "rebalance", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
 
 
 def band_curve(scenario: Scenario, packs: PackSet, targets: Targets, bands: list[Decimal], *, time_limit: float = DEFAULT_TIME_LIMIT,
