@@ -40,6 +40,8 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
             pack_paths: tuple[Path, ...], rules_backend: str | None, orders: Path | None, limits: dict[str, Decimal], quiet: bool,
             data_dirs: tuple[Path, ...]) -> None:
     """Plan the trades that restore TARGETS (or raise cash) at the least total tax over every lens."""
+    import gc
+
     from taxpack.cli.progress import Bar
     from taxpack.engine.consequences.serialize import dumps
     from taxpack.engine.core.errors import SemanticError
@@ -49,6 +51,9 @@ def command(scenario: Path, targets: Path | None, raise_amount: Decimal | None, 
     from taxpack.engine.plan.targets import load_targets
     from taxpack.engine.report.plan_formats import plot_bands, render_plan_csv, render_plan_markdown, render_plan_table
 
+    # As in `taxpack check`: what the run allocates lives to its end (the library pauses the collector during the plan;
+    # the command also spares the one pass over everything when the plan returns).
+    gc.disable()
     if (raise_amount is None) != (account is None):
         raise SemanticError("--raise and --account go together", None, "--raise AMOUNT --account ID")
     if raise_amount is None and targets is None:

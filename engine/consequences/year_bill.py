@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import attrs
 

@@ -8,7 +8,8 @@ reads law; nothing in `engine/` holds a rate, a window or a threshold of its own
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 

@@ -8,7 +8,7 @@ this module computes the window those settings give around one sale.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Mapping
+from collections.abc import Mapping
 
 import attrs
 
