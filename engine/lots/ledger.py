@@ -101,11 +101,10 @@ class Ledger:
         self._tx_keys: dict[tuple[int, str], tuple[Account, tuple[str, ...]]] = {}  # (id(account), security) -> (account, pool)
         self._choices: dict[tuple[str | None, str], MethodChoice] = {}
         # Looked up for every purchase of a replay: the scenario's accounts by id, each security's trade currency,
-        # and the pack's fee and leg-date rules.
+        # and the pack's fee rule.
         self._accounts: dict[str, Account] = {a.id: a for a in scenario.accounts}
         self._currency_of: dict[str, str] = {s.id: s.currency for s in scenario.securities}
         self._fees_to_cost = lots.fees.buy == "add_to_cost"
-        self._settlement_legs = fx_section.date == "settlement"
 
     def prepare(self, events: Sequence[Transaction]) -> None:
         """Give the ledger the whole replay (history and candidates in order): identification rules that match a sale
@@ -208,7 +207,7 @@ class Ledger:
         return amount * rate.rate, rate
 
     def tx_currency(self, tx: Transaction) -> str:
-        return tx.currency or self.scenario.security(tx.security).currency
+        return tx.currency or self._currency_of[tx.security]
 
     # -- events ------------------------------------------------------------------------------
 
@@ -216,13 +215,10 @@ class Ledger:
         """The purchase `tx` as one lot: its units, and its cost (fees as the pack says) at its own leg's rate."""
         if account is None:
             account = self._accounts[tx.account]
-        currency = tx.currency or self._currency_of[tx.security]
-        native = tx.quantity * tx.price + tx.fees if self._fees_to_cost else tx.quantity * tx.price + ZERO
-        if currency == self.currency:
-            cost, rate = native, None
-        else:
-            day = tx.settlement_date if self._settlement_legs and tx.settlement_date is not None else tx.date
-            cost, rate = self.convert_on(native, currency, day, tx.span)
+        currency = self.tx_currency(tx)
+        fees = tx.fees if self._fees_to_cost else ZERO
+        native = tx.quantity * tx.price + fees
+        cost, rate = self.convert(native, currency, tx)
         self.seq += 1
         return Lot(
             id=tx.id, origin=tx.id, seq=(self.seq, 0), owner=account.owner, account=account.id, security=tx.security,
