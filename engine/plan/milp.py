@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import attrs
 
@@ -749,7 +749,7 @@ class PlanModel:
                 # tenth of the gap above the narrowed relaxation (the measure of _tightened's step 4), so its seconds
                 # scale with what was asked (the 500-security raises at the default gap of 10: 0.27-0.68 above; 0.3-1.8 s
                 # of the solve saved, each plan 0 to 0.55 dearer than the search's; a smaller --gap searches as before).
-                above = sum(c * v for c, v in zip(model.m.cost, found)) - model.relaxed[0] if model.relaxed else None
+                above = model._objective(found) - model.relaxed[0] if model.relaxed else None
                 if left > 0 and (above is None or above > _num(gap) / 10):
                     found = model._improve(highspy, found, left)
                 solution = model._run(highspy, started, time_limit, gap, found, "neighbourhood", None, presolve=False)
@@ -797,7 +797,7 @@ class PlanModel:
         found = self._neighbourhood(highspy, keep, start, min(deadline, time.perf_counter() + NEIGHBOURHOOD_SECONDS), _num(gap) / 10)
         if found is None:
             return None
-        value = sum(c * v for c, v in zip(m.cost, found))  # from the columns (HiGHS may report another after a start)
+        value = self._objective(found)  # from the columns (HiGHS may report another after a start)
         if value - self.relaxed[0] <= _num(gap):
             return self, found, True
         rooms = self._rooms(highspy, value, found)
@@ -819,14 +819,14 @@ class PlanModel:
         if relaxation.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None
         model.relaxed = (relaxation.getInfo().objective_function_value, list(relaxation.getSolution().col_value))
-        cost = sum(c * v for c, v in zip(model.m.cost, completed))
+        cost = model._objective(completed)
         if cost - model.relaxed[0] > _num(gap) / 10:
             # 4. The narrowed relaxation is close to the program: the neighbourhood of its trades (and P's) again.
             y = model.relaxed[1]
             keep = {col for col in list(model.sell.values()) + list(model.buy.values()) if y[col] > 1e-6 or completed[col] > 1e-6}
             better = model._neighbourhood(highspy, keep, dict(enumerate(completed)), deadline, _num(gap) / 100)
-            if better is not None and sum(c * v for c, v in zip(model.m.cost, better)) < cost:
-                completed, cost = better, sum(c * v for c, v in zip(model.m.cost, better))
+            if better is not None and model._objective(better) < cost:
+                completed, cost = better, model._objective(better)
         return model, completed, cost - model.relaxed[0] <= _num(gap)
 
     def _improve(self, highspy: Any, found: list[float], seconds: float) -> list[float]:
@@ -834,7 +834,6 @@ class PlanModel:
         at most `seconds`): the best to a cent if found there, else the best seen, else `found`."""
         import numpy as np
 
-        m = self.m
         h = self._load(highspy, integral=True)
         h.setOptionValue("presolve", "off")
         h.setOptionValue("mip_abs_gap", _num(IMPROVE_GAP))
@@ -846,7 +845,7 @@ class PlanModel:
         if h.getInfo().primal_solution_status != 2:
             return found
         better = list(h.getSolution().col_value)
-        if not self._meets(better) or sum(c * v for c, v in zip(m.cost, better)) >= sum(c * v for c, v in zip(m.cost, found)):
+        if not self._meets(better) or self._objective(better) >= self._objective(found):
             return found
         return better
 
@@ -871,6 +870,10 @@ class PlanModel:
             return None
         found = list(sub.getSolution().col_value)
         return found if self._meets(found) else None
+
+    def _objective(self, x: Sequence[float]) -> float:
+        """The program's objective at columns `x`, from the columns themselves (HiGHS may report another after a start)."""
+        return sum(c * v for c, v in zip(self.m.cost, x))
 
     def _meets(self, x: list[float], tolerance: float = 1e-6) -> bool:
         """`x` meets every bound, row and whole-unit condition of the program (to `tolerance`, scaled by each row's
@@ -960,7 +963,7 @@ class PlanModel:
             return Solution(PlanTrades(), model_status, None, None, None, seconds, warm_used, (), n, sum(m.integer), len(m.rows), self.cells,
                             start_kind)
         x = list(h.getSolution().col_value)
-        recomputed = sum(c * v for c, v in zip(m.cost, x))
+        recomputed = self._objective(x)
         if warm_used and abs(recomputed - info.objective_function_value) > 1e-6 * max(1.0, abs(info.objective_function_value)):
             # HiGHS 1.16 may report a better objective than the columns it returns after a warm start
             # (the start comes back unchanged): solve again cold, and trust only a consistent answer.
