@@ -135,9 +135,11 @@ def _run_plan(job: Job, scenario: Any, request: PlanRequest) -> Any:
     targets = build_targets(request.targets, scenario) if request.targets is not None else None
     if request.amount is not None:
         return plan_raise(scenario, job.packs, request.amount, request.account or "", targets=targets,
-                          time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend)
+                          time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend, parallel=False)
     assert targets is not None  # household_request gives an amount or targets
-    return plan_rebalance(scenario, job.packs, targets, time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend)
+    # parallel=False: the batch's workers already keep every core busy; a second process per plan would only compete.
+    return plan_rebalance(scenario, job.packs, targets, time_limit=request.time_limit, gap=request.gap, rules_backend=job.rules_backend,
+                          parallel=False)
 
 
 def _error_dict(error: TaxpackError, item: Item) -> dict[str, Any]:

@@ -3,20 +3,24 @@
 `plan_raise` and `plan_rebalance` build the problem (lots, methods, rates, loss rules, leakage), run the
 heuristic, solve the mixed-integer program warm-started from it, explain any loss rule the plan trips
 (by solving again without it), and run the plan and the naive plan through `taxpack check`, so every
-plan carries the engine's own findings and tax estimate beside the planner's figures.
+plan carries the engine's own findings and tax estimate beside the planner's figures. The naive plan's
+check runs in a second process while the solver works, where the machine has a core for it
+(engine/core/beside.py); only its household bill comes back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Mapping
 
 import attrs
 
 from taxpack.engine import __version__
 from taxpack.engine.consequences.check import CheckResult, run_check
 from taxpack.engine.consequences.serialize import _plain, to_json_dict
+from taxpack.engine.core.beside import Beside
 from taxpack.engine.core.collector import collector_paused
 from taxpack.engine.core.errors import SemanticError
 from taxpack.engine.core.household import Scenario, SpecificLot, Transaction
@@ -33,6 +37,7 @@ from taxpack.engine.plan.targets import Targets
 ZERO = Decimal(0)
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_GAP = Decimal(10)
+NAIVE_PATIENCE = 30.0  # seconds, at least, before the naive plan's check is redone here (see _planned)
 EXPLAIN_AT_MOST = 5  # loss rules tripped by a plan that get a re-solve to say what avoiding them would cost
 
 
@@ -66,13 +71,26 @@ class WashDecision:
 
 
 @attrs.frozen
+class CheckedBill:
+    """What a plan keeps of `taxpack check` on another plan's trades: the household's bill (the check's
+    `summary.household`) and the check's exit code."""
+
+    household: dict[str, Any]
+    exit_code: int
+
+    @classmethod
+    def of(cls, check: CheckResult) -> CheckedBill:
+        return cls(dict(check.household), check.exit_code)
+
+
+@attrs.frozen
 class Alternative:
     """Another plan of the same problem (heuristic or naive), priced the same way."""
 
     name: str
     trades: PlanTrades
     cost: PlanCost
-    check: CheckResult | None
+    check: CheckedBill | None
 
 
 @attrs.frozen
@@ -120,9 +138,9 @@ class PlanResult:
                 f"gap asked for ({money_text(self.gap_limit)}): a plan up to {money_text(s.gap)} {cur} cheaper may exist "
                 "(a longer time limit or a wider gap gives a proven plan)")
 
-    def engine_tax(self, check: CheckResult | None = None) -> Decimal | None:
+    def engine_tax(self, check: CheckResult | CheckedBill | None = None) -> Decimal | None:
         """`taxpack check`'s household net bill of the trades (`summary.household.net_tax`), in the plan currency."""
-        return _engine_tax(self.problem, check or self.check)
+        return _engine_tax(self.problem, (check or self.check).household)
 
     def to_json_dict(self, *, timing: bool = False) -> dict[str, Any]:
         p = self.problem
@@ -139,7 +157,7 @@ class PlanResult:
             "trades": [_trade_dict(t) for t in self.trades],
             "tax": _cost_dict(self.cost, p),
             "engine_tax": money_text(self.engine_tax()),
-            "household": _household(self.check),
+            "household": _household(self.check.household),
             "solver": {
                 "cells": s.cells,
                 "status": s.status, "objective": money_text(s.objective), "bound": money_text(s.bound), "gap": money_text(s.gap),
@@ -147,8 +165,8 @@ class PlanResult:
                 "variables": s.variables, "integers": s.integers, "constraints": s.constraints,
             },
             "naive": {"trades": _plan_rows(self.naive.trades), "tax": _cost_dict(self.naive.cost, p),
-                      "engine_tax": money_text(_engine_tax(p, self.naive.check) if self.naive.check else None),
-                      "household": _household(self.naive.check) if self.naive.check else None},
+                      "engine_tax": money_text(_engine_tax(p, self.naive.check.household) if self.naive.check else None),
+                      "household": _household(self.naive.check.household) if self.naive.check else None},
             "heuristic": {"tax": _cost_dict(self.heuristic.cost, p)},
             "saving": money_text(self.saving),
             "saving_bp": money_text(self.saving / value * 10000 if value else ZERO),
@@ -184,9 +202,8 @@ def _cost_dict(cost: PlanCost, problem: Problem) -> dict[str, Any]:
     }
 
 
-def _household(check: CheckResult) -> dict[str, Any]:
+def _household(h: Mapping[str, Any]) -> dict[str, Any]:
     """taxpack check's household bill of the trades: currency, gross, credits, net (summary.household)."""
-    h = check.household
     return {"currency": h.get("currency"), "gross_tax": h.get("gross_tax"), "credits": h.get("credits"), "net_tax": h.get("net_tax")}
 
 
@@ -206,12 +223,12 @@ def _trade_dict(t: Transaction) -> dict[str, Any]:
     return out
 
 
-def _engine_tax(problem: Problem, check: CheckResult) -> Decimal | None:
+def _engine_tax(problem: Problem, household: Mapping[str, Any]) -> Decimal | None:
     """check's household net bill (its base currency) in the plan currency; None when an estimate is missing."""
-    net = check.household.get("net_tax")
+    net = household.get("net_tax")
     if net is None:
         return None
-    currency = check.household.get("currency") or problem.base
+    currency = household.get("currency") or problem.base
     rate = Decimal(1) if currency == problem.base else problem.fx.rate(currency, problem.base, problem.as_of, missing="nearest_earlier", max_lookback_days=VALUATION_LOOKBACK_DAYS).rate
     return Decimal(net) * rate
 
@@ -256,20 +273,32 @@ def _solve(problem: Problem, *, rebalance: bool, time_limit: float, gap: Decimal
 
 
 def _plan(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool,
-          progress: ProgressCallback = no_progress) -> PlanResult:
-    with collector_paused():  # the problem and both checks stay alive to the end: nothing for the collector to free
-        return _planned(problem, kind, time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive,
-                        progress=progress)
-
-
-def _planned(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, check_naive: bool,
-             progress: ProgressCallback) -> PlanResult:
+          parallel: bool = True, progress: ProgressCallback = no_progress) -> PlanResult:
     rebalance = kind == "rebalance"
-    progress("heuristic and naive plans", None, None)
-    h_trades = heuristic(problem, rebalance=rebalance)
-    h_cost = evaluate(problem, h_trades)
-    n_trades = naive(problem, rebalance=rebalance)
-    n_cost = evaluate(problem, n_trades)
+    with collector_paused():  # the problem and both checks stay alive to the end: nothing for the collector to free
+        progress("heuristic and naive plans", None, None)
+        h_trades = heuristic(problem, rebalance=rebalance)
+        h_cost = evaluate(problem, h_trades)
+        n_trades = naive(problem, rebalance=rebalance)
+        n_cost = evaluate(problem, n_trades)
+
+        def naive_check() -> CheckedBill | None:
+            if not check_naive:
+                return None
+            naive_trades = to_transactions(problem, n_trades, prefix="naive", method="fifo")
+            return CheckedBill.of(check_trades(problem, naive_trades, rules_backend=rules_backend))
+
+        # The naive plan is known now: its check runs beside the solver (a second process, where the machine allows).
+        with Beside(naive_check, fork=parallel and check_naive) as naive_checked:
+            return _planned(problem, kind, time_limit=time_limit, gap=gap, rules_backend=rules_backend, progress=progress,
+                            heuristic_plan=Alternative("heuristic", h_trades, h_cost, None), naive_plan=(n_trades, n_cost),
+                            naive_checked=naive_checked)
+
+
+def _planned(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, rules_backend: str | None, progress: ProgressCallback,
+             heuristic_plan: Alternative, naive_plan: tuple[PlanTrades, PlanCost], naive_checked: Beside[CheckedBill | None]) -> PlanResult:
+    rebalance = kind == "rebalance"
+    h_trades = heuristic_plan.trades
     progress(f"solving (time limit {time_limit:g} s)", None, None)
     solution = _solve(problem, rebalance=rebalance, time_limit=time_limit, gap=gap, warm=h_trades)
     notes = list(problem.notes)
@@ -299,16 +328,23 @@ def _planned(problem: Problem, kind: str, *, time_limit: float, gap: Decimal, ru
                                    hit.buys, hit.past, link.window_end, more, link.citation))
     trades = to_transactions(problem, plan)
     progress("checking the plan", None, None)
+    started = time.perf_counter()
     check = check_trades(problem, trades, rules_backend=rules_backend)
-    n_check = check_trades(problem, to_transactions(problem, n_trades, prefix="naive", method="fifo"), rules_backend=rules_backend) if check_naive else None
-    return PlanResult(kind, problem, trades, plan, cost, solution, check, Alternative("heuristic", h_trades, h_cost, None),
-                      Alternative("naive", n_trades, n_cost, n_check), tuple(washes), tuple(notes), time_limit, gap)
+    # The naive check is about as big as this one and started long before: a child that has not answered after five
+    # times as long (and at least half a minute) is stuck, not slow; the check is then done here.
+    patience = max(NAIVE_PATIENCE, 5 * (time.perf_counter() - started))
+    n_trades, n_cost = naive_plan
+    return PlanResult(kind, problem, trades, plan, cost, solution, check, heuristic_plan,
+                      Alternative("naive", n_trades, n_cost, naive_checked.result(timeout=patience)), tuple(washes), tuple(notes),
+                      time_limit, gap)
 
 
 def plan_raise(scenario: Scenario, packs: PackSet, amount: Decimal, account: str, *, targets: Targets | None = None,
                time_limit: float = DEFAULT_TIME_LIMIT, gap: Decimal = DEFAULT_GAP, rules_backend: str | None = None,
-               fx: FxTable | None = None, check_naive: bool = True, progress: ProgressCallback = no_progress) -> PlanResult:
-    """The cheapest sales in `account` that raise `amount` (in the account's currency)."""
+               fx: FxTable | None = None, check_naive: bool = True, parallel: bool = True,
+               progress: ProgressCallback = no_progress) -> PlanResult:
+    """The cheapest sales in `account` that raise `amount` (in the account's currency). `parallel`: the naive
+    plan's check may run in a second process while the solver works (engine/core/beside.py says when it does)."""
     if not isinstance(amount, Decimal):
         raise TypeError("amount must be a Decimal")
     if account not in {a.id for a in scenario.accounts}:
@@ -318,17 +354,20 @@ def plan_raise(scenario: Scenario, packs: PackSet, amount: Decimal, account: str
     progress("reading the household", None, None)
     with collector_paused():  # one pause for the build and the plan: the build's lots are not scanned in between
         problem = build_problem(scenario, packs, targets, fx=fx, raise_amount=amount, raise_account=account)
-        return _plan(problem, "raise", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
+        return _plan(problem, "raise", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive,
+                     parallel=parallel, progress=progress)
 
 
 def plan_rebalance(scenario: Scenario, packs: PackSet, targets: Targets, *, time_limit: float = DEFAULT_TIME_LIMIT,
                    gap: Decimal = DEFAULT_GAP, rules_backend: str | None = None, fx: FxTable | None = None,
-                   check_naive: bool = True, progress: ProgressCallback = no_progress) -> PlanResult:
-    """Trades across all accounts that bring every target within the band at the least total tax."""
+                   check_naive: bool = True, parallel: bool = True, progress: ProgressCallback = no_progress) -> PlanResult:
+    """Trades across all accounts that bring every target within the band at the least total tax (`parallel`: as in
+    plan_raise)."""
     progress("reading the household", None, None)
     with collector_paused():  # as in plan_raise
         problem = build_problem(scenario, packs, targets, fx=fx)
-        return _plan(problem, "rebalance", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive, progress=progress)
+        return _plan(problem, "rebalance", time_limit=time_limit, gap=gap, rules_backend=rules_backend, check_naive=check_naive,
+                     parallel=parallel, progress=progress)
 
 
 def band_curve(scenario: Scenario, packs: PackSet, targets: Targets, bands: list[Decimal], *, time_limit: float = DEFAULT_TIME_LIMIT,
